@@ -1,0 +1,231 @@
+import COpenBLAS
+
+/// A pair of per-axis integers (stride, dilation): y first, then x.
+public struct Pair: Equatable, Sendable, CustomStringConvertible {
+    public var y: Int, x: Int
+    public init(_ y: Int, _ x: Int) { self.y = y; self.x = x }
+    public init(both n: Int) { self.init(n, n) }
+    public static let one = Pair(1, 1)
+    public var description: String { y == x ? "\(y)" : "\(y),\(x)" }
+}
+
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    case invalidParameter(String)
+    case kernelLargerThanInput(kernel: Pair, input: Pair, padding: Padding)
+    case shapeMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let s): return s
+        case let .kernelLargerThanInput(k, i, p):
+            return "the \(k.y)×\(k.x) window (dilation included) does not fit in the \(i.y)×\(i.x) input padded by "
+                + "top \(p.top), bottom \(p.bottom), left \(p.left), right \(p.right); use a smaller kernel, "
+                + "more padding or a larger image"
+        case .shapeMismatch(let s): return s
+        }
+    }
+}
+
+/// The one convolution core of featmap: 2-D cross-correlation (what CNN frameworks call
+/// convolution) of a [C, H, W] input with weights [outC, C/groups, kh, kw], plus bias.
+/// A classic filter such as Sobel on a colour photo is the depthwise case (groups = C, one
+/// filter per channel, border = replicate); a CNN layer is the same call with learned
+/// weights and zero border.
+///
+/// Output size per axis: ⌊(n + p_total − d(k−1) − 1)/s⌋ + 1.
+public struct Convolution: Sendable {
+    public var weights: Tensor
+    public var bias: [Float]?
+    public var groups: Int
+    public var stride: Pair
+    public var dilation: Pair
+    public var padding: Padding
+    public var border: BorderMode
+
+    public init(weights: Tensor, bias: [Float]? = nil, groups: Int = 1, stride: Pair = .one,
+                dilation: Pair = .one, padding: Padding = .none, border: BorderMode = .zero) {
+        precondition(weights.rank == 4, "weights must be [outC, inC/groups, kh, kw]")
+        self.weights = weights
+        self.bias = bias
+        self.groups = groups
+        self.stride = stride
+        self.dilation = dilation
+        self.padding = padding
+        self.border = border
+    }
+
+    public var outputChannels: Int { weights.shape[0] }
+    public var inputChannelsPerGroup: Int { weights.shape[1] }
+    public var kernelSize: Pair { Pair(weights.shape[2], weights.shape[3]) }
+
+    /// Output height and width for an input of the given size, or an error that says why none.
+    public func outputSize(height h: Int, width w: Int) throws -> Pair {
+        try Convolution.outputSize(input: Pair(h, w), kernel: kernelSize, stride: stride, dilation: dilation,
+                                   padding: padding)
+    }
+
+    /// ⌊(n + p_total − d(k−1) − 1)/s⌋ + 1 on each axis.
+    public static func outputSize(input: Pair, kernel: Pair, stride: Pair, dilation: Pair, padding: Padding) throws -> Pair {
+        guard stride.y >= 1, stride.x >= 1 else {
+            throw EngineError.invalidParameter("stride must be at least 1 (got \(stride)); use --stride 1 or more")
+        }
+        guard dilation.y >= 1, dilation.x >= 1 else {
+            throw EngineError.invalidParameter("dilation must be at least 1 (got \(dilation)); use --dilation 1 or more")
+        }
+        guard padding.top >= 0, padding.bottom >= 0, padding.left >= 0, padding.right >= 0 else {
+            throw EngineError.invalidParameter("padding cannot be negative")
+        }
+        let spanY = dilation.y * (kernel.y - 1) + 1, spanX = dilation.x * (kernel.x - 1) + 1
+        let py = input.y + padding.top + padding.bottom, px = input.x + padding.left + padding.right
+        guard spanY <= py, spanX <= px else {
+            throw EngineError.kernelLargerThanInput(kernel: Pair(spanY, spanX), input: input, padding: padding)
+        }
+        return Pair((py - spanY) / stride.y + 1, (px - spanX) / stride.x + 1)
+    }
+
+    /// The kernel flipped in both axes: correlating with it is true convolution.
+    public var flipped: Convolution {
+        var c = self
+        let (o, i, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
+        var w = weights.storage
+        for plane in 0..<(o * i) {
+            let base = plane * kh * kw
+            for y in 0..<kh { for x in 0..<kw {
+                w[base + y * kw + x] = weights.storage[base + (kh - 1 - y) * kw + (kw - 1 - x)]
+            } }
+        }
+        c.weights = Tensor(shape: weights.shape, storage: w)
+        return c
+    }
+
+    /// Applies the convolution to a [C, H, W] (or [1, C, H, W]) tensor and returns [outC, Ho, Wo].
+    public func applied(to input: Tensor) throws -> Tensor {
+        guard let (c, h, w) = input.planeShape else {
+            throw EngineError.shapeMismatch("convolution input must be [C, H, W], got \(input.shape)")
+        }
+        guard groups >= 1, c % groups == 0, outputChannels % groups == 0 else {
+            throw EngineError.shapeMismatch("\(c) input channels and \(outputChannels) filters cannot be split into \(groups) groups")
+        }
+        guard c / groups == inputChannelsPerGroup else {
+            throw EngineError.shapeMismatch("the filters expect \(inputChannelsPerGroup * groups) input channels, the input has \(c)")
+        }
+        if let bias, bias.count != outputChannels {
+            throw EngineError.shapeMismatch("bias has \(bias.count) values for \(outputChannels) filters")
+        }
+        let out = try outputSize(height: h, width: w)
+        let padded = input.padded(by: padding, border: border)
+        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
+        var result = [Float](repeating: 0, count: outputChannels * out.y * out.x)
+        let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
+        padded.storage.withUnsafeBufferPointer { src in
+            weights.storage.withUnsafeBufferPointer { wts in
+                result.withUnsafeMutableBufferPointer { dst in
+                    let srcP = SendableConstPointer(src.baseAddress!), wP = SendableConstPointer(wts.baseAddress!)
+                    let dstP = SendablePointer(dst.baseAddress!)
+                    if cinG == 1 && coutG == 1 {
+                        depthwise(src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out)
+                    } else {
+                        for g in 0..<groups {
+                            grouped(group: g, src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
+    }
+
+    // One filter per channel: a direct sliding window, split over (channel, rows) chunks.
+    private func depthwise(src: SendableConstPointer<Float>, planeSize: Pair, weights: SendableConstPointer<Float>,
+                           out: SendablePointer<Float>, outSize: Pair) {
+        let channels = outputChannels
+        let (kh, kw) = (kernelSize.y, kernelSize.x)
+        let bias = self.bias, stride = self.stride, dilation = self.dilation
+        Parallel.forEachChunk(channels * outSize.y, minimumChunk: 8) { range in
+            for item in range {
+                let ch = item / outSize.y, oy = item % outSize.y
+                let plane = src.base + ch * planeSize.y * planeSize.x
+                let k = weights.base + ch * kh * kw
+                let orow = out.base + (ch * outSize.y + oy) * outSize.x
+                orow.update(repeating: bias?[ch] ?? 0, count: outSize.x)
+                Convolution.accumulateRow(into: orow, count: outSize.x, plane: plane, planeWidth: planeSize.x,
+                                          row: oy * stride.y, kernel: k, kernelSize: Pair(kh, kw),
+                                          stride: stride.x, dilation: dilation)
+            }
+        }
+    }
+
+    /// orow[ox] += Σ k[ky,kx] · plane[row + ky·dy][ox·sx + kx·dx]
+    @inline(__always)
+    static func accumulateRow(into orow: UnsafeMutablePointer<Float>, count n: Int, plane: UnsafePointer<Float>,
+                              planeWidth: Int, row: Int, kernel k: UnsafePointer<Float>, kernelSize: Pair,
+                              stride sx: Int, dilation: Pair) {
+        for ky in 0..<kernelSize.y {
+            let irow = plane + (row + ky * dilation.y) * planeWidth
+            for kx in 0..<kernelSize.x {
+                let wv = k[ky * kernelSize.x + kx]
+                if wv == 0 { continue }
+                let base = irow + kx * dilation.x
+                if sx == 1 {
+                    for ox in 0..<n { orow[ox] += wv * base[ox] }
+                } else {
+                    for ox in 0..<n { orow[ox] += wv * base[ox * sx] }
+                }
+            }
+        }
+    }
+
+    // The general case: im2col over bands of output rows, then one SGEMM per band
+    // (weights [coutG, cinG·kh·kw] × columns [cinG·kh·kw, band]) in OpenBLAS.
+    private func grouped(group g: Int, src: SendableConstPointer<Float>, planeSize: Pair,
+                         weights: SendableConstPointer<Float>, out: SendablePointer<Float>, outSize: Pair) {
+        let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
+        let (kh, kw) = (kernelSize.y, kernelSize.x)
+        let k = cinG * kh * kw
+        let nTotal = outSize.y * outSize.x
+        let inBase = src.base + g * cinG * planeSize.y * planeSize.x
+        let wBase = weights.base + g * coutG * k
+        let outBase = out.base + g * coutG * nTotal
+        for oc in 0..<coutG {
+            (outBase + oc * nTotal).update(repeating: bias?[g * coutG + oc] ?? 0, count: nTotal)
+        }
+        let direct1x1 = kh == 1 && kw == 1 && stride == .one && padding.isZero
+        if direct1x1 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(nTotal), Int32(k),
+                        1, wBase, Int32(k), inBase, Int32(nTotal), 1, outBase, Int32(nTotal))
+            return
+        }
+        // Keep the column buffer near 32 MiB whatever the image size.
+        let bandRows = max(1, min(outSize.y, (8 << 20) / max(1, k * outSize.x)))
+        var columns = [Float](repeating: 0, count: k * bandRows * outSize.x)
+        let stride = self.stride, dilation = self.dilation
+        columns.withUnsafeMutableBufferPointer { colBuf in
+            let cols = SendablePointer(colBuf.baseAddress!)
+            var y0 = 0
+            while y0 < outSize.y {
+                let rows = min(bandRows, outSize.y - y0)
+                let n = rows * outSize.x
+                let inP = SendableConstPointer(inBase), bandStart = y0
+                Parallel.forEachChunk(k, minimumChunk: 4) { range in
+                    for r in range {
+                        let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
+                        let plane = inP.base + c * planeSize.y * planeSize.x
+                        let dst = cols.base + r * n
+                        for oy in 0..<rows {
+                            let irow = plane + ((bandStart + oy) * stride.y + ky * dilation.y) * planeSize.x + kx * dilation.x
+                            let drow = dst + oy * outSize.x
+                            if stride.x == 1 {
+                                drow.update(from: irow, count: outSize.x)
+                            } else {
+                                for ox in 0..<outSize.x { drow[ox] = irow[ox * stride.x] }
+                            }
+                        }
+                    }
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(n), Int32(k),
+                            1, wBase, Int32(k), cols.base, Int32(n), 1, outBase + y0 * outSize.x, Int32(nTotal))
+                y0 += rows
+            }
+        }
+    }
+}
