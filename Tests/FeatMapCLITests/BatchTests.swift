@@ -114,4 +114,28 @@ import Testing
             #expect(throws: Never.self) { _ = try ImageDecoder.decode(bytes, source: name) }
         }
     }
+
+    /// Ctrl-C stops promptly with a message and removes the temporary files of unfinished outputs.
+    @Test func interruptStopsPromptlyAndCleansUp() throws {
+        let input = try Self.makeFolder(count: 400, corrupt: [])
+        let out = input.deletingLastPathComponent().appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["apply", "gaussian:3", input.path, "--out-dir", out.path, "-j", "2", "--quiet"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        var waited = 0
+        while try Self.files(in: out).filter({ !$0.hasPrefix(".") }).count < 10 && waited < 2000 {
+            usleep(10_000); waited += 10
+        }
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(sent) < 2)
+        #expect(p.terminationStatus == 130)
+        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("interrupted"))
+        #expect(try Self.files(in: out).filter { $0.hasPrefix(".") }.isEmpty, "temporary files left behind")
+    }
 }
