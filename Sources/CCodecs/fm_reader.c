@@ -72,3 +72,6 @@ int fm_jpeg_version(void) {
     return JPEG_LIB_VERSION;
 #endif
 }
+
+FILE *fm_stdin(void) { return stdin; }
+FILE *fm_stdout(void) { return stdout; }

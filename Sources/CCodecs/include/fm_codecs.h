@@ -76,6 +76,10 @@ int fm_pending_add(const char *path);
 void fm_pending_remove(const char *path);
 void fm_pending_unlink_all(void);
 
+/* The standard streams as functions: Swift 6 rejects the C globals as shared mutable state. */
+FILE *fm_stdin(void);
+FILE *fm_stdout(void);
+
 /* Library versions, for diagnostics. */
 const char *fm_png_version(void);
 int fm_jpeg_version(void);
