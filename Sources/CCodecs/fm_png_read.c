@@ -1,20 +1,20 @@
 #include "fm_internal.h"
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 /* CRC-32 of ISO 3309 / ITU-T V.42 as the PNG specification (section 5.5) defines it. */
 static uint32_t crc_table[256];
-static int crc_ready;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static void crc_init(void) {
     for (uint32_t n = 0; n < 256; n++) {
         uint32_t c = n;
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         crc_table[n] = c;
     }
-    crc_ready = 1;
 }
 static uint32_t crc32_of(const uint8_t *p, size_t n) {
-    if (!crc_ready) crc_init();
+    pthread_once(&crc_once, crc_init);
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++) c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;

@@ -232,7 +232,7 @@ def make_bad():
         write_bytes(data, CLI, "bad", name)
         write_bytes(data, KIT, "bad", name)
     # Library-only cases.
-    write_bytes(SIG + b"".join(chunk(t, d) for _, t, d in parts if t != b"IHDR"), KIT, "bad", "no-ihdr.png")
+    write_bytes(SIG + b"".join(chunk(t, d) for _, t, d in parts if t in (b"IDAT", b"IEND")), KIT, "bad", "no-ihdr.png")
     write_bytes(SIG + b"".join(chunk(t, d) for _, t, d in parts if t != b"IEND"), KIT, "bad", "no-iend.png")
     # Damaged zlib stream with a correct CRC: libpng itself fails (inflate error) mid-image.
     raw = bytearray(zlib.decompress(b"".join(d for _, t, d in parts if t == b"IDAT")))

@@ -100,12 +100,15 @@ public final class ImageReader {
                               bitDepth: header.bitDepth, samples: stored)
             whole = header.orientation.applied(to: image)
         }
-        defer { delivered += n }
+        let rows: [Float]
         if let whole {
             let rowSamples = header.width * header.channels
-            return Array(whole.samples[delivered * rowSamples ..< (delivered + n) * rowSamples])
+            rows = Array(whole.samples[delivered * rowSamples ..< (delivered + n) * rowSamples])
+        } else {
+            rows = try decodeStoredRows(n)
         }
-        return try decodeStoredRows(n)
+        delivered += n
+        return rows
     }
 
     /// All remaining rows as an `Image` (the whole image when nothing was read yet).
