@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import FeatMapKit
 
-/// Atomic output files, input files and write failures.
-@Suite struct CodecOutputFileTests {
+/// Atomic output files, input files and write failures. Serialized: removePendingTemporaryFiles
+/// is process-wide, so it would also remove the temporary files of a concurrent test.
+@Suite(.serialized) struct CodecOutputFileTests {
     struct Planned: Error {}
 
     static func entries(_ folder: String) -> [String] {
