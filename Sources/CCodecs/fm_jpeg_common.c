@@ -11,6 +11,9 @@ static void jpeg_on_error(j_common_ptr cinfo) {
         *e->status = code == JERR_FILE_WRITE ? FM_ERR_IO
                    : code == JERR_OUT_OF_MEMORY ? FM_ERR_NO_MEMORY
                    : code == JERR_BAD_LIB_VERSION || code == JERR_BAD_STATE ? FM_ERR_USAGE
+                   : code == JERR_BAD_PRECISION || code == JERR_CONVERSION_NOTIMPL || code == JERR_NOTIMPL ||
+                     code == JERR_NOT_COMPILED || code == JERR_IMAGE_TOO_BIG || code == JERR_WIDTH_OVERFLOW
+                     ? FM_ERR_UNSUPPORTED
                    : FM_ERR_CORRUPT;
         fm_set_message(e->message, "%s", text);
     }

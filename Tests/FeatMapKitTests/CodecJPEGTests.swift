@@ -3,11 +3,12 @@ import Testing
 @testable import FeatMapKit
 
 /// JPEG decoding against Pillow (Tests/scripts/codec_fixtures.py: 48×32 crops of coffee.png and
-/// chelsea.png saved by Pillow; the arithmetic one converted by `jpegtran -arithmetic`).
+/// chelsea.png saved by Pillow; the arithmetic one converted by `jpegtran -arithmetic`, the YCCK
+/// one written by Tests/scripts/make_ycck_jpeg.c with libjpeg from Photoshop-style inverted CMYK).
 /// Both sides are libjpeg-turbo with the default islow IDCT and fancy upsampling, but different
 /// versions, so ±1 is allowed; the number of differing samples is printed.
 @Suite struct CodecJPEGTests {
-    @Test(arguments: ["baseline", "baseline-444", "progressive", "arithmetic", "grey", "cmyk"])
+    @Test(arguments: ["baseline", "baseline-444", "progressive", "arithmetic", "grey", "cmyk", "ycck"])
     func decodesLikePillow(name: String) throws {
         let image = try CodecFixture.decode("jpeg/\(name).jpg")
         let expected = try CodecFixture.expected("jpeg/\(name).expected.npy")

@@ -133,6 +133,18 @@ def make_jpegs():
     for name, (img, mode, kw) in variants.items():
         path = save_jpeg(name, img, mode, **kw)
         np.save(out(KIT, "jpeg", name + ".expected.npy"), expected_from_pillow(path, mode))
+    # YCCK: Pillow cannot write it, so a small libjpeg program does (inverted CMYK in, as Photoshop).
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        tool = os.path.join(tmp, "make_ycck_jpeg")
+        subprocess.run(["cc", os.path.join(os.path.dirname(__file__), "make_ycck_jpeg.c"), "-ljpeg", "-o", tool], check=True)
+        raw = os.path.join(tmp, "in.cmyk")
+        inverted = 255 - np.array(base.convert("CMYK"), dtype=np.uint8)
+        inverted.tofile(raw)
+        ycck = out(KIT, "jpeg", "ycck.jpg")
+        subprocess.run([tool, str(JW), str(JH), raw, ycck], check=True)
+        assert Image.open(ycck).mode == "CMYK"
+        np.save(out(KIT, "jpeg", "ycck.expected.npy"), expected_from_pillow(ycck, "RGB"))
     arith = out(KIT, "jpeg", "arithmetic.jpg")
     subprocess.run(["jpegtran", "-arithmetic", "-outfile", arith, os.path.join(KIT, "jpeg", "baseline.jpg")], check=True)
     np.save(out(KIT, "jpeg", "arithmetic.expected.npy"), expected_from_pillow(arith, "RGB"))

@@ -169,7 +169,7 @@ public final class ImageReader {
                               message: "\(width)×\(height) is \(megapixels(pixels)) megapixels, over the \(megapixels(maxPixels))-megapixel limit; pass --max-pixels \(pixels) to allow it")
         case FM_ERR_UNSUPPORTED:
             return CodecError(.unsupported, source: source,
-                              message: "unsupported \(name) (\(detail)); convert it to an 8-bit PNG")
+                              message: "unsupported \(name) (\(detail)); convert it to an 8-bit PNG or a baseline JPEG")
         case FM_ERR_NO_MEMORY:
             return CodecError(.outOfMemory, source: source,
                               message: "not enough memory to decode (\(detail)); try a smaller image")
