@@ -208,7 +208,7 @@ def make_ok():
     photo_rgb.save(out(CLI, "ok", "photo.jpg"), quality=90)
     g = np.array(photo("camera.png", (200, 100, 264, 148), "L"), dtype=np.uint32)
     g16 = (g * 256 + (np.arange(64)[None, :] * 7 + np.arange(48)[:, None] * 13) % 256).astype(np.uint16)
-    with open(out(CLI, "ok", "grey16.png"), "wb") as f:
+    with open(out(CLI, "ok", "gray16.png"), "wb") as f:
         png.Writer(64, 48, greyscale=True, bitdepth=16).write(f, g16.tolist())
     photo("horse.png", (150, 120, 214, 168), "RGBA").save(out(CLI, "ok", "rgba.png"))
 
