@@ -4,7 +4,7 @@ public enum ResponseMode: String, CaseIterable, Sendable {
     /// already pixel values, and for magnitudes (≥ 0).
     case clamp
     /// scale·|r| + bias, clipped: a derivative's strength whatever its sign (dark→light and light→dark
-    /// edges both bright), as OpenCV's convertScaleAbs.
+    /// edges both bright), as OpenCV's convertScaleAbs when bias = 0.
     case abs
     /// scale·r + bias + mid-grey (128 on 8 bits), clipped: zero response is mid-grey, negative darker,
     /// positive lighter.

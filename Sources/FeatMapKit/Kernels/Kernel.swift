@@ -66,30 +66,29 @@ public struct Kernel: Sendable, Equatable {
     ///
     /// For a rank-1 matrix every row is a multiple of every other, so with the pivot (r, c) at the
     /// largest |value|: column = K[·, c], row = K[r, ·] / K[r, c]. The residual max|K − column ⊗ row|
-    /// decides. Signs are then chosen so the column's first non-zero entry is positive, and when both
-    /// factors have a non-zero sum they are balanced so that each sums to √|Σ K| in magnitude
-    /// (a normalised Gaussian splits into two normalised 1-D Gaussians).
+    /// decides. For display the pair is then rescaled (column·k, row/k): when both factors have a
+    /// non-zero sum each sums to √|Σ K| in magnitude (a normalised Gaussian splits into two normalised
+    /// 1-D Gaussians), otherwise the row's smallest non-zero |entry| becomes 1 (sobel-x: [1 2 1] ⊗
+    /// [−1 0 1]); the column's first non-zero entry is made positive.
     public func separableFactors(tolerance: Float = 1e-5) -> (column: [Float], row: [Float])? {
         var pivot = 0, largest: Float = 0
         for (i, v) in values.enumerated() where abs(v) > largest { largest = abs(v); pivot = i }
         guard largest > 0, largest.isFinite else { return nil }
         let r = pivot / width, c = pivot % width, p = values[pivot]
-        var column = (0..<height).map { values[$0 * width + c] }
-        var row = (0..<width).map { values[r * width + $0] / p }
+        let column = (0..<height).map { values[$0 * width + c] }
+        let row = (0..<width).map { values[r * width + $0] / p }
         for y in 0..<height { for x in 0..<width {
             if abs(values[y * width + x] - column[y] * row[x]) > tolerance * largest { return nil }
         } }
-        if let first = column.first(where: { $0 != 0 }), first < 0 {
-            column = column.map { -$0 }; row = row.map { -$0 }
-        }
         let columnSum = column.reduce(0, +), rowSum = row.reduce(0, +)
         let tiny = 1e-6 * largest
+        var k: Float = 1
         if abs(columnSum) > tiny && abs(rowSum) > tiny {
-            let s = (abs(columnSum * rowSum)).squareRoot()
-            let k = s / columnSum
-            column = column.map { $0 * k }
-            row = row.map { $0 / k }
+            k = (abs(columnSum * rowSum)).squareRoot() / columnSum
+        } else if let smallest = row.filter({ $0 != 0 }).map({ abs($0) }).min() {
+            k = smallest
         }
-        return (column, row)
+        if let first = column.first(where: { $0 != 0 }), first * k < 0 { k = -k }
+        return (column.map { $0 * k }, row.map { $0 / k })
     }
 }

@@ -70,7 +70,10 @@ public enum KernelLibrary {
 
     /// "unknown kernel 'sobelx'; did you mean sobel-x, sobel? …"
     static func unknownNameMessage(_ name: String) -> String {
-        let ranked = entries.map { (name: $0.name, distance: editDistance(name, $0.name)) }
+        // Hyphens and underscores ignored as well, so "sobelx" and "sobel_x" are 0 away from sobel-x.
+        let bare = { (s: String) in s.filter { $0 != "-" && $0 != "_" } }
+        let ranked = entries.map { (name: $0.name, distance: min(editDistance(name, $0.name),
+                                                                  editDistance(bare(name), bare($0.name)))) }
             .filter { $0.distance <= max(2, $0.name.count / 3) || ($0.name.hasPrefix(name) && name.count >= 3) }
             .sorted { ($0.distance, $0.name) < ($1.distance, $1.name) }
             .prefix(3).map(\.name)
