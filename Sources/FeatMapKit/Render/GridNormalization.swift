@@ -1,3 +1,5 @@
+import Foundation
+
 /// How feature-map values are turned into colours in a `FeatureGrid`.
 public enum GridNormalization: Sendable, Equatable, CustomStringConvertible {
     /// Each map stretched over its own min..max: shows the pattern inside every map, hides which maps are strong.
