@@ -31,14 +31,14 @@ import Testing
         }
     }
 
-    // Width = (n · 6 − 1) · scale; height = (lines · 8 − 1) · scale.
+    // Width = (n · 6 − 1) · scale; height = ((lines − 1) · 10 + 7) · scale.
     @Test func textMeasurement() {
         let font = BitmapFont.standard
         #expect(font.width(of: "ab") == 11)
         #expect(font.width(of: "conv1", scale: 2) == 58)
         #expect(font.width(of: "") == 0)
         #expect(font.height(of: "x") == 7)
-        #expect(font.height(of: "x\nyy", scale: 3) == 45)
+        #expect(font.height(of: "x\nyy", scale: 3) == 51)
         #expect(font.width(of: "x\nyyy") == 17)
     }
 

@@ -138,6 +138,7 @@ import Testing
         let (canvas, layout) = try FeatureGrid.draw(maps, title: "conv1")
         let image = canvas.image
         let seconds = Date().timeIntervalSince(start)
+        RenderDump.write(image, "grid_64x112x112")
         print("FeatureGrid 64×112×112: \(image.width)×\(image.height) in \(String(format: "%.3f", seconds)) s")
         #expect(layout.scale == 1 && layout.columns == 8 && layout.rows == 8)
         #expect(image.width < 1000 && image.height < 1100)

@@ -6,9 +6,11 @@ public struct BitmapFont: Sendable {
 
     public let glyphWidth = 5
     public let glyphHeight = 7
-    /// Advance per character and per line, spacing included.
+    /// The glyph cell, spacing included: advance per character is cellWidth.
     public let cellWidth = 6
     public let cellHeight = 8
+    /// Advance per line: two rows more than the cell, so stacked lines do not touch.
+    public let lineHeight = 10
 
     /// Drawn for characters the font lacks: a hollow box, so a missing glyph is visible, not silent.
     static let missingRows: [UInt8] = [0x1F, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1F]
@@ -36,9 +38,9 @@ public struct BitmapFont: Sendable {
         return longest == 0 ? 0 : (longest * cellWidth - 1) * scale
     }
 
-    /// Pixel height of `text`: 8 per line, without the spacing row after the last line.
+    /// Pixel height of `text`: lineHeight per line, the last line only as tall as a glyph.
     public func height(of text: String, scale: Int = 1) -> Int {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
-        return (lines * cellHeight - 1) * scale
+        return ((lines - 1) * lineHeight + glyphHeight) * scale
     }
 }

@@ -205,7 +205,7 @@ public struct Canvas: Sendable {
         let s = max(1, scale)
         var cx = x, cy = y
         for ch in text {
-            if ch == "\n" { cx = x; cy += font.cellHeight * s; continue }
+            if ch == "\n" { cx = x; cy += font.lineHeight * s; continue }
             for (r, bits) in font.rows(for: ch).enumerated() where bits != 0 {
                 for c in 0..<font.glyphWidth where bits & (0x10 >> UInt8(c)) != 0 {
                     fillRect(x: cx + c * s, y: cy + r * s, width: s, height: s, color: color)

@@ -33,7 +33,7 @@ public struct Colormap: Sendable, Equatable, CustomStringConvertible {
     public static func named(_ name: String) throws -> Colormap {
         let key = name.lowercased()
         switch key {
-        case "gray", "greys": return .grey
+        case "gray": return .grey
         case "rdbu_r", "diverging": return .rdbu
         default:
             guard let map = all.first(where: { $0.name == key }) else { throw RenderError.unknownColormap(name) }

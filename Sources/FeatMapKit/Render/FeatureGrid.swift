@@ -64,7 +64,8 @@ public enum FeatureGrid {
             }
         }
         let labelColor = options.padColor.contrastingText
-        for (c, origin) in L.labelOrigins.enumerated() {
+        // A label wider than its cell would run into the neighbour's; such grids go without.
+        for (c, origin) in L.labelOrigins.enumerated() where font.width(of: String(c)) <= L.cells[c].width - 1 {
             canvas.text(String(c), x: origin.x, y: origin.y, color: labelColor)
         }
         if let bar = L.colorBar {

@@ -43,8 +43,7 @@ public enum FilterGrid {
     static func header(_ title: String, _ caption: String) -> (captionY: Int, gridY: Int) {
         let font = BitmapFont.standard
         let captionY = margin + font.height(of: title, scale: 2) + 6
-        let lines = caption.split(separator: "\n", omittingEmptySubsequences: false).count
-        return (captionY, captionY + lines * font.cellHeight + 8)
+        return (captionY, captionY + font.height(of: caption) + 8)
     }
 
     static func colorGrid(_ weights: Tensor, title: String) -> (canvas: Canvas, layout: Layout) {
