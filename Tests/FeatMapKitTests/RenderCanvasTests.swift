@@ -46,7 +46,7 @@ import Testing
     @Test func textInkLandsWhereTheGlyphSays() {
         var canvas = Canvas(width: 30, height: 30)
         canvas.text("1", x: 10, y: 10, color: .black, scale: 2)
-        let image = canvas.image
+        let image = canvas
         #expect(image.isFilled(PixelRect(x: 14, y: 10, width: 2, height: 2), with: .black))
         #expect(image.isFilled(PixelRect(x: 10, y: 10, width: 4, height: 2), with: .white))
         #expect(image.isFilled(PixelRect(x: 12, y: 12, width: 4, height: 2), with: .black))  // .##..
@@ -63,8 +63,12 @@ import Testing
         canvas.fillRect(x: -5, y: -5, width: 8, height: 8, color: .black)
         canvas.strokeRect(x: 8, y: 1, width: 8, height: 8, color: RGB(255, 0, 0), thickness: 2)
         canvas.fillRect(x: 18, y: 8, width: 100, height: 100, color: .white)
-        let image = canvas.image
-        #expect(image.channels == 3 && image.bitDepth == 8 && image.width == 20 && image.height == 10)
+        let image = canvas
+        let picture = canvas.image
+        let format = (picture.width, picture.height, picture.channels, picture.bitDepth)
+        #expect(format == (20, 10, 3, 8))
+        let samplesMatch = picture.samples == canvas.pixels.map(Float.init)
+        #expect(samplesMatch)
         #expect(image.isFilled(PixelRect(x: 0, y: 0, width: 3, height: 3), with: .black))
         #expect(image.rgb(3, 3) == RGB(grey: 200))
         #expect(image.isFilled(PixelRect(x: 8, y: 1, width: 8, height: 2), with: RGB(255, 0, 0)))
@@ -76,17 +80,17 @@ import Testing
     @Test func hatchDashAndLine() {
         var canvas = Canvas(width: 12, height: 12)
         canvas.hatchRect(x: 0, y: 0, width: 12, height: 12, background: RGB(grey: 220), lines: .black, spacing: 4)
-        let hatched = canvas.image
+        let hatched = canvas
         // Lines where (x + y) mod 4 == 0.
         #expect(hatched.rgb(0, 0) == .black && hatched.rgb(3, 1) == .black && hatched.rgb(1, 0) == RGB(grey: 220))
         var c2 = Canvas(width: 12, height: 12)
         c2.dashedRect(x: 0, y: 0, width: 12, height: 12, color: .black, dash: 2)
-        let dashed = c2.image
+        let dashed = c2
         #expect(dashed.rgb(0, 0) == .black && dashed.rgb(1, 0) == .black && dashed.rgb(2, 0) == .white)
         #expect(dashed.rgb(4, 11) == .black && dashed.rgb(5, 5) == .white)
         var c3 = Canvas(width: 10, height: 10)
         c3.line(from: PixelPoint(x: 0, y: 0), to: PixelPoint(x: 9, y: 9), color: .black)
-        let line = c3.image
+        let line = c3
         #expect((0..<10).allSatisfy { line.rgb($0, $0) == .black })
         #expect(line.rgb(1, 0) == .white)
     }
@@ -96,7 +100,7 @@ import Testing
         var canvas = Canvas(width: 8, height: 8)
         canvas.blit(map: [-1, 0, 1, .nan], width: 2, height: 2, x: 1, y: 1, scale: 3, colormap: .rdbu,
                     range: ValueRange(low: -1, high: 1))
-        let image = canvas.image
+        let image = canvas
         #expect(image.isFilled(PixelRect(x: 1, y: 1, width: 3, height: 3), with: try RenderFixtures.matplotlib("rdbu", 0)))
         #expect(image.isFilled(PixelRect(x: 4, y: 1, width: 3, height: 3), with: try RenderFixtures.matplotlib("rdbu", 0.5)))
         #expect(image.isFilled(PixelRect(x: 1, y: 4, width: 3, height: 3), with: try RenderFixtures.matplotlib("rdbu", 1)))
@@ -110,7 +114,7 @@ import Testing
         canvas.blit(Image(width: 1, height: 1, channels: 1, bitDepth: 16, samples: [65535]), x: 0, y: 0, scale: 2)
         canvas.blit(Image(width: 1, height: 1, channels: 1, bitDepth: 8, samples: [0]), x: 0, y: 0)
         canvas.blit(Image(width: 1, height: 1, channels: 4, bitDepth: 8, samples: [255, 0, 0, 51]), x: 3, y: 1)
-        let image = canvas.image
+        let image = canvas
         #expect(image.rgb(0, 0) == .black && image.rgb(1, 1) == .white)
         #expect(image.rgb(3, 1) == RGB(255, 204, 204))
     }
@@ -118,17 +122,20 @@ import Testing
     @Test func stackingPlacesImagesWithGapsAndCaptions() {
         let a = Image(width: 10, height: 20, channels: 1, bitDepth: 8, repeating: 0)
         let b = Image(width: 30, height: 5, channels: 3, bitDepth: 8, repeating: 100)
-        let v = Picture.stacked([a, b], axis: .vertical, gap: 4)
-        #expect(v.width == 30 && v.height == 29 && v.channels == 3)
+        let stacked = Picture.stacked([a, b], axis: .vertical, gap: 4)
+        let format = (stacked.channels, stacked.bitDepth)
+        #expect(format == (3, 8))
+        let v = Canvas(stacked)
+        #expect(v.width == 30 && v.height == 29)
         #expect(v.isFilled(PixelRect(x: 10, y: 0, width: 10, height: 20), with: .black))
         #expect(v.rgb(9, 0) == .white && v.rgb(5, 22) == .white)
         #expect(v.isFilled(PixelRect(x: 0, y: 24, width: 30, height: 5), with: RGB(grey: 100)))
-        let h = Picture.stacked([a, b], axis: .horizontal, gap: 2, background: .black)
+        let h = Canvas(Picture.stacked([a, b], axis: .horizontal, gap: 2, background: .black))
         #expect(h.width == 42 && h.height == 20)
         #expect(h.isFilled(PixelRect(x: 12, y: 7, width: 30, height: 5), with: RGB(grey: 100)))
         #expect(h.rgb(12, 6) == .black)
         // A caption of one line adds 7 + 4 px above its image.
-        let c = Picture.stacked([a, b], axis: .vertical, gap: 4, captions: ["before", ""])
+        let c = Canvas(Picture.stacked([a, b], axis: .vertical, gap: 4, captions: ["before", ""]))
         #expect(c.height == 29 + 11 && c.width == 35)  // "before" is 6 · 6 − 1 = 35 px wide
         #expect(c.colors(in: PixelRect(x: 0, y: 0, width: 35, height: 7)).contains(.black))
     }

@@ -24,16 +24,16 @@ import Testing
         #expect(layout.height == 209)
         #expect(layout.colorBar == PixelRect(x: 8, y: 179, width: 160, height: 12))
         #expect(layout.block(channel: 4, x: 2, y: 3) == PixelRect(x: 82, y: 147, width: 10, height: 10))
-        let image = try FeatureGrid.render(Self.constantMaps, title: "conv1")
-        #expect(image.width == layout.width && image.height == layout.height)
-        #expect(image.channels == 3 && image.bitDepth == 8)
+        let image = try FeatureGrid.render(Self.constantMaps, title: "conv1")  // an Image, checked as such
+        let format = (image.width, image.height, image.channels, image.bitDepth)
+        #expect(format == (layout.width, layout.height, 3, 8))
     }
 
     // Constant maps with fixed 0..1 and viridis: cell c is viridis(value), the matplotlib colour.
     @Test func fixedNormalisationGivesTheColormapEntry() throws {
         let options = FeatureGridOptions(normalization: .fixed(0, 1), colormap: .viridis)
         let (canvas, layout) = try FeatureGrid.draw(Self.constantMaps, title: "constants", options: options)
-        let image = canvas.image
+        let image = canvas
         RenderDump.write(image, "grid_constants")
         for (c, v) in Self.constants.enumerated() where v != 0.1 {
             #expect(image.isFilled(layout.cells[c], with: try RenderFixtures.matplotlib("viridis", v)), "channel \(c)")
@@ -46,13 +46,13 @@ import Testing
     @Test func constantMapsDoNotDivideByZero() throws {
         let (canvas, layout) = try FeatureGrid.draw(Self.constantMaps, title: "c", options: .init(colormap: .viridis))
         let middle = try RenderFixtures.matplotlib("viridis", 0.5)
-        for c in 0..<6 { #expect(canvas.image.isFilled(layout.cells[c], with: middle)) }
+        for c in 0..<6 { #expect(canvas.isFilled(layout.cells[c], with: middle)) }
     }
 
     @Test func labelsAndColourBarAreDrawn() throws {
         let options = FeatureGridOptions(normalization: .layer)
         let (canvas, layout) = try FeatureGrid.draw(Self.constantMaps, title: "conv1", options: options)
-        let image = canvas.image
+        let image = canvas
         // "4" is ...#. / ..##. / ...: ink at column 3 of row 0, white on the dark pad colour.
         let o = layout.labelOrigins[4]
         #expect(image.rgb(o.x + 3, o.y) == .white)
@@ -76,25 +76,25 @@ import Testing
     @Test func signedLayersUseTheDivergingMap() throws {
         let maps = Tensor(shape: [2, 1, 3], storage: [-2, 0, 1, 0.5, 0, 2])
         let (canvas, layout) = try FeatureGrid.draw(maps, title: "signed", options: .init(normalization: .layer))
-        let image = canvas.image
+        let image = canvas
         #expect(image.rgb(layout.block(channel: 0, x: 0, y: 0).x, layout.cells[0].y) == (try RenderFixtures.matplotlib("rdbu", 0)))
         #expect(image.isFilled(layout.block(channel: 0, x: 1, y: 0), with: try RenderFixtures.matplotlib("rdbu", 0.5)))
         #expect(image.isFilled(layout.block(channel: 1, x: 2, y: 0), with: try RenderFixtures.matplotlib("rdbu", 1)))
         #expect(image.isFilled(layout.block(channel: 0, x: 2, y: 0), with: try RenderFixtures.matplotlib("rdbu", 0.75)))
         // Per map: channel 1 spans 0..2 → ±2 as well, channel 0 spans −2..1 → ±2; 0.5 → t = 0.625.
         let (c2, l2) = try FeatureGrid.draw(maps, title: "signed")
-        #expect(c2.image.isFilled(l2.block(channel: 1, x: 0, y: 0), with: Colormap.rdbu.rgb(at: 0.625)))
+        #expect(c2.isFilled(l2.block(channel: 1, x: 0, y: 0), with: Colormap.rdbu.rgb(at: 0.625)))
         #expect(Colormap.rdbu.rgb(at: 0.625) == Colormap.rdbu.entry(160))
     }
 
     @Test func nanIsDrawnInItsOwnColour() throws {
         let maps = Tensor(shape: [1, 2, 2], storage: [1, .nan, 3, 2])
         let (canvas, layout) = try FeatureGrid.draw(maps, title: "nan")
-        #expect(canvas.image.isFilled(layout.block(channel: 0, x: 1, y: 0), with: .magenta))
-        #expect(canvas.image.isFilled(layout.block(channel: 0, x: 0, y: 1), with: Colormap.viridis.entry(255)))
-        #expect(canvas.image.isFilled(layout.block(channel: 0, x: 0, y: 0), with: Colormap.viridis.entry(0)))
+        #expect(canvas.isFilled(layout.block(channel: 0, x: 1, y: 0), with: .magenta))
+        #expect(canvas.isFilled(layout.block(channel: 0, x: 0, y: 1), with: Colormap.viridis.entry(255)))
+        #expect(canvas.isFilled(layout.block(channel: 0, x: 0, y: 0), with: Colormap.viridis.entry(0)))
         let allNaN = Tensor(shape: [1, 2, 2], repeating: .nan)
-        #expect(try FeatureGrid.draw(allNaN, title: "x").canvas.image.isFilled(
+        #expect(try FeatureGrid.draw(allNaN, title: "x").canvas.isFilled(
             try FeatureGrid.layout(for: allNaN, title: "x").cells[0], with: .magenta))
     }
 
@@ -114,7 +114,7 @@ import Testing
         }
         let crop = Tensor(shape: [3, 24, 24], storage: storage)
         let (canvas, layout) = try FeatureGrid.draw(crop, title: "chelsea crop", options: options)
-        let image = canvas.image
+        let image = canvas
         RenderDump.write(image, "grid_chelsea_\(kind)")
         #expect(layout.scale == 2 && layout.columns == 2)
         let rows = try RenderFixtures.rows("chelsea_crop_expected.txt").filter { $0[0] == kind }
@@ -136,7 +136,7 @@ import Testing
         let maps = Tensor(shape: [64, 112, 112], storage: values)
         let start = Date()
         let (canvas, layout) = try FeatureGrid.draw(maps, title: "conv1")
-        let image = canvas.image
+        let image = canvas
         let seconds = Date().timeIntervalSince(start)
         RenderDump.write(image, "grid_64x112x112")
         print("FeatureGrid 64×112×112: \(image.width)×\(image.height) in \(String(format: "%.3f", seconds)) s")

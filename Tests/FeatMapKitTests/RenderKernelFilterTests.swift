@@ -7,7 +7,7 @@ import Testing
     // Range ±2: 0 → t = 0.5 (diverging centre), 2 → 1 (red end), −2 → 0 (blue end), 1 → 0.75.
     @Test func kernelCellsAreColouredByValueCentredOnZero() throws {
         let (canvas, cells) = try KernelPicture.draw(values: Self.sobelX, width: 3, height: 3, title: "sobel x")
-        let image = canvas.image
+        let image = canvas
         RenderDump.write(image, "kernel_sobel")
         #expect(cells.count == 9)
         let corner = { (i: Int) in image.rgb(cells[i].x, cells[i].y) }
@@ -24,13 +24,13 @@ import Testing
 
     @Test func kernelWithoutRangeAndBadCountsAndLargeKernels() throws {
         let zeros = try KernelPicture.draw(values: [0, 0, 0, 0], width: 2, height: 2, title: "zero")
-        #expect(zeros.canvas.image.rgb(zeros.cells[0].x, zeros.cells[0].y) == Colormap.rdbu.entry(128))
+        #expect(zeros.canvas.rgb(zeros.cells[0].x, zeros.cells[0].y) == Colormap.rdbu.entry(128))
         #expect(throws: RenderError.self) { try KernelPicture.render(values: [1, 2, 3], width: 2, height: 2, title: "x") }
         #expect(throws: RenderError.self) { try KernelPicture.render(values: [], width: 0, height: 0, title: "x") }
         // 31×31: no numbers, cells of ⌊800/31⌋ = 25 px, still coloured (constant 1 → red end).
         let big = try KernelPicture.draw(values: [Float](repeating: 1, count: 961), width: 31, height: 31, title: "box")
         #expect(big.cells[0].width == 25)
-        #expect(big.canvas.image.isFilled(big.cells[480], with: Colormap.rdbu.entry(255)))
+        #expect(big.canvas.isFilled(big.cells[480], with: Colormap.rdbu.entry(255)))
     }
 
     // Colour mode: filter 0 has R = +1, G = B = −1 → after its own min..max stretch pure red;
@@ -46,7 +46,7 @@ import Testing
         f3[2 * plane + 12] = 2  // blue centre, zero elsewhere → black with one blue pixel
         w += f3
         let (canvas, layout) = try FilterGrid.draw(weights: Tensor(shape: [4, 3, 5, 5], storage: w), title: "conv1")
-        let image = canvas.image
+        let image = canvas
         RenderDump.write(image, "filters_rgb")
         #expect(layout.mode == .color && layout.shownFilters == 4 && layout.scale == 8)
         #expect(layout.cells[0][0].width == 40 && layout.cells[0][0].height == 40)
@@ -64,7 +64,7 @@ import Testing
         w[0] = 4  // filter 0, channel 0, top-left
         w[(1 * 20 + 2) * 9 + 4] = -4  // filter 1, channel 2, centre
         let (canvas, layout) = try FilterGrid.draw(weights: Tensor(shape: [40, 20, 3, 3], storage: w), title: "conv2")
-        let image = canvas.image
+        let image = canvas
         RenderDump.write(image, "filters_channels")
         #expect(layout.mode == .channels && layout.shownFilters == 32 && layout.shownInputs == 16)
         #expect(layout.cells.count == 32 && layout.cells[0].count == 16 && layout.scale == 8)

@@ -36,12 +36,10 @@ enum RenderFixtures {
     }
 }
 
-extension Image {
-    /// The RGB colour at (x, y) of an 8-bit RGB image.
-    func rgb(_ x: Int, _ y: Int) -> RGB {
-        let i = (y * width + x) * channels
-        return RGB(UInt8(samples[i]), UInt8(samples[i + 1]), UInt8(samples[i + 2]))
-    }
+// Checks run on a Canvas (whose test description is one short line) rather than on an Image,
+// whose description would list every sample when an expectation fails.
+extension Canvas {
+    func rgb(_ x: Int, _ y: Int) -> RGB { self[x, y] }
 
     /// Every pixel of `rect` has `color`.
     func isFilled(_ rect: PixelRect, with color: RGB) -> Bool {
@@ -58,6 +56,10 @@ extension Image {
 
 /// Writes pictures as binary PPM into $FEATMAP_RENDER_DUMP when that is set, to look at them by eye.
 enum RenderDump {
+    static func write(_ canvas: Canvas, _ name: String) {
+        write(canvas.image, name)
+    }
+
     static func write(_ image: Image, _ name: String) {
         guard let dir = ProcessInfo.processInfo.environment["FEATMAP_RENDER_DUMP"] else { return }
         var data = Data("P6\n\(image.width) \(image.height)\n255\n".utf8)

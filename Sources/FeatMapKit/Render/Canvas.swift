@@ -1,6 +1,6 @@
 /// An RGB drawing surface with 8 bits per sample, the common ground of every featmap picture.
 /// Coordinates are pixels, origin top-left; everything drawn is clipped to the canvas.
-public struct Canvas: Sendable {
+public struct Canvas: Sendable, CustomStringConvertible {
     public let width: Int
     public let height: Int
     /// Interleaved RGB, row-major.
@@ -12,6 +12,14 @@ public struct Canvas: Sendable {
         pixels = [UInt8](repeating: 0, count: self.width * self.height * 3)
         fill(background)
     }
+
+    /// A canvas showing `image` (any channel count or bit depth), to draw marks over a picture.
+    public init(_ image: Image, background: RGB = .white) {
+        self.init(width: image.width, height: image.height, background: background)
+        blit(image, x: 0, y: 0)
+    }
+
+    public var description: String { "Canvas(\(width)×\(height))" }
 
     /// The canvas as an 8-bit RGB `Image`, ready for the PNG encoder.
     public var image: Image {
@@ -171,8 +179,7 @@ public struct Canvas: Sendable {
                             if v.isNaN {
                                 (cr, cg, cb) = (nanColor.r, nanColor.g, nanColor.b)
                             } else {
-                                let t = v * a + b
-                                let k = (t > 0 ? (t >= 1 ? 255 : min(255, Int(t * 256))) : 0) * 3
+                                let k = colormap.index(at: v * a + b) * 3
                                 (cr, cg, cb) = (lut[k], lut[k + 1], lut[k + 2])
                             }
                             for _ in 0..<s {
