@@ -26,6 +26,9 @@ public enum FeatureGrid {
         public var captionOrigin: PixelPoint
         public var colorBar: PixelRect?
 
+        /// Top-left pixel of the map of `channel`.
+        public func cellOrigin(_ channel: Int) -> PixelPoint { cells[channel].origin }
+
         /// The block that shows map pixel (x, y) of `channel`.
         public func block(channel: Int, x: Int, y: Int) -> PixelRect {
             let c = cells[channel]
