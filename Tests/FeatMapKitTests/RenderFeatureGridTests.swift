@@ -152,6 +152,16 @@ import Testing
         #expect(wide.scale == 6)  // 2 + 10 · (60 s + 2) ≤ 4096 ⇔ s ≤ 6.79
     }
 
+    // 4 maps of 6000×6000 at scale 1: about 12000 × 12000 px > 100 million, refused before allocating.
+    @Test func oversizedPicturesAreRefused() throws {
+        let layout = try FeatureGrid.layout(for: Tensor(shape: [1, 6000, 6000]), title: "x")
+        #expect(layout.scale == 1)
+        #expect(throws: RenderError.self) { try FeatureGrid.layout(for: Tensor(shape: [4, 6000, 6000]), title: "x") }
+        #expect(throws: RenderError.self) {
+            try KernelPicture.render(values: [Float](repeating: 0, count: 25_000_000), width: 5000, height: 5000, title: "x")
+        }
+    }
+
     @Test func badShapesAndOptionsThrow() {
         #expect(throws: RenderError.self) { try FeatureGrid.render(Tensor(shape: [0, 4, 4]), title: "x") }
         #expect(throws: RenderError.self) { try FeatureGrid.render(Tensor(shape: [8]), title: "x") }

@@ -6,6 +6,18 @@ public struct Canvas: Sendable, CustomStringConvertible {
     /// Interleaved RGB, row-major.
     public private(set) var pixels: [UInt8]
 
+    /// Largest picture the renderers agree to draw (they throw `RenderError.pictureTooLarge` beyond it):
+    /// 100 million pixels, 300 MB of RGB, already far more than a screen or a page can show.
+    public static let maximumPixels = 100_000_000
+
+    /// Throws when a width × height picture would exceed `maximumPixels`.
+    static func checkSize(_ what: String, width: Int, height: Int) throws {
+        let (area, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || area > maximumPixels || width < 0 || height < 0 {
+            throw RenderError.pictureTooLarge(what: what, width: width, height: height)
+        }
+    }
+
     public init(width: Int, height: Int, background: RGB = .white) {
         self.width = max(0, width)
         self.height = max(0, height)

@@ -197,6 +197,7 @@ public enum FeatureGrid {
             height = gridY + gridH + 10 + ColorBar.height + m
         }
         let width = contentW + 2 * m
+        try Canvas.checkSize("feature grid", width: width, height: height)
 
         var cells: [PixelRect] = [], labels: [PixelPoint] = []
         for c in 0..<channels {
