@@ -152,14 +152,17 @@ import Testing
         #expect(wide.scale == 6)  // 2 + 10 · (60 s + 2) ≤ 4096 ⇔ s ≤ 6.79
     }
 
-    // 4 maps of 6000×6000 at scale 1: about 12000 × 12000 px > 100 million, refused before allocating.
+    // A 1×2,000,000 map: the picture would be over 2 million px wide and about 90 px high, more than
+    // 100 million pixels, so it is refused before the canvas is allocated; 1×20,000 is fine.
     @Test func oversizedPicturesAreRefused() throws {
-        let layout = try FeatureGrid.layout(for: Tensor(shape: [1, 6000, 6000]), title: "x")
-        #expect(layout.scale == 1)
-        #expect(throws: RenderError.self) { try FeatureGrid.layout(for: Tensor(shape: [4, 6000, 6000]), title: "x") }
+        let fine = try FeatureGrid.layout(for: Tensor(shape: [1, 1, 20_000]), title: "x")
+        #expect(fine.scale == 1 && fine.width > 20_000)
+        #expect(throws: RenderError.self) { try FeatureGrid.layout(for: Tensor(shape: [1, 1, 2_000_000]), title: "x") }
+        // A 1,000,000 × 1 kernel in 4 px cells: 4 million px wide.
         #expect(throws: RenderError.self) {
-            try KernelPicture.render(values: [Float](repeating: 0, count: 25_000_000), width: 5000, height: 5000, title: "x")
+            try KernelPicture.render(values: [Float](repeating: 0, count: 1_000_000), width: 1_000_000, height: 1, title: "x")
         }
+        #expect(throws: RenderError.self) { try Canvas.checkSize("x", width: Int.max / 2, height: 3) }
     }
 
     @Test func badShapesAndOptionsThrow() {
