@@ -42,11 +42,25 @@ import Testing
         #expect(image.isFilled(layout.cells[5], with: try RenderFixtures.matplotlib("viridis", 0.1)))
     }
 
-    // A constant map stretched over its own min..max has no range: drawn at the middle, no NaN, no trap.
+    // A constant map has no min..max of its own: it is drawn on the layer range (0...1 here), so each
+    // cell shows viridis(value); a layer that is constant throughout has no range at all and is drawn
+    // at the middle of the map. Neither divides by zero.
     @Test func constantMapsDoNotDivideByZero() throws {
         let (canvas, layout) = try FeatureGrid.draw(Self.constantMaps, title: "c", options: .init(colormap: .viridis))
-        let middle = try RenderFixtures.matplotlib("viridis", 0.5)
-        for c in 0..<6 { #expect(canvas.isFilled(layout.cells[c], with: middle)) }
+        for (c, v) in Self.constants.enumerated() {
+            #expect(canvas.isFilled(layout.cells[c], with: try RenderFixtures.matplotlib("viridis", v)), "channel \(c)")
+        }
+        let flat = Tensor(shape: [2, 3, 3], repeating: 7)
+        for normalization in [GridNormalization.map, .layer] {
+            let (c2, l2) = try FeatureGrid.draw(flat, title: "flat", options: .init(normalization: normalization))
+            let middle = try RenderFixtures.matplotlib("viridis", 0.5)
+            #expect(c2.isFilled(l2.cells[0], with: middle) && c2.isFilled(l2.cells[1], with: middle))
+        }
+        // A dead ReLU unit next to a live one: the dead map takes the layer's zero colour (viridis 0).
+        let relu = Tensor(shape: [2, 1, 2], storage: [0, 0, 0, 5])
+        let (c3, l3) = try FeatureGrid.draw(relu, title: "relu")
+        #expect(c3.isFilled(l3.cells[0], with: Colormap.viridis.entry(0)))
+        #expect(c3.isFilled(l3.block(channel: 1, x: 1, y: 0), with: Colormap.viridis.entry(255)))
     }
 
     @Test func labelsAndColourBarAreDrawn() throws {

@@ -133,9 +133,13 @@ public enum FeatureGrid {
         var ranges: [ValueRange]
         let what: String, barLow: String, barHigh: String
         var barNote: String? = nil
+        var hasConstantMap = false
         switch options.normalization {
         case .map:
-            ranges = mapExtents.map { $0 ?? ValueRange(low: 0, high: 0) }
+            // A constant map has no min..max of its own; it is drawn on the layer's range instead, so a
+            // dead ReLU unit (all zero) looks like the layer's zero rather than like a mid value.
+            ranges = mapExtents.map { e in e.flatMap { $0.high > $0.low ? $0 : nil } ?? layerRange }
+            hasConstantMap = mapExtents.contains { $0.map { $0.high <= $0.low } ?? true }
             what = diverging ? "per-map ±max|v|, 0 at centre" : "per-map min..max"
             barLow = diverging ? "−max|v|" : "min"
             barHigh = diverging ? "+max|v|" : "max"
@@ -178,6 +182,7 @@ public enum FeatureGrid {
         let titleText = title.isEmpty ? "\(channels)×\(h)×\(w)" : "\(title)  \(channels)×\(h)×\(w)"
         var captionText = "colours: \(what) (\(colormap.name))"
         if scale > 1 { captionText += ", each value shown as \(scale)×\(scale) px" }
+        if hasConstantMap { captionText += ", constant maps on the layer range" }
         if hasNaN { captionText += ", magenta = NaN" }
 
         let m = max(0, options.margin)
