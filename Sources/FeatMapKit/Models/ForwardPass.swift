@@ -28,7 +28,7 @@ public struct ForwardResult: Sendable {
     public var output: Tensor?
     public var stoppedBy: ModelError?
     public var totalMilliseconds: Double
-    /// Parameter count, operator and time of every node that ran, kept or not.
+    /// How many nodes ran.
     public var nodesRun: Int
 }
 
@@ -38,6 +38,16 @@ extension Graph {
     /// Only the outputs of nodes for which `keep` is true are kept; other values are freed as soon
     /// as no later node needs them. The pass stops after node `last` when given.
     public func forward(_ input: Tensor, keep: (Int) -> Bool = { _ in false }, last: Int? = nil) -> ForwardResult {
+        var kept: [LayerActivation] = []
+        var result = forward(input, last: last) { layer in if keep(layer.index) { kept.append(layer) } }
+        result.layers = kept
+        return result
+    }
+
+    /// Runs the graph and hands each node's result to `observe` as soon as it is computed, keeping
+    /// nothing: memory stays at what the live intermediate tensors need, whatever the graph's length.
+    /// An error thrown by `observe` stops the pass and is returned as `stoppedBy` when it is a `ModelError`.
+    public func forward(_ input: Tensor, last: Int? = nil, observe: (LayerActivation) throws -> Void) -> ForwardResult {
         var x = input
         if inputShape.count == 4 && input.rank == 3 { x = input.reshaped([1] + input.shape) }
         var values: [String: Tensor] = [inputName: x]
@@ -46,7 +56,6 @@ extension Graph {
         var lastUse: [String: Int] = [:]
         for (i, node) in nodes.enumerated() where i <= end { for name in node.inputs { lastUse[name] = i } }
         let outputSet = Set(outputs)
-        var kept: [LayerActivation] = []
         var total = 0.0, ran = 0
         var stop: ModelError? = nil
         for i in 0...max(end, -1) where end >= 0 {
@@ -65,15 +74,21 @@ extension Graph {
             total += ms
             ran += 1
             for (name, value) in zip(node.outputs, results) where !name.isEmpty { values[name] = value }
-            if keep(i), let first = results.first {
-                kept.append(LayerActivation(index: i, name: layerNames[i], op: node.op, output: first,
-                                            parameters: parameterCount(ofNode: i), milliseconds: ms))
+            if let first = results.first {
+                do {
+                    try observe(LayerActivation(index: i, name: layerNames[i], op: node.op, output: first,
+                                                parameters: parameterCount(ofNode: i), milliseconds: ms))
+                } catch let e as ModelError {
+                    stop = e; break
+                } catch {
+                    stop = .layerFailed(node: layerNames[i], op: node.op, reason: "\(error)"); break
+                }
             }
             for name in node.inputs where lastUse[name] == i && name != inputName && !outputSet.contains(name) {
                 values[name] = nil
             }
         }
         let output = stop == nil ? outputs.first.flatMap { values[$0] } : nil
-        return ForwardResult(layers: kept, output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)
+        return ForwardResult(layers: [], output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)
     }
 }
