@@ -163,7 +163,7 @@ struct LayersCommand: ParsableCommand {
         let maps = layer.featureMaps ?? layer.output.reshaped([layer.output.count, 1, 1])
         var name: String? = nil
         if !noImages {
-            let title = "\(layer.name) · \(layer.op) · \(maps.shape.map(String.init).joined(separator: "×"))"
+            let title = "\(layer.name) · \(layer.op)"  // the renderer adds the shape
             let image = try FeatureGrid.render(maps, title: title, options: grid)
             let file = base + ".png"
             try OutputFile.write(to: (dir as NSString).appendingPathComponent(file)) { f in

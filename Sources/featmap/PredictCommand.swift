@@ -77,7 +77,9 @@ struct PredictCommand: ParsableCommand {
     }
 
     static func jsonString(_ s: String) -> String {
-        let data = try? JSONEncoder().encode(s)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try? encoder.encode(s)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
 }
@@ -156,7 +158,10 @@ final class LineReader {
     private let owned: Bool
 
     init?(path: String) {
-        if path == "-" { handle = stdin; owned = false } else {
+        if path == "-" {
+            guard let f = fdopen(0, "r") else { return nil }
+            handle = f; owned = false
+        } else {
             guard let f = fopen(path, "r") else { return nil }
             handle = f; owned = true
         }

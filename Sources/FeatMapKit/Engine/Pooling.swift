@@ -58,41 +58,54 @@ public struct Pooling: Sendable, Equatable {
         var result = [Float](repeating: 0, count: c * out.y * out.x)
         let (kernel, stride, padding, dilation) = (self.kernel, self.stride, self.padding, self.dilation)
         let isMax = kind == .max, includePad = countIncludePad
+        // Per output column: the first and last+1 image column its window covers (with dilation
+        // the window still steps through them by `dilation.x`), and the padded cell count.
+        func window(_ o: Int, _ s: Int, _ before: Int, _ k: Int, _ d: Int, _ n: Int, _ after: Int) -> (Int, Int, Int) {
+            let start = o * s - before
+            var first = start, taps = 0, padded = 0
+            while first < 0 { first += d }
+            for t in 0..<k {
+                let p = start + t * d
+                if p < n + after { padded += 1 }
+                if p >= 0 && p < n { taps += 1 }
+            }
+            return (first, taps, padded)
+        }
+        let columns = (0..<out.x).map { window($0, stride.x, padding.left, kernel.x, dilation.x, w, padding.right) }
+        let rowsInfo = (0..<out.y).map { window($0, stride.y, padding.top, kernel.y, dilation.y, h, padding.bottom) }
         input.storage.withUnsafeBufferPointer { srcBuf in
             result.withUnsafeMutableBufferPointer { dstBuf in
                 let src = SendableConstPointer(srcBuf.baseAddress!), dst = SendablePointer(dstBuf.baseAddress!)
-                Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
-                    for item in range {
-                        let ch = item / out.y, oy = item % out.y
-                        let plane = src.base + ch * h * w
-                        let orow = dst.base + (ch * out.y + oy) * out.x
-                        let y0 = oy * stride.y - padding.top
-                        // Rows of the window inside the image, and inside image + padding (for the divisor).
-                        var rows: [Int] = []
-                        var paddedRows = 0
-                        for ky in 0..<kernel.y {
-                            let y = y0 + ky * dilation.y
-                            if y < h + padding.bottom { paddedRows += 1 }
-                            if y >= 0 && y < h { rows.append(y) }
-                        }
-                        for ox in 0..<out.x {
-                            let x0 = ox * stride.x - padding.left
-                            var best = -Float.infinity, sum: Float = 0, cells = 0, paddedCols = 0
-                            for kx in 0..<kernel.x {
-                                let x = x0 + kx * dilation.x
-                                if x < w + padding.right { paddedCols += 1 }
-                                guard x >= 0 && x < w else { continue }
-                                for y in rows {
-                                    let v = plane[y * w + x]
-                                    if isMax { if v > best || v.isNaN { best = v } } else { sum += v }
-                                    cells += 1
+                columns.withUnsafeBufferPointer { colBuf in
+                    let cols = SendableConstPointer(colBuf.baseAddress!)
+                    Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
+                        for item in range {
+                            let ch = item / out.y, oy = item % out.y
+                            let plane = src.base + ch * h * w
+                            let orow = dst.base + (ch * out.y + oy) * out.x
+                            let (y0, rowTaps, paddedRows) = rowsInfo[oy]
+                            for ox in 0..<out.x {
+                                let (x0, colTaps, paddedCols) = cols.base[ox]
+                                let cells = rowTaps * colTaps
+                                if isMax {
+                                    var best = -Float.infinity
+                                    for ty in 0..<rowTaps {
+                                        let row = plane + (y0 + ty * dilation.y) * w + x0
+                                        for tx in 0..<colTaps {
+                                            let v = row[tx * dilation.x]
+                                            if v > best || v.isNaN { best = v }
+                                        }
+                                    }
+                                    orow[ox] = cells > 0 ? best : 0
+                                } else {
+                                    var sum: Float = 0
+                                    for ty in 0..<rowTaps {
+                                        let row = plane + (y0 + ty * dilation.y) * w + x0
+                                        for tx in 0..<colTaps { sum += row[tx * dilation.x] }
+                                    }
+                                    let divisor = includePad ? paddedRows * paddedCols : cells
+                                    orow[ox] = divisor > 0 ? sum / Float(divisor) : 0
                                 }
-                            }
-                            if isMax {
-                                orow[ox] = cells > 0 ? best : 0
-                            } else {
-                                let divisor = includePad ? paddedRows * paddedCols : cells
-                                orow[ox] = divisor > 0 ? sum / Float(divisor) : 0
                             }
                         }
                     }
