@@ -184,3 +184,16 @@ case("concat_dropout_constant", [N("Constant", [], ["k"], value=numpy_helper.fro
                                  N("Dropout", ["x"], ["d"]), N("Concat", ["d", "k", "x"], ["y"], axis=1)], [1, 1, 3, 3])
 save_file(ops_ref, f"{out}/ops-reference.safetensors")
 print("ops:", len(ops_ref) // 2, "cases")
+
+# Resizing as Pillow does it (mode "F", Image.BILINEAR, which is antialiased when shrinking):
+# "patch" is a 40x30 RGB crop of chelsea.png at (x=200, y=60) as [3, 30, 40]; "crop16" is each channel
+# resized into 16x16 from the centred square box (5, 0, 35, 30) — what fit=crop does; "stretch25x50"
+# is each channel stretched to width 25, height 50.
+patch = photo[60:90, 200:240].astype(np.float32)
+chw = np.ascontiguousarray(patch.transpose(2, 0, 1))
+def pil(plane, size, box=None):
+    return np.asarray(Image.fromarray(plane, "F").resize(size, Image.BILINEAR, box=box), np.float32)
+save_file({"patch": chw,
+           "crop16": np.stack([pil(c, (16, 16), (5, 0, 35, 30)) for c in chw]),
+           "stretch25x50": np.stack([pil(c, (25, 50)) for c in chw])}, f"{out}/resize-reference.safetensors")
+print("resize reference written")
