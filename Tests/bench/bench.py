@@ -114,7 +114,7 @@ def bench_predict():
     files = os.path.join(WORK, "mnist.txt")
     with open(files, "w") as f:
         f.write("\n".join(os.path.join(folder, f"{i:05d}.png") for i in range(10000)) + "\n")
-    ours = measure([FM, "predict", weights, "--files-from", files, "--quiet"])
+    ours = measure([FM, "predict", weights, "--files-from", files])
     model = os.path.join(SHARED, "models/lenet5/lenet5-mnist.onnx")
     peer = measure([sys.executable, os.path.join(HERE, "python_predict.py"), model, files])
     row("LeNet-5 predict, 10,000 MNIST PNGs", ours, "OpenCV + onnxruntime", peer)
