@@ -163,7 +163,19 @@ struct ApplyJob: Sendable {
                 }
             }
             let bytes = try InputFile.read(input)
-            let image = try ImageDecoder.decode(bytes, source: input, options: decode)
+            let reader = try ImageReader(bytes: bytes, source: input, options: decode)
+            // Bands of rows whenever the result is the same: not for normalize (which needs the whole
+            // image's min and max first) nor for standard output (a decoding error halfway would
+            // leave half an image there).
+            let banded = BandedFilter(filter: filter, options: options,
+                                      bandRows: BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels))
+            if destination != "-", format == .npy || responseMap.mode != .normalize,
+               let plan = banded.plan(height: reader.header.height, width: reader.header.width) {
+                try runBanded(banded, plan: plan, reader: reader, destination: destination, report: &report)
+                report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+                return report
+            }
+            let image = try reader.readImage()
             let response = try filter.applied(to: image, options: options)
             let r = response.responses
             report.statistics = .init(min: r.minimum, mean: r.mean, max: r.maximum)
@@ -188,6 +200,66 @@ struct ApplyJob: Sendable {
         }
         report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return report
+    }
+}
+
+extension ApplyJob {
+    /// Decode, filter, map and encode band by band; the encoder runs on its own thread one band behind.
+    func runBanded(_ banded: BandedFilter, plan: BandedFilter.Plan, reader: ImageReader, destination: String,
+                   report: inout BatchReport) throws {
+        var low = Float.infinity, high = -Float.infinity, sum = 0.0, count = 0
+        let outputFormat: OutputFormat
+        switch format {
+        case .npy: outputFormat = .npy
+        case .png: outputFormat = .png(depth: depth ?? reader.header.bitDepth)
+        case .jpeg: outputFormat = .jpeg(quality: quality)
+        }
+        let (responseMap, height) = (self.responseMap, plan.outputSize.y)
+        try OutputFile.write(to: destination) { file in
+            var writer: ImageWriter?
+            let background = BackgroundWriter<Image> { image in
+                if writer == nil {
+                    writer = try ImageWriter(file: file, width: image.width, height: height, channels: image.channels,
+                                             format: outputFormat, destination: destination)
+                }
+                try writer?.writeRows(image.samples, bitDepth: image.bitDepth)
+            }
+            do {
+                try banded.run(reader, plan: plan) { response in
+                    let r = response.responses.storage
+                    r.withUnsafeBufferPointer { v in
+                        for x in v {
+                            // NaN fails both comparisons, as in Array.min()/max().
+                            if x < low { low = x }
+                            if x > high { high = x }
+                            sum += Double(x)
+                        }
+                    }
+                    count += r.count
+                    switch outputFormat {
+                    case .npy:
+                        try background.submit(Image(planes: response.responses, alpha: nil, bitDepth: response.bitDepth))
+                    case .png(let d):
+                        try background.submit(responseMap.image(from: response, depth: d))
+                    case .jpeg:
+                        try background.submit(responseMap.image(from: response, depth: 8))
+                    }
+                }
+                try background.finish()
+            } catch {
+                // The encoder thread must be done with the FILE before it is closed and removed.
+                try? background.finish()
+                throw error
+            }
+            guard let writer else {
+                throw EngineError.shapeMismatch("no rows were filtered for \(destination); this is a bug in featmap")
+            }
+            try writer.finish()
+        }
+        report.statistics = .init(min: count > 0 ? low : 0, mean: count > 0 ? Float(sum / Double(count)) : 0,
+                                  max: count > 0 ? high : 0)
+        report.width = plan.outputSize.x
+        report.height = plan.outputSize.y
     }
 }
 
