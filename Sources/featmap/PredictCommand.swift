@@ -32,10 +32,14 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "One JSON object per line: {\"input\", \"class\", \"index\", \"probability\"}.")
     var json = false
 
+    @Option(name: .shortAndLong, help: "Files classified in parallel (default: the number of cores).")
+    var jobs: Int?
+
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
         if inputs.isEmpty && filesFrom == nil { throw ValidationError("give at least one input image, folder, or --files-from FILE") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
@@ -47,18 +51,48 @@ struct PredictCommand: ParsableCommand {
         var failures = 0
         var paths = PathStream(arguments: inputs, filesFrom: filesFrom)
         var out = OutputBuffer()
-        while let path = paths.next(onError: { ModelOptions.printError($0); failures += 1 }) {
-            do {
-                let line = try PredictCommand.predict(path, model: m, json: json)
-                out.append(line)
-            } catch {
+        // Blocks of paths classified by `jobs` workers, printed in input order: memory stays at one
+        // block whatever the number of inputs, and the output is the same as a serial run's.
+        let workers = max(1, jobs ?? Terminal.coreCount)
+        let blockSize = workers == 1 ? 1 : 64 * workers
+        var block: [String] = []
+        var ended = false
+        while !ended {
+            block.removeAll(keepingCapacity: true)
+            var listingErrors: [String] = []
+            while block.count < blockSize {
+                guard let path = paths.next(onError: { listingErrors.append($0) }) else { ended = true; break }
+                block.append(path)
+            }
+            let results = PredictCommand.predicted(block, model: m, json: json, workers: workers)
+            for message in listingErrors {
                 out.flush()
-                ModelOptions.printError("\(error)")
+                ModelOptions.printError(message)
                 failures += 1
+            }
+            for result in results {
+                switch result {
+                case .success(let line): out.append(line)
+                case .failure(let error):
+                    out.flush()
+                    ModelOptions.printError("\(error)")
+                    failures += 1
+                }
             }
         }
         out.flush()
         if failures > 0 { throw ExitCode.failure }
+    }
+
+    /// Each path's line or error, in order; `workers` threads take the next path as they finish one.
+    static func predicted(_ paths: [String], model: Model, json: Bool, workers: Int) -> [Result<String, any Error>] {
+        let slots = ResultSlots(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: min(workers, max(1, paths.count))) { _ in
+            while let i = slots.take() {
+                slots.store(i, Result { try predict(paths[i], model: model, json: json) })
+            }
+        }
+        return slots.results
     }
 
     static func predict(_ path: String, model: Model, json: Bool) throws -> String {
@@ -81,6 +115,32 @@ struct PredictCommand: ParsableCommand {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = try? encoder.encode(s)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+}
+
+/// Results filled in by parallel workers, each index taken by exactly one of them.
+final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var slots: [Result<String, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < slots.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func store(_ i: Int, _ result: Result<String, any Error>) {
+        lock.lock(); defer { lock.unlock() }
+        slots[i] = result
+    }
+
+    var results: [Result<String, any Error>] {
+        lock.lock(); defer { lock.unlock() }
+        return slots.compactMap { $0 }
     }
 }
 
