@@ -131,11 +131,14 @@ public final class ImageWriter {
         let inC = channels, outC = outputChannels, pixels = rows * width
         samples.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
+                let top = T(truncatingIfNeeded: Int32(maxOut))
                 for p in 0..<pixels {
                     for k in 0..<outC {
-                        let v = (src[p * inC + k] * scale).rounded()
-                        // NaN fails both comparisons and becomes 0.
-                        dst[p * outC + k] = v >= maxOut ? T(maxOut) : (v > 0 ? T(v) : 0)
+                        // Round half away from zero, then clamp: for 0 < v < maxOut that is ⌊v + ½⌋, exact in
+                        // Double, and a concrete Int32 conversion rather than the generic (slow) one or a
+                        // libm roundf call. NaN fails both comparisons and becomes 0.
+                        let v = src[p * inC + k] * scale
+                        dst[p * outC + k] = v >= maxOut ? top : (v > 0 ? T(truncatingIfNeeded: Int32(Double(v) + 0.5)) : 0)
                     }
                 }
             }
