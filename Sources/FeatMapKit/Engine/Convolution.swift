@@ -118,7 +118,7 @@ public struct Convolution: Sendable {
         // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
         // what can be hundreds of megabytes.
         let resultCount = outputChannels * out.y * out.x
-        var result = [Float](unsafeUninitializedCapacity: resultCount) { _, count in count = resultCount }
+        var result = LargeBuffer.uninitialized(resultCount)
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         padded.storage.withUnsafeBufferPointer { src in
             weights.storage.withUnsafeBufferPointer { wts in
