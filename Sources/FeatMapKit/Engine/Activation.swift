@@ -14,9 +14,15 @@ public enum Activation: Sendable, Equatable {
 
     /// The activation applied to every element; the shape is kept.
     public func applied(to input: Tensor) -> Tensor {
-        var out = input.storage
-        let n = out.count
-        out.withUnsafeMutableBufferPointer { buf in
+        var out = input
+        apply(to: &out)
+        return out
+    }
+
+    /// The activation applied in place: no copy when `tensor` holds the only reference to its storage.
+    public func apply(to tensor: inout Tensor) {
+        let n = tensor.count
+        tensor.storage.withUnsafeMutableBufferPointer { buf in
             let p = SendablePointer(buf.baseAddress!)
             Parallel.forEachChunk(n, minimumChunk: 1 << 16) { range in
                 let v = p.base
@@ -38,6 +44,5 @@ public enum Activation: Sendable, Equatable {
                 }
             }
         }
-        return Tensor(shape: input.shape, storage: out)
     }
 }

@@ -79,32 +79,41 @@ public struct Pooling: Sendable, Equatable {
                 columns.withUnsafeBufferPointer { colBuf in
                     let cols = SendableConstPointer(colBuf.baseAddress!)
                     Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
+                        // Two passes per output row: reduce the window's rows into one row of the
+                        // image width (contiguous, so it vectorises), then reduce across columns.
+                        let line = UnsafeMutablePointer<Float>.allocate(capacity: max(w, 1))
+                        defer { line.deallocate() }
                         for item in range {
                             let ch = item / out.y, oy = item % out.y
                             let plane = src.base + ch * h * w
                             let orow = dst.base + (ch * out.y + oy) * out.x
                             let (y0, rowTaps, paddedRows) = rowsInfo[oy]
+                            if rowTaps == 0 {
+                                orow.update(repeating: 0, count: out.x)
+                                continue
+                            }
+                            line.update(from: plane + y0 * w, count: w)
+                            for ty in 1..<max(rowTaps, 1) {
+                                let row = plane + (y0 + ty * dilation.y) * w
+                                if isMax {
+                                    for x in 0..<w { let v = row[x]; if v > line[x] { line[x] = v } }
+                                } else {
+                                    for x in 0..<w { line[x] += row[x] }
+                                }
+                            }
                             for ox in 0..<out.x {
                                 let (x0, colTaps, paddedCols) = cols.base[ox]
-                                let cells = rowTaps * colTaps
+                                if colTaps == 0 { orow[ox] = 0; continue }
+                                let p = line + x0
                                 if isMax {
-                                    var best = -Float.infinity
-                                    for ty in 0..<rowTaps {
-                                        let row = plane + (y0 + ty * dilation.y) * w + x0
-                                        for tx in 0..<colTaps {
-                                            let v = row[tx * dilation.x]
-                                            if v > best || v.isNaN { best = v }
-                                        }
-                                    }
-                                    orow[ox] = cells > 0 ? best : 0
+                                    var best = p[0]
+                                    for tx in 1..<max(colTaps, 1) { let v = p[tx * dilation.x]; if v > best { best = v } }
+                                    orow[ox] = best
                                 } else {
                                     var sum: Float = 0
-                                    for ty in 0..<rowTaps {
-                                        let row = plane + (y0 + ty * dilation.y) * w + x0
-                                        for tx in 0..<colTaps { sum += row[tx * dilation.x] }
-                                    }
-                                    let divisor = includePad ? paddedRows * paddedCols : cells
-                                    orow[ox] = divisor > 0 ? sum / Float(divisor) : 0
+                                    for tx in 0..<colTaps { sum += p[tx * dilation.x] }
+                                    let divisor = includePad ? paddedRows * paddedCols : rowTaps * colTaps
+                                    orow[ox] = sum / Float(divisor)
                                 }
                             }
                         }
