@@ -1,7 +1,7 @@
 import ArgumentParser
 import FeatMapKit
 
-extension Pair: @retroactive ExpressibleByArgument {
+extension Pair: ExpressibleByArgument {
     /// "N" for both axes or "Y,X".
     public init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -13,5 +13,5 @@ extension Pair: @retroactive ExpressibleByArgument {
     }
 }
 
-extension BorderMode: @retroactive ExpressibleByArgument {}
-extension ResponseMode: @retroactive ExpressibleByArgument {}
+extension BorderMode: ExpressibleByArgument {}
+extension ResponseMode: ExpressibleByArgument {}

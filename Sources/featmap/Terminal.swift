@@ -23,6 +23,11 @@ enum Terminal {
     /// (SIGKILL cannot be caught: its temporary files stay, hidden and named `.NAME.featmap-*`,
     /// never under an output's name.)
     static func installSignalHandlers() {
+        // A parent (a test runner, a job control shell) may have left these blocked or ignored.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig) { received in
                 OutputFile.removePendingTemporaryFiles()
@@ -65,7 +70,7 @@ enum Terminal {
             progress.update(done: done)
         }
         progress.clear()
-        if inputs.count > 1 || runner.failed > 0 {
+        if inputs.count > 1 {
             if !quiet || runner.failed > 0 {
                 var summary = "\(runner.succeeded) succeeded, \(runner.failed) failed"
                 if runner.skipped > 0 { summary += ", \(runner.skipped) skipped" }
@@ -106,7 +111,6 @@ final class Progress: @unchecked Sendable {
 extension Error {
     /// The one line a user sees for this error.
     var userMessage: String {
-        if let e = self as? CustomStringConvertible { return e.description }
-        return String(describing: self)
+        String(describing: self)
     }
 }

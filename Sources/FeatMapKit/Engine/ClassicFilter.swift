@@ -1,0 +1,96 @@
+/// A classic image filter: one kernel, or two (x and y derivatives) whose responses are combined
+/// into the gradient magnitude √(gx² + gy²). Applying it is a depthwise run of the one
+/// convolution core (groups = channels), two 1-D passes when the kernel is separable and that is cheaper.
+public struct ClassicFilter: Sendable {
+    public var name: String
+    /// One kernel, or two (x then y) when `combinesMagnitude`.
+    public var kernels: [Kernel]
+    public var combinesMagnitude: Bool
+    /// How responses become pixels unless the user picks another mode.
+    public var defaultMode: ResponseMode
+    public var summary: String
+
+    public init(name: String, kernels: [Kernel], combinesMagnitude: Bool = false, defaultMode: ResponseMode,
+                summary: String) {
+        self.name = name
+        self.kernels = kernels
+        self.combinesMagnitude = combinesMagnitude
+        self.defaultMode = defaultMode
+        self.summary = summary
+    }
+
+    /// A filter around a kernel read from a file or inline spec: a kernel that sums to ≈ 0 responds to
+    /// change and can go negative, so its default map is abs; any other is clamped like a blur.
+    public init(kernel: Kernel, summary: String) {
+        let zeroSum = KernelStatistics(kernel).sumsToZero
+        self.init(name: kernel.name, kernels: [kernel], defaultMode: zeroSum ? .abs : .clamp, summary: summary)
+    }
+}
+
+extension ClassicFilter {
+    /// Filters each colour channel of `image` (or its luma with `options.gray`) and returns the raw
+    /// float responses in the image's native units; alpha is carried through unfiltered, sampled
+    /// at the pixel under each output position's anchor.
+    public func applied(to image: Image, options: FilterOptions) throws -> FilterResponse {
+        let source = options.gray ? image.grayscale : image
+        let planes = source.colorPlanes
+        let channels = source.colorChannels
+        var responses: [Tensor] = []
+        var geometry: (padding: Padding, anchor: Pair, size: Pair)?
+        for original in kernels {
+            let kernel = options.convolve ? original.flipped : original
+            let padding = try options.padding.padding(for: kernel, dilation: options.dilation)
+            let size = try Convolution.outputSize(input: Pair(source.height, source.width),
+                                                  kernel: Pair(kernel.height, kernel.width), stride: options.stride,
+                                                  dilation: options.dilation, padding: padding)
+            geometry = (padding, kernel.effectiveAnchor, size)
+            let weights = Tensor(shape: [channels, 1, kernel.height, kernel.width],
+                                 storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
+            let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
+                                          dilation: options.dilation, padding: padding, border: options.border)
+            if options.separable != false, let separable = convolution.separated(),
+               options.separable == true || separable.isCheaper(inputWidth: source.width, outputWidth: size.x) {
+                responses.append(try separable.applied(to: planes))
+            } else {
+                responses.append(try convolution.applied(to: planes))
+            }
+        }
+        guard var result = responses.first, let geometry else {
+            throw EngineError.invalidParameter("the filter \(name) has no kernel")
+        }
+        if combinesMagnitude && responses.count == 2 {
+            let other = responses[1].storage
+            result.storage.withUnsafeMutableBufferPointer { gx in
+                for i in 0..<gx.count { gx[i] = (gx[i] * gx[i] + other[i] * other[i]).squareRoot() }
+            }
+        }
+        let offset = (kernels.first?.offset ?? 0) * source.maxValue / 255
+        if offset != 0 {
+            result.storage.withUnsafeMutableBufferPointer { r in for i in 0..<r.count { r[i] += offset } }
+        }
+        let alpha = source.alphaPlane.map {
+            Self.sampled($0, height: source.height, width: source.width, at: geometry.size, padding: geometry.padding,
+                         anchor: geometry.anchor, stride: options.stride, dilation: options.dilation)
+        }
+        return FilterResponse(responses: result, alpha: alpha, bitDepth: source.bitDepth)
+    }
+
+    /// The input pixel under the anchor of output (oy, ox): y = oy·sy − top + ay·dy (x likewise),
+    /// clamped into the image when padding puts the anchor outside it.
+    static func sampled(_ plane: [Float], height h: Int, width w: Int, at size: Pair, padding: Padding, anchor: Pair,
+                        stride: Pair, dilation: Pair) -> [Float] {
+        if size == Pair(h, w) && padding.top == anchor.y * dilation.y && padding.left == anchor.x * dilation.x
+            && stride == .one {
+            return plane
+        }
+        var out = [Float](repeating: 0, count: size.y * size.x)
+        for oy in 0..<size.y {
+            let y = min(max(oy * stride.y - padding.top + anchor.y * dilation.y, 0), h - 1)
+            for ox in 0..<size.x {
+                let x = min(max(ox * stride.x - padding.left + anchor.x * dilation.x, 0), w - 1)
+                out[oy * size.x + ox] = plane[y * w + x]
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,51 @@
+import Testing
+@testable import FeatMapKit
+
+/// Mapping by hand; ties round to even as cv2's saturate_cast (cvRound).
+@Suite struct ResponseMapTests {
+    static let response = FilterResponse(responses: Tensor(shape: [1, 1, 5], storage: [-300, -0.5, 127.5, 128.5, 300]),
+                                         alpha: nil, bitDepth: 8)
+
+    static func mapped(_ mode: ResponseMode, scale: Float = 1, bias: Float = 0, depth: Int = 8) -> [Float] {
+        ResponseMap(mode: mode, scale: scale, bias: bias).image(from: response, depth: depth).samples
+    }
+
+    @Test func clampRoundsHalfToEven() {
+        #expect(Self.mapped(.clamp) == [0, 0, 128, 128, 255])
+    }
+
+    @Test func absTakesMagnitude() {
+        #expect(Self.mapped(.abs) == [255, 0, 128, 128, 255])
+        // 0.5·|r| + 1: 151, 1.25 → 1, 64.75 → 65, 65.25 → 65, 151
+        #expect(Self.mapped(.abs, scale: 0.5, bias: 1) == [151, 1, 65, 65, 151])
+    }
+
+    // r + 128: −172 → 0, 127.5 → 128, 255.5 → 255, 256.5 → 255, 428 → 255
+    @Test func offsetPutsZeroAtMidGrey() {
+        #expect(Self.mapped(.offset) == [0, 128, 255, 255, 255])
+        // 0.1·r + 128: 98, 127.95 → 128, 140.75 → 141, 140.85 → 141, 158
+        #expect(Self.mapped(.offset, scale: 0.1) == [98, 128, 141, 141, 158])
+    }
+
+    // (r + 300)·255/600: 0, 127.2875 → 127, 181.6875 → 182, 182.1125 → 182, 255
+    @Test func normalizeStretchesMinToMax() {
+        #expect(Self.mapped(.normalize) == [0, 127, 182, 182, 255])
+        let flat = FilterResponse(responses: Tensor(shape: [1, 1, 3], repeating: 5), alpha: nil, bitDepth: 8)
+        #expect(ResponseMap(mode: .normalize).image(from: flat, depth: 8).samples == [0, 0, 0])
+    }
+
+    // 8-bit responses to 16-bit pixels: ×257; 127.5·257 = 32767.5 → 32768 (even).
+    @Test func sixteenBitOutput() {
+        #expect(Self.mapped(.clamp, depth: 16) == [0, 0, 32768, 33024, 65535])
+        let r16 = FilterResponse(responses: Tensor(shape: [1, 1, 3], storage: [-1, 32896, 70000]),
+                                 alpha: [65535, 0, 32896], bitDepth: 16)
+        let out = ResponseMap(mode: .clamp).image(from: r16, depth: 8)
+        #expect(out.bitDepth == 8 && out.channels == 2)
+        #expect(out.samples == [0, 255, 128, 0, 255, 128])
+    }
+
+    @Test func nanBecomesZero() {
+        let r = FilterResponse(responses: Tensor(shape: [1, 1, 1], storage: [.nan]), alpha: nil, bitDepth: 8)
+        #expect(ResponseMap(mode: .abs).image(from: r, depth: 8).samples == [0])
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+@testable import FeatMapKit
+
+/// The two-pass path must give the direct path's numbers (1e-5 of the largest response) for every
+/// separable built-in, border, stride, dilation and padding, on the real RGB crop.
+@Suite struct SeparableConvolutionTests {
+    static func compare(_ spec: String, _ options: FilterOptions, image: Image) throws {
+        let filter = try KernelLibrary.resolve(spec)
+        var direct = options, separable = options
+        direct.separable = false
+        separable.separable = true
+        let a = try filter.applied(to: image, options: direct).responses
+        let b = try filter.applied(to: image, options: separable).responses
+        #expect(a.shape == b.shape)
+        let largest = a.storage.reduce(0) { max($0, abs($1)) }
+        let difference = FilterFixtures.maximumDifference(a.storage, b.storage)
+        #expect(difference <= 1e-5 * largest, "\(spec): \(difference) of \(largest)")
+    }
+
+    @Test(arguments: ["box:5", "box:4", "gaussian:1.5", "gaussian:2:7", "sobel-x", "sobel-y", "sobel", "scharr",
+                      "prewitt-y", "vertical-line", "identity"])
+    func builtinsAgree(spec: String) throws {
+        try Self.compare(spec, FilterOptions(), image: try FilterFixtures.image("chelsea.npy"))
+    }
+
+    @Test(arguments: BorderMode.allCases)
+    func bordersStridesAndDilationsAgree(border: BorderMode) throws {
+        let image = try FilterFixtures.image("camera.npy")
+        var o = FilterOptions()
+        o.border = border
+        try Self.compare("gaussian:1.2", o, image: image)
+        o.stride = Pair(2, 3)
+        o.dilation = Pair(2, 1)
+        try Self.compare("gaussian:1.2", o, image: image)
+        o.padding = .explicit(Padding(top: 0, bottom: 3, left: 5, right: 1))
+        try Self.compare("sobel-y", o, image: image)
+        o.padding = .valid
+        o.convolve = true
+        try Self.compare("2x3: 1 2 3 2 4 6", o, image: image)
+    }
+
+    /// σ = 10: 61 taps, on a 150×200 RGB image made of tiled crops; also the fixture reference.
+    @Test func gaussianSigma10() throws {
+        let crop = try FilterFixtures.image("chelsea.npy")
+        var samples: [Float] = []
+        for y in 0..<150 { for x in 0..<200 {
+            let p = ((y % crop.height) * crop.width + (x * 7 + y) % crop.width) * 3
+            samples += crop.samples[p..<(p + 3)]
+        } }
+        let image = Image(width: 200, height: 150, channels: 3, bitDepth: 8, samples: samples)
+        try Self.compare("gaussian:10", FilterOptions(), image: image)
+    }
+
+    @Test func automaticChoice() throws {
+        let image = Image(width: 300, height: 20, channels: 1, bitDepth: 8, repeating: 1)
+        let sep = try #require(Convolution(weights: Tensor(shape: [1, 1, 61, 61], storage: Kernel.gaussian(sigma: 10).values),
+                                           groups: 1, padding: Padding(all: 30)).separated())
+        #expect(sep.isCheaper(inputWidth: image.width, outputWidth: image.width))
+        let small = try #require(Convolution(weights: Tensor(shape: [1, 1, 3, 3], storage: Kernel.sobelX.values),
+                                             padding: Padding(all: 1)).separated())
+        #expect(!small.isCheaper(inputWidth: 300, outputWidth: 300))
+        #expect(Convolution(weights: Tensor(shape: [1, 1, 3, 3], storage: Kernel.sharpen.values)).separated() == nil)
+        // Not depthwise: 2 input channels into 1 filter.
+        #expect(Convolution(weights: Tensor(shape: [1, 2, 1, 1], storage: [1, 1])).separated() == nil)
+    }
+
+    /// [1 2] ⊗ [1 −1] on a 2×3 plane of 1…6, valid: out = Σ col[ky]·row[kx]·x, by hand:
+    /// (1 − 2) + 2(4 − 5) = −3 and (2 − 3) + 2(5 − 6) = −3.
+    @Test func handWorkedTwoPass() throws {
+        let sep = SeparableConvolution(columns: Tensor(shape: [1, 2], storage: [1, 2]),
+                                       rows: Tensor(shape: [1, 2], storage: [1, -1]), bias: [0.5])
+        let out = try sep.applied(to: Tensor(shape: [1, 2, 3], storage: [1, 2, 3, 4, 5, 6]))
+        #expect(out.shape == [1, 1, 2])
+        #expect(out.storage == [-2.5, -2.5])
+    }
+}
