@@ -113,10 +113,9 @@ struct LayersCommand: ParsableCommand {
     }
 
     func runOne(_ path: String, model m: Model, selected: Set<Int>, last: Int?, dir: String, grid: FeatureGridOptions) throws {
-        let input = try ModelOptions.input(path, model: m)
+        let input = try m.input(fromFile: path)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let seen = input.seen ?? LayersCommand.picture(of: input.tensor)
-        if let seen {
+        if let seen = input.seen {
             try OutputFile.write(to: (dir as NSString).appendingPathComponent("input.png")) { file in
                 try ImageEncoder.encode(seen, as: .png(depth: 8), to: file, destination: "input.png")
             }
@@ -177,16 +176,6 @@ struct LayersCommand: ParsableCommand {
             name = name ?? file
         }
         return name
-    }
-
-    /// A picture of a .npy input: 1 or 3 channels stretched from their min…max to 0…255.
-    static func picture(of t: Tensor) -> Image? {
-        guard let (c, _, _) = t.planeShape, c == 1 || c == 3, t.count > 0 else { return nil }
-        let lo = t.minimum, hi = t.maximum
-        let scale: Float = hi > lo ? 255 / (hi - lo) : 0
-        let planes = Tensor(shape: t.shape.count == 4 ? Array(t.shape.dropFirst()) : t.shape,
-                            storage: t.storage.map { (($0 - lo) * scale).rounded() })
-        return Image(planes: planes, alpha: nil, bitDepth: 8)
     }
 
     static func fileSafe(_ name: String) -> String {

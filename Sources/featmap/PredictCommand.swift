@@ -62,7 +62,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     static func predict(_ path: String, model: Model, json: Bool) throws -> String {
-        let input = try ModelOptions.input(path, model: model)
+        let input = try model.input(fromFile: path)
         let result = model.graph.forward(input.tensor)
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {
