@@ -7,20 +7,13 @@ struct LayersCommand: ParsableCommand {
         commandName: "layers",
         abstract: "Run a CNN on an input and show what each layer computes: grids, a table, the top classes.",
         discussion: """
-        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected
-        layer in graph order (default: every convolution, activation, pooling and concatenation
-        before the first Flatten/Reshape/Gemm), input.png (what the network saw), and with --npy
-        the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that
-        ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when
-        the network reaches its classifier. An unsupported operator stops the pass there; the
-        layers before it are still written.
+        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected layer in graph order (default: every convolution, activation, pooling and concatenation before the first Flatten/Reshape/Gemm), input.png (what the network saw), and with --npy the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when the network reaches its classifier. An unsupported operator stops the pass there; the layers before it are still written.
 
-        Layer names: the node's name, else its output's name, else operator + index (conv1, relu1,
-        pool1, …); --layers and --upto accept any of these.
+        Layer names: the node's name, else its output's name, else operator + index (conv1, relu1, pool1, …); --layers and --upto accept any of these.
 
         Examples:
           featmap layers samples/lenet.weights samples/digit.png
-          featmap layers samples/squeezenet-first.weights samples/chelsea.png --norm layer
+          featmap layers samples/squeezenet-first.weights cat.png --norm layer
           featmap layers model.onnx cat.jpg --upto pool1 --npy --json -o out/
         """
     )

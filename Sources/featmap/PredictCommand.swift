@@ -8,15 +8,12 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify images: one line per input, PATH<TAB>CLASS<TAB>PROBABILITY.",
         discussion: """
-        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network
-        inputs, or folders (their images, sorted). Memory does not grow with the number of inputs.
-        A file that fails gets one line on standard error and the others go on; the exit status is
-        then 1.
+        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network inputs, or folders (their images, sorted). Memory does not grow with the number of inputs. A file that fails gets one line on standard error and the others go on; the exit status is then 1.
 
         Examples:
           featmap predict samples/lenet.weights samples/digit*.png
           featmap predict samples/lenet.weights digits/ --json
-          find digits -name '*.png' | featmap predict samples/lenet.weights --files-from -
+          find digits -name '*.png' | featmap predict lenet.weights --files-from -
         """
     )
 
