@@ -22,6 +22,7 @@ public enum Activation: Sendable, Equatable {
     /// The activation applied in place: no copy when `tensor` holds the only reference to its storage.
     public func apply(to tensor: inout Tensor) {
         let n = tensor.count
+        guard n > 0 else { return }
         tensor.storage.withUnsafeMutableBufferPointer { buf in
             let p = SendablePointer(buf.baseAddress!)
             Parallel.forEachChunk(n, minimumChunk: 1 << 16) { range in

@@ -55,6 +55,7 @@ public struct Pooling: Sendable, Equatable {
             throw EngineError.shapeMismatch("pooling input must be [C, H, W], got \(input.shape)")
         }
         let out = try outputSize(height: h, width: w)
+        guard c > 0 else { throw EngineError.shapeMismatch("pooling input has no channels (shape \(input.shape))") }
         var result = [Float](repeating: 0, count: c * out.y * out.x)
         let (kernel, stride, padding, dilation) = (self.kernel, self.stride, self.padding, self.dilation)
         let isMax = kind == .max, includePad = countIncludePad
@@ -131,6 +132,7 @@ public struct Pooling: Sendable, Equatable {
         }
         let n = h * w
         var result = [Float](repeating: 0, count: c)
+        guard n > 0 else { return Tensor(shape: [c, 1, 1], storage: result) }
         input.storage.withUnsafeBufferPointer { src in
             for ch in 0..<c {
                 var sum = 0.0

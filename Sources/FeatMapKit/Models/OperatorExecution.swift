@@ -23,6 +23,9 @@ extension Graph {
                 let w = try arg(0 + 1)
                 guard w.rank == 4 else { throw EngineError.shapeMismatch("only 2-D convolutions are supported; weights have shape \(w.shape)") }
                 let x = try arg(0)
+                guard w.count > 0, x.count > 0 else {
+                    throw EngineError.shapeMismatch("convolution with empty weights \(w.shape) or input \(x.shape)")
+                }
                 let bias = optionalArg(2)?.storage
                 let stride = pair(node.ints("strides"), default: 1)
                 let dilation = pair(node.ints("dilations"), default: 1)
