@@ -127,6 +127,10 @@ extension Graph {
         case "NOTSET", "":
             guard let p = node.ints("pads"), !p.isEmpty else { return .none }
             guard p.count == 4 else { throw EngineError.invalidParameter("pads must have 4 values for a 2-D window, got \(p)") }
+            // A padding far beyond any image would only exhaust memory.
+            guard p.allSatisfy({ $0 >= 0 && $0 <= 16384 }) else {
+                throw EngineError.invalidParameter("pads \(p) must lie between 0 and 16384")
+            }
             return Padding(top: p[0], bottom: p[2], left: p[1], right: p[3])
         default:
             throw EngineError.invalidParameter("auto_pad '\(mode)' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
