@@ -54,6 +54,8 @@ struct ConvertCommand: ParsableCommand {
             try ModelOptions.write([UInt8](bytes), to: output)
         } catch let e as ExitCode {
             throw e
+        } catch let usage as ValidationError {
+            throw usage
         } catch {
             ModelOptions.printError("\(error)")
             throw ExitCode.failure

@@ -37,7 +37,9 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch {
+        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
+            throw usage
+        } catch {
             ModelOptions.printError("\(error)")
             throw ExitCode.failure
         }

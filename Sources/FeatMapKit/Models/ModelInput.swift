@@ -15,6 +15,10 @@ extension Model {
             }
             return (t, Model.picture(of: t))
         }
+        let declared = graph.inputShape
+        if declared.count == 4, declared[1] > 0, declared[1] != preprocessing.channels {
+            throw ModelError.badPreprocessing("the model takes \(declared[1]) input channel\(declared[1] == 1 ? "" : "s"), but the preprocessing makes \(preprocessing.channels) (\(preprocessing.color.rawValue)); use --color \(declared[1] == 1 ? "grey" : "rgb or bgr")")
+        }
         let image = try ImageDecoder.decode(bytes, source: path, options: decodeOptions)
         let prepared = try preprocessing.prepared(image)
         return (prepared.tensor, prepared.seen)
