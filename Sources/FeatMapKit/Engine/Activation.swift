@@ -29,9 +29,10 @@ public enum Activation: Sendable, Equatable {
                 let v = p.base
                 switch self {
                 case .relu:
-                    for i in range where v[i] < 0 { v[i] = 0 }
+                    // A select rather than a conditional store, so the loop vectorises; NaN stays NaN.
+                    for i in range { let x = v[i]; v[i] = x < 0 ? 0 : x }
                 case .leakyRelu(let alpha):
-                    for i in range where v[i] < 0 { v[i] *= alpha }
+                    for i in range { let x = v[i]; v[i] = x < 0 ? x * alpha : x }
                 case .sigmoid:
                     for i in range {
                         // Written so neither branch overflows: e^−|x| ≤ 1.

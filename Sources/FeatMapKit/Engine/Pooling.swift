@@ -97,7 +97,7 @@ public struct Pooling: Sendable, Equatable {
                             for ty in 1..<max(rowTaps, 1) {
                                 let row = plane + (y0 + ty * dilation.y) * w
                                 if isMax {
-                                    for x in 0..<w { let v = row[x]; if v > line[x] { line[x] = v } }
+                                    for x in 0..<w { let v = row[x], u = line[x]; line[x] = v > u ? v : u }
                                 } else {
                                     for x in 0..<w { line[x] += row[x] }
                                 }
@@ -108,7 +108,11 @@ public struct Pooling: Sendable, Equatable {
                                 let p = line + x0
                                 if isMax {
                                     var best = p[0]
-                                    for tx in 1..<max(colTaps, 1) { let v = p[tx * dilation.x]; if v > best { best = v } }
+                                    if dilation.x == 1 {
+                                        for tx in 1..<max(colTaps, 1) { let v = p[tx]; best = v > best ? v : best }
+                                    } else {
+                                        for tx in 1..<max(colTaps, 1) { let v = p[tx * dilation.x]; best = v > best ? v : best }
+                                    }
                                     orow[ox] = best
                                 } else {
                                     var sum: Float = 0
