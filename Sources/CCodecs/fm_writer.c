@@ -1,4 +1,5 @@
 #include "fm_internal.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,36 @@ fm_status fm_writer_write_rows(fm_writer *w, const void *rows, uint32_t count) {
     return FM_OK;
 }
 
+fm_status fm_writer_write_rows_float(fm_writer *w, const float *rows, uint32_t count, int source_channels, float scale) {
+    if (w->status != FM_OK) return w->status;
+    if (w->format == 0 || w->finished) { fm_set_message(w->message, "the writer is not open"); return FM_ERR_USAGE; }
+    if (source_channels < w->channels || source_channels > w->channels + 1) {
+        fm_set_message(w->message, "%d source channels cannot make %d", source_channels, w->channels);
+        return FM_ERR_USAGE;
+    }
+    size_t samples = (size_t)w->width * w->channels;
+    if (!w->row) {
+        w->row = malloc(samples * (w->bit_depth / 8));
+        if (!w->row) { fm_set_message(w->message, "out of memory"); return w->status = FM_ERR_NO_MEMORY; }
+    }
+    const float top = w->bit_depth == 16 ? 65535.0f : 255.0f;
+    for (uint32_t y = 0; y < count; y++) {
+        const float *src = rows + (size_t)y * w->width * source_channels;
+        for (size_t x = 0; x < w->width; x++) {
+            for (int k = 0; k < w->channels; k++) {
+                float v = roundf(src[x * source_channels + k] * scale);
+                float c = v >= top ? top : (v > 0 ? v : 0);  /* NaN fails both tests: 0 */
+                size_t i = x * w->channels + k;
+                if (w->bit_depth == 16) ((uint16_t *)w->row)[i] = (uint16_t)c;
+                else w->row[i] = (uint8_t)c;
+            }
+        }
+        fm_status s = fm_writer_write_rows(w, w->row, 1);
+        if (s != FM_OK) return s;
+    }
+    return FM_OK;
+}
+
 fm_status fm_writer_finish(fm_writer *w) {
     if (w->status != FM_OK) return w->status;
     if (w->format == 0 || w->finished) { fm_set_message(w->message, "the writer is not open"); return FM_ERR_USAGE; }
@@ -142,5 +173,6 @@ void fm_writer_destroy(fm_writer *w) {
     if (!w) return;
     if (w->png) png_destroy_write_struct(&w->png, w->png_info ? &w->png_info : NULL);
     if (w->jpeg_created && setjmp(w->jpeg_error.jump) == 0) jpeg_destroy_compress(&w->jpeg);
+    free(w->row);
     free(w);
 }

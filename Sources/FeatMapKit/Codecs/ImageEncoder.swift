@@ -14,11 +14,14 @@ public enum ImageEncoder {
         // Bands of rows keep the converted copy small.
         let band = max(1, 1 << 20 / max(1, image.width * image.channels))
         let rowSamples = image.width * image.channels
-        var y = 0
-        while y < image.height {
-            let n = min(band, image.height - y)
-            try writer.writeRows(Array(image.samples[y * rowSamples ..< (y + n) * rowSamples]), bitDepth: image.bitDepth)
-            y += n
+        try image.samples.withUnsafeBufferPointer { all in
+            var y = 0
+            while y < image.height {
+                let n = min(band, image.height - y)
+                try writer.writeRows(UnsafeBufferPointer(rebasing: all[y * rowSamples ..< (y + n) * rowSamples]),
+                                     bitDepth: image.bitDepth)
+                y += n
+            }
         }
         try writer.finish()
     }
