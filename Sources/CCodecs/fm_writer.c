@@ -1,5 +1,4 @@
 #include "fm_internal.h"
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +32,8 @@ static fm_status check_open(fm_writer *w, FILE *file, uint32_t width, uint32_t h
     return FM_OK;
 }
 
-fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth) {
+fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth,
+                             int compression_level) {
     fm_status s = check_open(w, file, width, height);
     if (s != FM_OK) return s;
     if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16)) {
@@ -51,6 +51,7 @@ fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t 
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_user_limits(w->png, 0x7FFFFFFF, 0x7FFFFFFF);
     png_init_io(w->png, file);
+    if (compression_level >= 0 && compression_level <= 9) png_set_compression_level(w->png, compression_level);
     png_set_IHDR(w->png, w->png_info, width, height, bit_depth, color_types[channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(w->png, w->png_info);
@@ -134,8 +135,11 @@ fm_status fm_writer_write_rows_float(fm_writer *w, const float *rows, uint32_t c
         const float *src = rows + (size_t)y * w->width * source_channels;
         for (size_t x = 0; x < w->width; x++) {
             for (int k = 0; k < w->channels; k++) {
-                float v = roundf(src[x * source_channels + k] * scale);
-                float c = v >= top ? top : (v > 0 ? v : 0);  /* NaN fails both tests: 0 */
+                /* Round half away from zero, then clamp; for v ≥ 0 that is ⌊v + ½⌋, exact in double
+                 * (roundf is a libm call on baseline x86-64). NaN fails both tests and gives 0. */
+                float v = src[x * source_channels + k] * scale;
+                unsigned c = v >= top ? (unsigned)top : (v > 0 ? (unsigned)((double)v + 0.5) : 0u);
+                if (c > (unsigned)top) c = (unsigned)top;
                 size_t i = x * w->channels + k;
                 if (w->bit_depth == 16) ((uint16_t *)w->row)[i] = (uint16_t)c;
                 else w->row[i] = (uint8_t)c;

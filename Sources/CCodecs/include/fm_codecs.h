@@ -61,8 +61,10 @@ void fm_reader_destroy(fm_reader *r);
 typedef struct fm_writer fm_writer;
 
 fm_writer *fm_writer_create(void);
-/* channels 1–4; bit_depth 8 or 16 (rows then hold native-endian uint16). */
-fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth);
+/* channels 1–4; bit_depth 8 or 16 (rows then hold native-endian uint16); compression_level
+ * 0–9 for zlib, or −1 for libpng's default (6). */
+fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth,
+                             int compression_level);
 /* channels 1 or 3 (8-bit samples); quality 1–100. */
 fm_status fm_writer_open_jpeg(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int quality);
 fm_status fm_writer_write_rows(fm_writer *w, const void *rows, uint32_t count);

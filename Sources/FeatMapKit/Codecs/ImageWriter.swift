@@ -21,8 +21,10 @@ public final class ImageWriter {
     private var rowsWritten = 0
     private var finished = false
 
+    /// `pngCompressionLevel`: zlib level 0…9 for PNG (nil: libpng's default, 6). Level 1 writes
+    /// a 6000×4000 photo several times faster for a somewhat larger file.
     public init(file: UnsafeMutablePointer<FILE>, width: Int, height: Int, channels: Int,
-                format: OutputFormat, destination: String) throws {
+                format: OutputFormat, destination: String, pngCompressionLevel: Int? = nil) throws {
         self.file = file
         self.width = width
         self.height = height
@@ -39,6 +41,9 @@ public final class ImageWriter {
         switch format {
         case .png(let depth):
             guard depth == 8 || depth == 16 else { throw invalid("PNG depth \(depth) is not supported; use 8 or 16") }
+            if let level = pngCompressionLevel, !(0...9).contains(level) {
+                throw invalid("PNG compression level \(level) is out of range; use 0…9")
+            }
             outputChannels = channels
             outputDepth = depth
         case .jpeg(let quality):
@@ -60,7 +65,8 @@ public final class ImageWriter {
         let status: fm_status
         switch format {
         case .png(let depth):
-            status = fm_writer_open_png(writer, file, UInt32(width), UInt32(height), Int32(channels), Int32(depth))
+            status = fm_writer_open_png(writer, file, UInt32(width), UInt32(height), Int32(channels), Int32(depth),
+                                         Int32(pngCompressionLevel ?? -1))
         case .jpeg(let quality):
             status = fm_writer_open_jpeg(writer, file, UInt32(width), UInt32(height), Int32(outputChannels), Int32(quality))
         case .npy:
