@@ -56,9 +56,13 @@ import Testing
         let sep = try #require(Convolution(weights: Tensor(shape: [1, 1, 61, 61], storage: Kernel.gaussian(sigma: 10).values),
                                            groups: 1, padding: Padding(all: 30)).separated())
         #expect(sep.isCheaper(inputWidth: image.width, outputWidth: image.width))
+        // 3×3 on 300 columns: 1.25·(3·302 + 3·300) = 2257.5 < 9·300 multiply-adds per row.
         let small = try #require(Convolution(weights: Tensor(shape: [1, 1, 3, 3], storage: Kernel.sobelX.values),
                                              padding: Padding(all: 1)).separated())
-        #expect(!small.isCheaper(inputWidth: 300, outputWidth: 300))
+        #expect(small.isCheaper(inputWidth: 300, outputWidth: 300))
+        // 1×3: 1.25·(1·300 + 3·300) = 1500 > 3·300, a single pass is already 1-D.
+        let row = try #require(Convolution(weights: Tensor(shape: [1, 1, 1, 3], storage: [-1, 0, 1])).separated())
+        #expect(!row.isCheaper(inputWidth: 300, outputWidth: 298))
         #expect(Convolution(weights: Tensor(shape: [1, 1, 3, 3], storage: Kernel.sharpen.values)).separated() == nil)
         // Not depthwise: 2 input channels into 1 filter.
         #expect(Convolution(weights: Tensor(shape: [1, 2, 1, 1], storage: [1, 1])).separated() == nil)

@@ -33,8 +33,10 @@ public struct SeparableConvolution: Sendable {
     public var channels: Int { columns.shape[0] }
     public var kernelSize: Pair { Pair(columns.shape[1], rows.shape[1]) }
 
-    /// Multiply-adds per output row of the two passes against the direct window, with a margin for
-    /// the second pass over memory: 3×3 stays direct, 5×5 and up goes separable on wide images.
+    /// Multiply-adds per output row of the two passes against the direct window, with a 25% margin for
+    /// the second pass over memory. Every square kernel from 3×3 up qualifies on images wider than a few
+    /// pixels (measured on 2000×2000 RGB, release build, 2 cores: sobel-x 0.28 s direct vs 0.22 s
+    /// separable; gaussian:10, 61 taps, 10.2 s vs 0.64 s); 1×N and N×1 kernels stay direct.
     public func isCheaper(inputWidth w: Int, outputWidth wo: Int) -> Bool {
         let k = kernelSize
         let paddedWidth = w + padding.left + padding.right
