@@ -32,6 +32,7 @@ extension ClassicFilter {
     /// float responses in the image's native units; alpha is carried through unfiltered, sampled
     /// at the pixel under each output position's anchor.
     public func applied(to image: Image, options: FilterOptions) throws -> FilterResponse {
+        try options.validate()
         let source = options.gray ? image.grayscale : image
         let planes = source.colorPlanes
         let channels = source.colorChannels
@@ -40,6 +41,12 @@ extension ClassicFilter {
         for original in kernels {
             let kernel = options.convolve ? original.flipped : original
             let padding = try options.padding.padding(for: kernel, dilation: options.dilation)
+            let largest = max(padding.top, padding.bottom, padding.left, padding.right)
+            guard largest <= FilterOptions.maximumPadding else {
+                throw EngineError.invalidParameter("padding \(largest) on one side (from the padding choice, kernel size "
+                    + "and dilation \(options.dilation)) is more than \(FilterOptions.maximumPadding); use a smaller "
+                    + "padding, dilation or kernel")
+            }
             let size = try Convolution.outputSize(input: Pair(source.height, source.width),
                                                   kernel: Pair(kernel.height, kernel.width), stride: options.stride,
                                                   dilation: options.dilation, padding: padding)
