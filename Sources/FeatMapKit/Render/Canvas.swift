@@ -1,0 +1,229 @@
+/// An RGB drawing surface with 8 bits per sample, the common ground of every featmap picture.
+/// Coordinates are pixels, origin top-left; everything drawn is clipped to the canvas.
+public struct Canvas: Sendable, CustomStringConvertible {
+    public let width: Int
+    public let height: Int
+    /// Interleaved RGB, row-major.
+    public private(set) var pixels: [UInt8]
+
+    public init(width: Int, height: Int, background: RGB = .white) {
+        self.width = max(0, width)
+        self.height = max(0, height)
+        pixels = [UInt8](repeating: 0, count: self.width * self.height * 3)
+        fill(background)
+    }
+
+    /// A canvas showing `image` (any channel count or bit depth), to draw marks over a picture.
+    public init(_ image: Image, background: RGB = .white) {
+        self.init(width: image.width, height: image.height, background: background)
+        blit(image, x: 0, y: 0)
+    }
+
+    public var description: String { "Canvas(\(width)×\(height))" }
+
+    /// The canvas as an 8-bit RGB `Image`, ready for the PNG encoder.
+    public var image: Image {
+        Image(width: width, height: height, channels: 3, bitDepth: 8, samples: pixels.map { Float($0) })
+    }
+
+    public subscript(x: Int, y: Int) -> RGB {
+        get {
+            guard x >= 0, y >= 0, x < width, y < height else { return .black }
+            let i = (y * width + x) * 3
+            return RGB(pixels[i], pixels[i + 1], pixels[i + 2])
+        }
+        set {
+            guard x >= 0, y >= 0, x < width, y < height else { return }
+            let i = (y * width + x) * 3
+            pixels[i] = newValue.r
+            pixels[i + 1] = newValue.g
+            pixels[i + 2] = newValue.b
+        }
+    }
+
+    public mutating func fill(_ color: RGB) {
+        fillRect(x: 0, y: 0, width: width, height: height, color: color)
+    }
+
+    public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: RGB) {
+        let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + w), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        let stride = width * 3
+        pixels.withUnsafeMutableBufferPointer { p in
+            for yy in y0..<y1 {
+                var i = yy * stride + x0 * 3
+                for _ in x0..<x1 {
+                    p[i] = color.r; p[i + 1] = color.g; p[i + 2] = color.b
+                    i += 3
+                }
+            }
+        }
+    }
+
+    public mutating func fillRect(_ r: PixelRect, color: RGB) {
+        fillRect(x: r.x, y: r.y, width: r.width, height: r.height, color: color)
+    }
+
+    /// An outline drawn inside the rectangle, `thickness` pixels wide.
+    public mutating func strokeRect(x: Int, y: Int, width w: Int, height h: Int, color: RGB, thickness: Int = 1) {
+        let t = max(1, min(thickness, (min(w, h) + 1) / 2))
+        fillRect(x: x, y: y, width: w, height: t, color: color)
+        fillRect(x: x, y: y + h - t, width: w, height: t, color: color)
+        fillRect(x: x, y: y, width: t, height: h, color: color)
+        fillRect(x: x + w - t, y: y, width: t, height: h, color: color)
+    }
+
+    public mutating func strokeRect(_ r: PixelRect, color: RGB, thickness: Int = 1) {
+        strokeRect(x: r.x, y: r.y, width: r.width, height: r.height, color: color, thickness: thickness)
+    }
+
+    /// A dashed outline inside the rectangle: `dash` pixels on, `dash` off, walking around the border.
+    public mutating func dashedRect(x: Int, y: Int, width w: Int, height h: Int, color: RGB,
+                                    dash: Int = 4, thickness: Int = 1) {
+        let d = max(1, dash), t = max(1, thickness)
+        guard w > 0, h > 0 else { return }
+        for i in 0..<w where (i / d) % 2 == 0 {
+            fillRect(x: x + i, y: y, width: 1, height: t, color: color)
+            fillRect(x: x + i, y: y + h - t, width: 1, height: t, color: color)
+        }
+        for j in 0..<h where (j / d) % 2 == 0 {
+            fillRect(x: x, y: y + j, width: t, height: 1, color: color)
+            fillRect(x: x + w - t, y: y + j, width: t, height: 1, color: color)
+        }
+    }
+
+    /// Diagonal hatching (lines where (x + y) mod spacing == 0) over a background: the mark for
+    /// padding, i.e. pixels that are not in the image but that the convolution reads.
+    public mutating func hatchRect(x: Int, y: Int, width w: Int, height h: Int, background: RGB, lines: RGB,
+                                   spacing: Int = 6) {
+        fillRect(x: x, y: y, width: w, height: h, color: background)
+        let s = max(2, spacing)
+        let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + w), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 {
+            for xx in x0..<x1 where (xx - x + yy - y) % s == 0 { self[xx, yy] = lines }
+        }
+    }
+
+    /// A straight line (Bresenham), `thickness` pixels square per step.
+    public mutating func line(from a: PixelPoint, to b: PixelPoint, color: RGB, thickness: Int = 1) {
+        var x = a.x, y = a.y
+        let dx = abs(b.x - a.x), dy = -abs(b.y - a.y)
+        let sx = a.x < b.x ? 1 : -1, sy = a.y < b.y ? 1 : -1
+        var err = dx + dy
+        let t = max(1, thickness), half = (t - 1) / 2
+        while true {
+            if t == 1 { self[x, y] = color } else { fillRect(x: x - half, y: y - half, width: t, height: t, color: color) }
+            if x == b.x && y == b.y { break }
+            let e2 = 2 * err
+            if e2 >= dy { err += dy; x += sx }
+            if e2 <= dx { err += dx; y += sy }
+        }
+    }
+
+    /// Copies an image with its top-left at (x, y), each pixel enlarged to scale × scale.
+    /// Grey is spread to RGB, 16-bit samples are brought to 0...255, alpha is blended over the canvas.
+    public mutating func blit(_ image: Image, x: Int, y: Int, scale: Int = 1) {
+        let s = max(1, scale)
+        let c = image.channels, colour = image.colorChannels, k = 255 / image.maxValue
+        image.samples.withUnsafeBufferPointer { src in
+            for sy in 0..<image.height {
+                for sx in 0..<image.width {
+                    let i = (sy * image.width + sx) * c
+                    var r = src[i] * k, g = r, b = r
+                    if colour == 3 { g = src[i + 1] * k; b = src[i + 2] * k }
+                    let alpha = image.hasAlpha ? min(1, max(0, src[i + c - 1] / image.maxValue)) : 1
+                    for yy in 0..<s {
+                        for xx in 0..<s {
+                            let px = x + sx * s + xx, py = y + sy * s + yy
+                            guard px >= 0, py >= 0, px < width, py < height else { continue }
+                            var out = RGB(Self.byte(r), Self.byte(g), Self.byte(b))
+                            if alpha < 1 {
+                                let under = self[px, py]
+                                out = RGB(Self.byte(r * alpha + Float(under.r) * (1 - alpha)),
+                                          Self.byte(g * alpha + Float(under.g) * (1 - alpha)),
+                                          Self.byte(b * alpha + Float(under.b) * (1 - alpha)))
+                            }
+                            self[px, py] = out
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Draws a scalar map [h, w] through a colormap, each value an enlarged scale × scale block.
+    /// t = v · affine.scale + affine.offset (see `ValueRange.affine`); NaN is drawn in `nanColor`.
+    public mutating func blit(map values: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
+                              x: Int, y: Int, scale: Int, colormap: Colormap, range: ValueRange,
+                              nanColor: RGB = .magenta) {
+        let s = max(1, scale)
+        guard w > 0, h > 0, values.count >= w * h else { return }
+        let (a, b) = range.affine
+        // One enlarged source row is built once and copied s times.
+        var row = [UInt8](repeating: 0, count: w * s * 3)
+        let table = colormap.table
+        let x0 = max(0, x), x1 = min(width, x + w * s)
+        guard x0 < x1 else { return }
+        let canvasWidth = width, canvasHeight = height
+        pixels.withUnsafeMutableBufferPointer { dst in
+            row.withUnsafeMutableBufferPointer { rowp in
+                table.withUnsafeBufferPointer { lut in
+                    for sy in 0..<h {
+                        let top = y + sy * s
+                        guard top + s > 0, top < canvasHeight else { continue }
+                        var o = 0
+                        for sx in 0..<w {
+                            let v = values[sy * w + sx]
+                            let cr: UInt8, cg: UInt8, cb: UInt8
+                            if v.isNaN {
+                                (cr, cg, cb) = (nanColor.r, nanColor.g, nanColor.b)
+                            } else {
+                                let k = colormap.index(at: v * a + b) * 3
+                                (cr, cg, cb) = (lut[k], lut[k + 1], lut[k + 2])
+                            }
+                            for _ in 0..<s {
+                                rowp[o] = cr; rowp[o + 1] = cg; rowp[o + 2] = cb
+                                o += 3
+                            }
+                        }
+                        let from = (x0 - x) * 3, count = (x1 - x0) * 3
+                        for yy in max(0, top)..<min(canvasHeight, top + s) {
+                            let d = (yy * canvasWidth + x0) * 3
+                            (dst.baseAddress! + d).update(from: rowp.baseAddress! + from, count: count)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public mutating func blit(map values: [Float], width w: Int, height h: Int, x: Int, y: Int, scale: Int,
+                              colormap: Colormap, range: ValueRange, nanColor: RGB = .magenta) {
+        values.withUnsafeBufferPointer {
+            blit(map: $0, width: w, height: h, x: x, y: y, scale: scale, colormap: colormap, range: range,
+                 nanColor: nanColor)
+        }
+    }
+
+    /// Writes text with its top-left at (x, y); "\n" starts a new line.
+    public mutating func text(_ text: String, x: Int, y: Int, color: RGB, scale: Int = 1,
+                              font: BitmapFont = .standard) {
+        let s = max(1, scale)
+        var cx = x, cy = y
+        for ch in text {
+            if ch == "\n" { cx = x; cy += font.lineHeight * s; continue }
+            for (r, bits) in font.rows(for: ch).enumerated() where bits != 0 {
+                for c in 0..<font.glyphWidth where bits & (0x10 >> UInt8(c)) != 0 {
+                    fillRect(x: cx + c * s, y: cy + r * s, width: s, height: s, color: color)
+                }
+            }
+            cx += font.cellWidth * s
+        }
+    }
+
+    @inline(__always) static func byte(_ v: Float) -> UInt8 {
+        guard v.isFinite else { return 0 }
+        return UInt8(max(0, min(255, v.rounded())))
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import FeatMapKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Filter images with a classic kernel (cross-correlation, as CNNs do).",
+        discussion: """
+        KERNEL is a built-in name with its parameters (see `featmap kernels`), a kernel file
+        (featmap's text format or a libvips .mat), or an inline matrix such as "3x3: 0 -1 0 -1 5 -1 0 -1 0".
+
+        Examples:
+          featmap apply sobel photo.jpg                     gradient magnitude → photo-sobel.png
+          featmap apply sobel-x photo.jpg -o gx.npy         raw signed responses for NumPy
+          featmap apply gaussian:3 photo.png --border reflect101 -o blur.jpg --quality 90
+          featmap apply kernels/emboss.txt photo.png --gray
+          featmap apply "3x3: 1 0 -1 2 0 -2 1 0 -1" img.png --padding valid --stride 2
+          featmap apply box:5 --out-dir out -j 2 --recursive photos/
+          cat photo.jpg | featmap apply sobel - -o - > edges.png
+        """
+    )
+
+    @Argument(help: "The kernel: a name (sobel, gaussian:2, box:5 …), a kernel file, or an inline matrix.")
+    var kernel: String
+
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var runOptions: RunOptions
+
+    @Option(help: ArgumentHelp("same, valid, N, or T,B,L,R cells on each side.", valueName: "padding"))
+    var padding: String = "same"
+
+    @Option(help: ArgumentHelp("Step between windows: N or SY,SX.", valueName: "stride"))
+    var stride: Pair = .one
+
+    @Option(help: ArgumentHelp("Spacing between kernel taps: N or DY,DX.", valueName: "dilation"))
+    var dilation: Pair = .one
+
+    @Option(help: "What the padded cells hold: zero, replicate, reflect, reflect101 or wrap (OpenCV's semantics).")
+    var border: BorderMode = .replicate
+
+    @Flag(help: "Flip the kernel: true convolution instead of cross-correlation.")
+    var convolve = false
+
+    @Flag(help: "Convert colour images to luma (Rec. 601) before filtering.")
+    var gray = false
+
+    @Option(help: "Responses to pixels: clamp, abs, offset (0 at mid-grey) or normalize (min..max to full range). Default: the kernel's.")
+    var map: ResponseMode?
+
+    @Option(help: "Multiply mapped responses by this.")
+    var scale: Float = 1
+
+    @Option(help: "Add this to mapped responses (in output grey levels).")
+    var bias: Float = 0
+
+    func validate() throws {
+        guard stride.y >= 1, stride.x >= 1 else { throw ValidationError("--stride must be at least 1 (got \(stride))") }
+        guard dilation.y >= 1, dilation.x >= 1 else { throw ValidationError("--dilation must be at least 1 (got \(dilation))") }
+        do { _ = try PaddingChoice(parsing: padding) } catch { throw ValidationError(error.userMessage) }
+        guard scale.isFinite, bias.isFinite else { throw ValidationError("--scale and --bias must be finite numbers") }
+    }
+
+    func run() throws {
+        let filter: ClassicFilter
+        do {
+            filter = try KernelLibrary.resolve(kernel)
+        } catch {
+            Terminal.printError(error.userMessage)
+            // A name nobody has is a usage error; a kernel file that cannot be read is a runtime one.
+            throw FileManager.default.fileExists(atPath: kernel) ? ExitCode.failure : ExitCode(64)
+        }
+        let inputs: [String], destinations: [String]
+        let format = outputOptions.chosenFormat
+        do {
+            inputs = try inputOptions.inputList()
+            destinations = try outputOptions.destinations(for: inputs, kernel: kernelLabel)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            Terminal.printError(error.userMessage)
+            throw ExitCode.failure
+        }
+        if destinations.contains("-") && Terminal.isTerminal(1) {
+            Terminal.printError(BatchError.binaryToTerminal(OutputOptions.fileExtension(format)).description)
+            throw ExitCode.failure
+        }
+        let job = ApplyJob(filter: filter, options: filterOptions, responseMap: responseMap(for: filter),
+                           decode: inputOptions.decodeOptions, format: format, depth: outputOptions.depth,
+                           quality: outputOptions.quality, noClobber: outputOptions.noClobber,
+                           inputs: inputs, destinations: destinations)
+        try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: destinations.contains("-")) { i in
+            job.run(i)
+        }
+    }
+
+    var filterOptions: FilterOptions {
+        var o = FilterOptions()
+        o.padding = (try? PaddingChoice(parsing: padding)) ?? .same
+        o.stride = stride
+        o.dilation = dilation
+        o.border = border
+        o.convolve = convolve
+        o.gray = gray
+        return o
+    }
+
+    func responseMap(for filter: ClassicFilter) -> ResponseMap {
+        var m = ResponseMap(mode: map ?? filter.defaultMode)
+        m.scale = scale
+        m.bias = bias
+        return m
+    }
+
+    /// The kernel's part of default output names: a file's stem, "custom" for an inline matrix,
+    /// else the spec with ':' turned into '-' (gaussian:2 → gaussian-2).
+    var kernelLabel: String {
+        if FileManager.default.fileExists(atPath: kernel) { return OutputNaming.stem(of: kernel) }
+        if kernel.contains(" ") || kernel.contains("x") && kernel.contains(":") && kernel.first?.isNumber == true { return "custom" }
+        return OutputNaming.sanitized(kernel)
+    }
+}
+
+/// One input through decode → filter → map → encode, as a batch job.
+struct ApplyJob: Sendable {
+    let filter: ClassicFilter
+    let options: FilterOptions
+    let responseMap: ResponseMap
+    let decode: DecodeOptions
+    let format: ImageFormat
+    let depth: Int?
+    let quality: Int
+    let noClobber: Bool
+    let inputs: [String]
+    let destinations: [String]
+    let inputIdentities: Set<FileIdentity>
+
+    init(filter: ClassicFilter, options: FilterOptions, responseMap: ResponseMap, decode: DecodeOptions,
+         format: ImageFormat, depth: Int?, quality: Int, noClobber: Bool, inputs: [String], destinations: [String]) {
+        self.filter = filter; self.options = options; self.responseMap = responseMap; self.decode = decode
+        self.format = format; self.depth = depth; self.quality = quality; self.noClobber = noClobber
+        self.inputs = inputs; self.destinations = destinations
+        inputIdentities = Set(inputs.compactMap(FileIdentity.init(path:)))
+    }
+
+    func run(_ i: Int) -> BatchReport {
+        let input = inputs[i], destination = destinations[i]
+        var report = BatchReport(input: input)
+        report.outputs = [destination]
+        let start = DispatchTime.now()
+        do {
+            if destination != "-" {
+                if let id = FileIdentity(path: destination), inputIdentities.contains(id) {
+                    throw BatchError.wouldOverwriteInput(destination)
+                }
+                if noClobber && FileManager.default.fileExists(atPath: destination) {
+                    report.skipped = true
+                    return report
+                }
+            }
+            let bytes = try InputFile.read(input)
+            let image = try ImageDecoder.decode(bytes, source: input, options: decode)
+            let response = try filter.applied(to: image, options: options)
+            let r = response.responses
+            report.statistics = .init(min: r.minimum, mean: r.mean, max: r.maximum)
+            report.width = r.shape[2]
+            report.height = r.shape[1]
+            try OutputFile.write(to: destination) { file in
+                switch format {
+                case .npy:
+                    // The raw responses before any mapping: [H, W] or [H, W, C] in R, G, B order.
+                    let raw = Image(planes: r, alpha: nil, bitDepth: response.bitDepth)
+                    try ImageEncoder.encode(raw, as: .npy, to: file, destination: destination)
+                case .png:
+                    let d = depth ?? response.bitDepth
+                    try ImageEncoder.encode(responseMap.image(from: response, depth: d), as: .png(depth: d), to: file, destination: destination)
+                case .jpeg:
+                    try ImageEncoder.encode(responseMap.image(from: response, depth: 8), as: .jpeg(quality: quality), to: file, destination: destination)
+                }
+            }
+        } catch {
+            let message = error.userMessage
+            report.error = message.hasPrefix(input) ? message : "\(input): \(message)"
+        }
+        report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        return report
+    }
+}
+
+/// A file's device and inode, so that "photo.png" and "./x/../photo.png" are known to be one file.
+struct FileIdentity: Hashable, Sendable {
+    let device: UInt64, inode: UInt64
+    init?(path: String) {
+        guard path != "-" else { return nil }
+        var s = stat()
+        guard stat(path, &s) == 0 else { return nil }
+        device = UInt64(s.st_dev); inode = UInt64(s.st_ino)
+    }
+}

@@ -1,0 +1,61 @@
+"""SqueezeNet 1.1 input → fire3 (conv1, relu, pool1, fire2, fire3), forward pass only, at SIZE².
+Prints featmap's and onnxruntime's median forward milliseconds. featmap's figure is its own
+`layers --timing` total, so process start and PNG writing are not counted on either side."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import numpy_helper, TensorProto
+import onnxruntime as ort
+
+model_path, size, featmap, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+RUNS = 5
+
+m = onnx.load(model_path)
+# Widen the float16 model to float32, as featmap does, so both compute in float32.
+for init in m.graph.initializer:
+    if init.data_type == TensorProto.FLOAT16:
+        init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float32), init.name))
+inits = {i.name for i in m.graph.initializer}
+for v in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
+    if v.type.tensor_type.elem_type == TensorProto.FLOAT16:
+        v.type.tensor_type.elem_type = TensorProto.FLOAT
+real_inputs = [i for i in m.graph.input if i.name not in inits]
+dims = real_inputs[0].type.tensor_type.shape.dim
+dims[2].dim_value = size
+dims[3].dim_value = size
+del m.graph.value_info[:]
+full = os.path.join(work, "squeezenet-fp32.onnx")
+onnx.save(m, full)
+cut = os.path.join(work, f"squeezenet-fire3.onnx")
+onnx.utils.extract_model(full, cut, [real_inputs[0].name], ["fire3/concat_1"])
+
+rng = np.random.default_rng(0)
+x = rng.uniform(0, 255, size=(1, 3, size, size)).astype(np.float32)
+opts = ort.SessionOptions()
+opts.intra_op_num_threads = 2
+sess = ort.InferenceSession(cut, opts, providers=["CPUExecutionProvider"])
+name = sess.get_inputs()[0].name
+sess.run(None, {name: x})
+times = []
+for _ in range(RUNS):
+    t = time.perf_counter()
+    sess.run(None, {name: x})
+    times.append((time.perf_counter() - t) * 1000)
+ort_ms = statistics.median(times)
+
+npy = os.path.join(work, f"input-{size}.npy")
+np.save(npy, x[0])
+fm_times = []
+for _ in range(RUNS):
+    r = subprocess.run([featmap, "layers", model_path, npy, "--upto", "fire3/concat_1", "--timing", "--json",
+                        "-o", os.path.join(work, "layers-out"), "--no-images"], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"featmap layers failed: {r.stderr.strip()}")
+    fm_times.append(float(json.loads(r.stdout)["forward_ms"]))
+print(statistics.median(fm_times), ort_ms)
