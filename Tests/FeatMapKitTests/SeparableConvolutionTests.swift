@@ -17,6 +17,33 @@ import Testing
         #expect(difference <= 1e-5 * largest, "\(spec): \(difference) of \(largest)")
     }
 
+    /// unsharp (1 + a)·δ − a·G and edge (9·δ − ones) run as impulse + separable when forced or large.
+    @Test(arguments: ["unsharp:1.5:3", "unsharp:0.5:1", "edge", "sharpen", "emboss", "laplacian", "log:1"])
+    func impulsePlusSeparableAgrees(spec: String) throws {
+        let image = try FilterFixtures.image("chelsea.npy")
+        try Self.compare(spec, FilterOptions(), image: image)
+        var o = FilterOptions()
+        o.stride = Pair(2, 1)
+        o.dilation = Pair(1, 2)
+        o.border = .reflect
+        o.convolve = true
+        try Self.compare(spec, o, image: image)
+    }
+
+    // unsharp:2:σ = 3δ − 2G: impulse 3, rank-1 part −2·g ⊗ g; sharpen has no pivot off the anchor cross
+    // that explains its zero corners and −1 edges, laplacian neither; log is rank 2 off the centre.
+    @Test func impulseSplitByHand() throws {
+        let k = Kernel.unsharp(amount: 2, sigma: 1)
+        let split = try #require(k.impulsePlusSeparable())
+        #expect(abs(split.impulse - 3) < 1e-5)
+        let g = Kernel.gaussian1D(sigma: 1, size: 7)
+        for y in 0..<7 { for x in 0..<7 { #expect(abs(split.column[y] * split.row[x] + 2 * g[y] * g[x]) < 1e-6) } }
+        #expect(abs(try #require(Kernel.edge.impulsePlusSeparable()).impulse - 9) < 1e-6)
+        #expect(Kernel.sharpen.impulsePlusSeparable() == nil)
+        #expect(Kernel.laplacianOfGaussian(sigma: 1).impulsePlusSeparable() == nil)
+        #expect(Kernel.emboss.impulsePlusSeparable() == nil)
+    }
+
     @Test(arguments: ["box:5", "box:4", "gaussian:1.5", "gaussian:2:7", "sobel-x", "sobel-y", "sobel", "scharr",
                       "prewitt-y", "vertical-line", "identity"])
     func builtinsAgree(spec: String) throws {

@@ -55,9 +55,32 @@ extension ClassicFilter {
                                  storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
             let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
                                           dilation: options.dilation, padding: padding, border: options.border)
-            if options.separable != false, let separable = convolution.separated(),
-               options.separable == true || separable.isCheaper(inputWidth: source.width, outputWidth: size.x) {
+            let cheaper = { (s: SeparableConvolution) in
+                options.separable == true || s.isCheaper(inputWidth: source.width, outputWidth: size.x)
+            }
+            if options.separable != false, let separable = convolution.separated(), cheaper(separable) {
                 responses.append(try separable.applied(to: planes))
+            } else if options.separable != false, kernel.width * kernel.height >= 25 || options.separable == true,
+                      let split = kernel.impulsePlusSeparable() {
+                // impulse·δ + column ⊗ row: the rank-1 part in two passes, the impulse as a one-tap window
+                // of the same core (the direct path skips zero weights).
+                var tap = [Float](repeating: 0, count: kernel.width * kernel.height)
+                tap[kernel.effectiveAnchor.y * kernel.width + kernel.effectiveAnchor.x] = split.impulse
+                let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
+                let separable = SeparableConvolution(
+                    columns: Tensor(shape: [channels, kernel.height], storage: repeated(split.column)),
+                    rows: Tensor(shape: [channels, kernel.width], storage: repeated(split.row)),
+                    stride: options.stride, dilation: options.dilation, padding: padding, border: options.border)
+                var impulse = convolution
+                impulse.weights = Tensor(shape: weights.shape, storage: repeated(tap))
+                guard cheaper(separable) else {
+                    responses.append(try convolution.applied(to: planes))
+                    continue
+                }
+                var sum = try separable.applied(to: planes)
+                let single = try impulse.applied(to: planes).storage
+                sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += single[i] } }
+                responses.append(sum)
             } else {
                 responses.append(try convolution.applied(to: planes))
             }
