@@ -44,6 +44,28 @@ import Testing
         #expect(Kernel.emboss.impulsePlusSeparable() == nil)
     }
 
+    // Complete-pivot cross approximation: exact rank in as many steps. g″ ⊗ g + g ⊗ g″ − mean is rank 3;
+    // the 3×3 identity matrix is rank 3 and cannot be written with 2 terms; [1 2; 3 6] is rank 1.
+    @Test func lowRankTermsByHand() throws {
+        let log = Kernel.laplacianOfGaussian(sigma: 2)
+        let terms = try #require(log.separableTerms(maximumTerms: 4))
+        #expect(terms.count == 3)
+        var rebuilt = [Float](repeating: 0, count: log.values.count)
+        for t in terms { for y in 0..<log.height { for x in 0..<log.width { rebuilt[y * log.width + x] += t.column[y] * t.row[x] } } }
+        let largest = log.values.map { abs($0) }.max()!
+        #expect(FilterFixtures.maximumDifference(rebuilt, log.values) <= 1e-5 * largest)
+        let eye = Kernel(name: "eye", width: 3, height: 3, values: [1, 0, 0, 0, 1, 0, 0, 0, 1])
+        #expect(eye.separableTerms(maximumTerms: 2) == nil)
+        #expect(eye.separableTerms(maximumTerms: 3)?.count == 3)
+        let one = try #require(Kernel(name: "r1", width: 2, height: 2, values: [1, 2, 3, 6]).separableTerms(maximumTerms: 1))
+        #expect(one.count == 1 && one[0].column == [2, 6] && one[0].row == [0.5, 1])
+    }
+
+    /// log:6 (37×37, rank 3) on the camera crop, the three-pass-pair route against the direct window.
+    @Test func largeLaplacianOfGaussianAgrees() throws {
+        try Self.compare("log:6", FilterOptions(), image: try FilterFixtures.image("camera.npy"))
+    }
+
     @Test(arguments: ["box:5", "box:4", "gaussian:1.5", "gaussian:2:7", "sobel-x", "sobel-y", "sobel", "scharr",
                       "prewitt-y", "vertical-line", "identity"])
     func builtinsAgree(spec: String) throws {

@@ -55,35 +55,8 @@ extension ClassicFilter {
                                  storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
             let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
                                           dilation: options.dilation, padding: padding, border: options.border)
-            let cheaper = { (s: SeparableConvolution) in
-                options.separable == true || s.isCheaper(inputWidth: source.width, outputWidth: size.x)
-            }
-            if options.separable != false, let separable = convolution.separated(), cheaper(separable) {
-                responses.append(try separable.applied(to: planes))
-            } else if options.separable != false, kernel.width * kernel.height >= 25 || options.separable == true,
-                      let split = kernel.impulsePlusSeparable() {
-                // impulse·δ + column ⊗ row: the rank-1 part in two passes, the impulse as a one-tap window
-                // of the same core (the direct path skips zero weights).
-                var tap = [Float](repeating: 0, count: kernel.width * kernel.height)
-                tap[kernel.effectiveAnchor.y * kernel.width + kernel.effectiveAnchor.x] = split.impulse
-                let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
-                let separable = SeparableConvolution(
-                    columns: Tensor(shape: [channels, kernel.height], storage: repeated(split.column)),
-                    rows: Tensor(shape: [channels, kernel.width], storage: repeated(split.row)),
-                    stride: options.stride, dilation: options.dilation, padding: padding, border: options.border)
-                var impulse = convolution
-                impulse.weights = Tensor(shape: weights.shape, storage: repeated(tap))
-                guard cheaper(separable) else {
-                    responses.append(try convolution.applied(to: planes))
-                    continue
-                }
-                var sum = try separable.applied(to: planes)
-                let single = try impulse.applied(to: planes).storage
-                sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += single[i] } }
-                responses.append(sum)
-            } else {
-                responses.append(try convolution.applied(to: planes))
-            }
+            responses.append(try Self.filtered(planes, kernel: kernel, direct: convolution, options: options,
+                                               inputWidth: source.width, outputWidth: size.x))
         }
         guard var result = responses.first, let geometry else {
             throw EngineError.invalidParameter("the filter \(name) has no kernel")
@@ -103,6 +76,56 @@ extension ClassicFilter {
                          anchor: geometry.anchor, stride: options.stride, dilation: options.dilation)
         }
         return FilterResponse(responses: result, alpha: alpha, bitDepth: source.bitDepth)
+    }
+
+    /// One kernel over all planes by the cheapest exact route of the one core: two 1-D passes when the
+    /// kernel is column ⊗ row; impulse·δ + column ⊗ row (unsharp, edge) as two passes plus a one-tap
+    /// window; a sum of a few separable terms (the rank-3 Laplacian of Gaussian) when that still costs
+    /// less than the direct window; otherwise the direct window. `options.separable` forces (true) or
+    /// forbids (false) the split routes.
+    static func filtered(_ planes: Tensor, kernel: Kernel, direct: Convolution, options: FilterOptions,
+                         inputWidth: Int, outputWidth: Int) throws -> Tensor {
+        guard options.separable != false else { return try direct.applied(to: planes) }
+        let channels = direct.outputChannels
+        let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
+        func pass(_ column: [Float], _ row: [Float]) -> SeparableConvolution {
+            SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(column)),
+                                 rows: Tensor(shape: [channels, kernel.width], storage: repeated(row)),
+                                 stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
+                                 border: direct.border)
+        }
+        // Multiply-adds per output row of one pair of passes, against the direct window.
+        let forced = options.separable == true
+        let onePass = pass([Float](repeating: 0, count: kernel.height), [Float](repeating: 0, count: kernel.width))
+        let affordable = { (terms: Int) in
+            forced || Double(terms) * onePass.cost(inputWidth: inputWidth, outputWidth: outputWidth)
+                < Double(kernel.width * kernel.height * outputWidth)
+        }
+        if let f = kernel.separableFactors(), affordable(1) {
+            return try pass(f.column, f.row).applied(to: planes)
+        }
+        let large = kernel.width * kernel.height >= 25 || forced
+        if large, affordable(1), let split = kernel.impulsePlusSeparable() {
+            var tap = [Float](repeating: 0, count: kernel.width * kernel.height)
+            tap[kernel.effectiveAnchor.y * kernel.width + kernel.effectiveAnchor.x] = split.impulse
+            var impulse = direct
+            impulse.weights = Tensor(shape: direct.weights.shape, storage: repeated(tap))
+            var sum = try pass(split.column, split.row).applied(to: planes)
+            // The direct path skips zero weights, so the one-tap window costs one multiply-add per pixel.
+            let single = try impulse.applied(to: planes).storage
+            sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += single[i] } }
+            return sum
+        }
+        let maximumTerms = forced ? 4 : (1...4).last(where: { affordable($0) }) ?? 0
+        if large, maximumTerms >= 2, let terms = kernel.separableTerms(maximumTerms: maximumTerms), terms.count >= 2 {
+            var sum = try pass(terms[0].column, terms[0].row).applied(to: planes)
+            for term in terms.dropFirst() {
+                let next = try pass(term.column, term.row).applied(to: planes).storage
+                sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += next[i] } }
+            }
+            return sum
+        }
+        return try direct.applied(to: planes)
     }
 
     /// The input pixel under the anchor of output (oy, ox): y = oy·sy − top + ay·dy (x likewise),
