@@ -11,6 +11,7 @@ struct KernelsCommand: ParsableCommand {
           featmap kernels                  every built-in kernel and the files in ./kernels
           featmap kernels show sobel-x     the matrix, sum, mean, std, min, max, separability
           featmap kernels show gaussian:1.5
+          featmap kernels show laplacian --png laplacian.png
         """,
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self
@@ -47,6 +48,9 @@ struct KernelsCommand: ParsableCommand {
         @Argument(help: "A built-in name, a kernel file or an inline matrix.")
         var kernel: String
 
+        @Option(help: ArgumentHelp("Also draw the kernel: enlarged cells, a diverging colormap centred on zero, the values written in.", valueName: "out.png"))
+        var png: String?
+
         func run() throws {
             let filter: ClassicFilter
             do {
@@ -65,6 +69,18 @@ struct KernelsCommand: ParsableCommand {
                 out += KernelsCommand.describe(k)
             }
             print(out.joined(separator: "\n"))
+            if let png {
+                do {
+                    let pictures = try filter.kernels.map {
+                        try KernelPicture.render(values: $0.values, width: $0.width, height: $0.height, title: $0.name)
+                    }
+                    let picture = pictures.count == 1 ? pictures[0] : Picture.stacked(pictures, axis: .horizontal)
+                    try ImageEncoder.write(picture, as: .png(depth: 8), to: png)
+                } catch {
+                    Terminal.printError(error.userMessage)
+                    throw ExitCode.failure
+                }
+            }
         }
     }
 

@@ -140,3 +140,24 @@ import Testing
         #expect(c.colors(in: PixelRect(x: 0, y: 0, width: 35, height: 7)).contains(.black))
     }
 }
+
+@Suite struct RenderCanvasBlitTests {
+    // A 3×2 RGB image at scale 2 placed at (−1, 1): source pixel (sx, sy) covers canvas
+    // x ∈ [2sx − 1, 2sx + 1), y ∈ [2sy + 1, 2sy + 3); the left half of column 0 falls off the canvas.
+    @Test func enlargedAndClippedImageBlit() {
+        let samples: [Float] = [10, 20, 30, 40, 50, 60, 70, 80, 90,
+                                100, 110, 120, 130, 140, 150, 160, 170, 180]
+        var canvas = Canvas(width: 6, height: 6)
+        canvas.blit(Image(width: 3, height: 2, channels: 3, bitDepth: 8, samples: samples), x: -1, y: 1, scale: 2)
+        #expect(canvas.rgb(0, 1) == RGB(10, 20, 30) && canvas.rgb(0, 2) == RGB(10, 20, 30))
+        #expect(canvas.rgb(1, 1) == RGB(40, 50, 60) && canvas.rgb(2, 2) == RGB(40, 50, 60))
+        #expect(canvas.rgb(3, 1) == RGB(70, 80, 90) && canvas.rgb(4, 2) == RGB(70, 80, 90))
+        #expect(canvas.rgb(0, 3) == RGB(100, 110, 120) && canvas.rgb(4, 4) == RGB(160, 170, 180))
+        #expect(canvas.rgb(5, 1) == .white && canvas.rgb(0, 0) == .white && canvas.rgb(0, 5) == .white)
+        // Grey+alpha 16-bit: grey 0 at alpha 32768/65535 over white → 255 · (1 − 0.50000763) = 127.498 → 127.
+        canvas.blit(Image(width: 1, height: 1, channels: 2, bitDepth: 16, samples: [0, 32768]), x: 5, y: 5)
+        #expect(canvas.rgb(5, 5) == RGB(grey: 127))
+        let round = Canvas(Image(width: 2, height: 1, channels: 1, bitDepth: 8, samples: [3, 250]))
+        #expect(round.width == 2 && round.rgb(0, 0) == RGB(grey: 3) && round.rgb(1, 0) == RGB(grey: 250))
+    }
+}

@@ -42,11 +42,25 @@ import Testing
         #expect(image.isFilled(layout.cells[5], with: try RenderFixtures.matplotlib("viridis", 0.1)))
     }
 
-    // A constant map stretched over its own min..max has no range: drawn at the middle, no NaN, no trap.
+    // A constant map has no min..max of its own: it is drawn on the layer range (0...1 here), so each
+    // cell shows viridis(value); a layer that is constant throughout has no range at all and is drawn
+    // at the middle of the map. Neither divides by zero.
     @Test func constantMapsDoNotDivideByZero() throws {
         let (canvas, layout) = try FeatureGrid.draw(Self.constantMaps, title: "c", options: .init(colormap: .viridis))
-        let middle = try RenderFixtures.matplotlib("viridis", 0.5)
-        for c in 0..<6 { #expect(canvas.isFilled(layout.cells[c], with: middle)) }
+        for (c, v) in Self.constants.enumerated() {
+            #expect(canvas.isFilled(layout.cells[c], with: try RenderFixtures.matplotlib("viridis", v)), "channel \(c)")
+        }
+        let flat = Tensor(shape: [2, 3, 3], repeating: 7)
+        for normalization in [GridNormalization.map, .layer] {
+            let (c2, l2) = try FeatureGrid.draw(flat, title: "flat", options: .init(normalization: normalization))
+            let middle = try RenderFixtures.matplotlib("viridis", 0.5)
+            #expect(c2.isFilled(l2.cells[0], with: middle) && c2.isFilled(l2.cells[1], with: middle))
+        }
+        // A dead ReLU unit next to a live one: the dead map takes the layer's zero colour (viridis 0).
+        let relu = Tensor(shape: [2, 1, 2], storage: [0, 0, 0, 5])
+        let (c3, l3) = try FeatureGrid.draw(relu, title: "relu")
+        #expect(c3.isFilled(l3.cells[0], with: Colormap.viridis.entry(0)))
+        #expect(c3.isFilled(l3.block(channel: 1, x: 1, y: 0), with: Colormap.viridis.entry(255)))
     }
 
     @Test func labelsAndColourBarAreDrawn() throws {
@@ -150,6 +164,19 @@ import Testing
         let wide = try FeatureGrid.layout(for: Tensor(shape: [100, 60, 60], repeating: 1), title: "x",
                                           options: .init(minimumCellSize: 600, maximumScale: 10))
         #expect(wide.scale == 6)  // 2 + 10 · (60 s + 2) ≤ 4096 ⇔ s ≤ 6.79
+    }
+
+    // A 1×2,000,000 map: the picture would be over 2 million px wide and about 90 px high, more than
+    // 100 million pixels, so it is refused before the canvas is allocated; 1×20,000 is fine.
+    @Test func oversizedPicturesAreRefused() throws {
+        let fine = try FeatureGrid.layout(for: Tensor(shape: [1, 1, 20_000]), title: "x")
+        #expect(fine.scale == 1 && fine.width > 20_000)
+        #expect(throws: RenderError.self) { try FeatureGrid.layout(for: Tensor(shape: [1, 1, 2_000_000]), title: "x") }
+        // A 1,000,000 × 1 kernel in 4 px cells: 4 million px wide.
+        #expect(throws: RenderError.self) {
+            try KernelPicture.render(values: [Float](repeating: 0, count: 1_000_000), width: 1_000_000, height: 1, title: "x")
+        }
+        #expect(throws: RenderError.self) { try Canvas.checkSize("x", width: Int.max / 2, height: 3) }
     }
 
     @Test func badShapesAndOptionsThrow() {

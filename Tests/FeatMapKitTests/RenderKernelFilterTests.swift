@@ -22,6 +22,18 @@ import Testing
         #expect(image.colors(in: cells[4]).count == 2)
     }
 
+    // Gaussian 3×3 / 16: the widest text "0.0625" is 6 · 6 − 1 = 35 px, so cells are 35 + 10 = 45 px;
+    // all values are positive, so the centre 0.25 is the red end and no cell is blue.
+    @Test func fractionalKernelValuesAreWrittenInWiderCells() throws {
+        let gauss: [Float] = [1, 2, 1, 2, 4, 2, 1, 2, 1].map { $0 / 16 }
+        let (canvas, cells) = try KernelPicture.draw(values: gauss, width: 3, height: 3, title: "gaussian")
+        RenderDump.write(canvas, "kernel_gauss")
+        #expect(cells[0].width == 45 && cells[1].x - cells[0].x == 46)
+        #expect(canvas.rgb(cells[4].x, cells[4].y) == Colormap.rdbu.entry(255))
+        #expect(canvas.rgb(cells[0].x, cells[0].y) == Colormap.rdbu.rgb(at: 0.625))
+        #expect(NumberText.short(0.0625) == "0.0625" && NumberText.short(-2) == "−2" && NumberText.short(1.0 / 3) == "0.333")
+    }
+
     @Test func kernelWithoutRangeAndBadCountsAndLargeKernels() throws {
         let zeros = try KernelPicture.draw(values: [0, 0, 0, 0], width: 2, height: 2, title: "zero")
         #expect(zeros.canvas.rgb(zeros.cells[0].x, zeros.cells[0].y) == Colormap.rdbu.entry(128))

@@ -6,6 +6,18 @@ public struct Canvas: Sendable, CustomStringConvertible {
     /// Interleaved RGB, row-major.
     public private(set) var pixels: [UInt8]
 
+    /// Largest picture the renderers agree to draw (they throw `RenderError.pictureTooLarge` beyond it):
+    /// 100 million pixels, 300 MB of RGB, already far more than a screen or a page can show.
+    public static let maximumPixels = 100_000_000
+
+    /// Throws when a width × height picture would exceed `maximumPixels`.
+    static func checkSize(_ what: String, width: Int, height: Int) throws {
+        let (area, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || area > maximumPixels || width < 0 || height < 0 {
+            throw RenderError.pictureTooLarge(what: what, width: width, height: height)
+        }
+    }
+
     public init(width: Int, height: Int, background: RGB = .white) {
         self.width = max(0, width)
         self.height = max(0, height)
@@ -122,30 +134,38 @@ public struct Canvas: Sendable, CustomStringConvertible {
     }
 
     /// Copies an image with its top-left at (x, y), each pixel enlarged to scale × scale.
-    /// Grey is spread to RGB, 16-bit samples are brought to 0...255, alpha is blended over the canvas.
+    /// Grey is spread to RGB, 16-bit samples are brought to 0...255, alpha is blended over the canvas
+    /// (out = a · image + (1 − a) · canvas, a = alpha / maxValue).
     public mutating func blit(_ image: Image, x: Int, y: Int, scale: Int = 1) {
         let s = max(1, scale)
-        let c = image.channels, colour = image.colorChannels, k = 255 / image.maxValue
+        let c = image.channels, colour = image.colorChannels, hasAlpha = image.hasAlpha
+        let k = 255 / image.maxValue, alphaScale = 1 / image.maxValue
+        // Clip in canvas pixels once; every canvas pixel maps back to source pixel ((px − x) / s, (py − y) / s).
+        let x0 = max(0, x), x1 = min(width, x + image.width * s)
+        let y0 = max(0, y), y1 = min(height, y + image.height * s)
+        guard x0 < x1, y0 < y1, image.samples.count >= image.width * image.height * c else { return }
+        let canvasWidth = width
         image.samples.withUnsafeBufferPointer { src in
-            for sy in 0..<image.height {
-                for sx in 0..<image.width {
-                    let i = (sy * image.width + sx) * c
-                    var r = src[i] * k, g = r, b = r
-                    if colour == 3 { g = src[i + 1] * k; b = src[i + 2] * k }
-                    let alpha = image.hasAlpha ? min(1, max(0, src[i + c - 1] / image.maxValue)) : 1
-                    for yy in 0..<s {
-                        for xx in 0..<s {
-                            let px = x + sx * s + xx, py = y + sy * s + yy
-                            guard px >= 0, py >= 0, px < width, py < height else { continue }
-                            var out = RGB(Self.byte(r), Self.byte(g), Self.byte(b))
-                            if alpha < 1 {
-                                let under = self[px, py]
-                                out = RGB(Self.byte(r * alpha + Float(under.r) * (1 - alpha)),
-                                          Self.byte(g * alpha + Float(under.g) * (1 - alpha)),
-                                          Self.byte(b * alpha + Float(under.b) * (1 - alpha)))
-                            }
-                            self[px, py] = out
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for py in y0..<y1 {
+                    let rowStart = ((py - y) / s) * image.width
+                    var o = (py * canvasWidth + x0) * 3
+                    for px in x0..<x1 {
+                        let i = (rowStart + (px - x) / s) * c
+                        let r = src[i] * k
+                        let g = colour == 3 ? src[i + 1] * k : r
+                        let b = colour == 3 ? src[i + 2] * k : r
+                        if hasAlpha {
+                            let a = min(1, max(0, src[i + c - 1] * alphaScale))
+                            dst[o] = Self.byte(r * a + Float(dst[o]) * (1 - a))
+                            dst[o + 1] = Self.byte(g * a + Float(dst[o + 1]) * (1 - a))
+                            dst[o + 2] = Self.byte(b * a + Float(dst[o + 2]) * (1 - a))
+                        } else {
+                            dst[o] = Self.byte(r)
+                            dst[o + 1] = Self.byte(g)
+                            dst[o + 2] = Self.byte(b)
                         }
+                        o += 3
                     }
                 }
             }

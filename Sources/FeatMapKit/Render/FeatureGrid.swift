@@ -26,6 +26,9 @@ public enum FeatureGrid {
         public var captionOrigin: PixelPoint
         public var colorBar: PixelRect?
 
+        /// Top-left pixel of the map of `channel`.
+        public func cellOrigin(_ channel: Int) -> PixelPoint { cells[channel].origin }
+
         /// The block that shows map pixel (x, y) of `channel`.
         public func block(channel: Int, x: Int, y: Int) -> PixelRect {
             let c = cells[channel]
@@ -130,9 +133,13 @@ public enum FeatureGrid {
         var ranges: [ValueRange]
         let what: String, barLow: String, barHigh: String
         var barNote: String? = nil
+        var hasConstantMap = false
         switch options.normalization {
         case .map:
-            ranges = mapExtents.map { $0 ?? ValueRange(low: 0, high: 0) }
+            // A constant map has no min..max of its own; it is drawn on the layer's range instead, so a
+            // dead ReLU unit (all zero) looks like the layer's zero rather than like a mid value.
+            ranges = mapExtents.map { e in e.flatMap { $0.high > $0.low ? $0 : nil } ?? layerRange }
+            hasConstantMap = mapExtents.contains { $0.map { $0.high <= $0.low } ?? true }
             what = diverging ? "per-map ±max|v|, 0 at centre" : "per-map min..max"
             barLow = diverging ? "−max|v|" : "min"
             barHigh = diverging ? "+max|v|" : "max"
@@ -175,6 +182,7 @@ public enum FeatureGrid {
         let titleText = title.isEmpty ? "\(channels)×\(h)×\(w)" : "\(title)  \(channels)×\(h)×\(w)"
         var captionText = "colours: \(what) (\(colormap.name))"
         if scale > 1 { captionText += ", each value shown as \(scale)×\(scale) px" }
+        if hasConstantMap { captionText += ", constant maps on the layer range" }
         if hasNaN { captionText += ", magenta = NaN" }
 
         let m = max(0, options.margin)
@@ -194,6 +202,7 @@ public enum FeatureGrid {
             height = gridY + gridH + 10 + ColorBar.height + m
         }
         let width = contentW + 2 * m
+        try Canvas.checkSize("feature grid", width: width, height: height)
 
         var cells: [PixelRect] = [], labels: [PixelPoint] = []
         for c in 0..<channels {

@@ -34,7 +34,7 @@ public enum FilterGrid {
             throw RenderError.shapeMismatch("filter weights must be [outC, inC, kh, kw] with every size ≥ 1, "
                 + "got \(weights.shape); pass a convolution layer's weight tensor")
         }
-        return weights.shape[1] == 3 ? colorGrid(weights, title: title) : channelGrid(weights, title: title)
+        return weights.shape[1] == 3 ? try colorGrid(weights, title: title) : try channelGrid(weights, title: title)
     }
 
     static let margin = 8
@@ -46,7 +46,7 @@ public enum FilterGrid {
         return (captionY, captionY + font.height(of: caption) + 8)
     }
 
-    static func colorGrid(_ weights: Tensor, title: String) -> (canvas: Canvas, layout: Layout) {
+    static func colorGrid(_ weights: Tensor, title: String) throws -> (canvas: Canvas, layout: Layout) {
         let font = BitmapFont.standard
         let (outC, kh, kw) = (weights.shape[0], weights.shape[2], weights.shape[3])
         let shown = min(outC, maximumColorFilters)
@@ -59,6 +59,7 @@ public enum FilterGrid {
         if shown < outC { caption += "\nshowing filters 0–\(shown - 1) of \(outC)" }
         let (captionY, gridY) = header(titleText, caption)
         let contentW = max(gridW, font.width(of: titleText, scale: 2), font.width(of: caption))
+        try Canvas.checkSize("filter grid", width: contentW + 2 * margin, height: gridY + gridH + margin)
         var canvas = Canvas(width: contentW + 2 * margin, height: gridY + gridH + margin)
         canvas.text(titleText, x: margin, y: margin, color: .black, scale: 2)
         canvas.text(caption, x: margin, y: captionY, color: .black)
@@ -90,7 +91,7 @@ public enum FilterGrid {
         return (canvas, layout)
     }
 
-    static func channelGrid(_ weights: Tensor, title: String) -> (canvas: Canvas, layout: Layout) {
+    static func channelGrid(_ weights: Tensor, title: String) throws -> (canvas: Canvas, layout: Layout) {
         let font = BitmapFont.standard
         let (outC, inC, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
         let rows = min(outC, maximumRows), columns = min(inC, maximumColumns)
@@ -110,6 +111,7 @@ public enum FilterGrid {
         let (captionY, gridY) = header(titleText, caption)
         let barY = gridY + gridH + 10, barW = max(160, min(gridW, 320))
         let contentW = max(gridW, barW, font.width(of: titleText, scale: 2), font.width(of: caption))
+        try Canvas.checkSize("filter grid", width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
         var canvas = Canvas(width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
         canvas.text(titleText, x: margin, y: margin, color: .black, scale: 2)
         canvas.text(caption, x: margin, y: captionY, color: .black)

@@ -35,6 +35,7 @@ public enum KernelPicture {
         let barY = gridY + gridH + 10
         let barW = max(120, min(gridW, 320))
         let contentW = max(gridW, barW, font.width(of: titleText, scale: 2), font.width(of: caption))
+        try Canvas.checkSize("kernel picture", width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
         var canvas = Canvas(width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
         canvas.text(titleText, x: margin, y: margin, color: .black, scale: 2)
         canvas.text(caption, x: margin, y: captionY, color: .black)

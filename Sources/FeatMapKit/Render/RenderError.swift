@@ -4,6 +4,7 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
     case invalidNormalization(String)
     case shapeMismatch(String)
     case invalidParameter(String)
+    case pictureTooLarge(what: String, width: Int, height: Int)
 
     public var description: String {
         switch self {
@@ -14,6 +15,9 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
                 + "for the whole layer) or fixed:LO,HI with LO < HI, e.g. fixed:-1,1"
         case .shapeMismatch(let s), .invalidParameter(let s):
             return s
+        case let .pictureTooLarge(what, width, height):
+            return "the \(what) would be \(width)×\(height) pixels, more than \(Canvas.maximumPixels / 1_000_000) million; "
+                + "show fewer channels or a smaller crop of the input"
         }
     }
 }

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Elementwise activation functions of CNN layers.
+public enum Activation: Sendable, Equatable {
+    /// max(0, x)
+    case relu
+    /// x for x ≥ 0, αx otherwise (ONNX default α = 0.01)
+    case leakyRelu(alpha: Float)
+    /// 1 / (1 + e^−x)
+    case sigmoid
+    case tanh
+    /// min(max(x, lo), hi)
+    case clip(min: Float, max: Float)
+
+    /// The activation applied to every element; the shape is kept.
+    public func applied(to input: Tensor) -> Tensor {
+        var out = input.storage
+        let n = out.count
+        out.withUnsafeMutableBufferPointer { buf in
+            let p = SendablePointer(buf.baseAddress!)
+            Parallel.forEachChunk(n, minimumChunk: 1 << 16) { range in
+                let v = p.base
+                switch self {
+                case .relu:
+                    for i in range where v[i] < 0 { v[i] = 0 }
+                case .leakyRelu(let alpha):
+                    for i in range where v[i] < 0 { v[i] *= alpha }
+                case .sigmoid:
+                    for i in range {
+                        // Written so neither branch overflows: e^−|x| ≤ 1.
+                        let x = v[i]
+                        if x >= 0 { v[i] = 1 / (1 + Foundation.exp(-x)) } else { let e = Foundation.exp(x); v[i] = e / (1 + e) }
+                    }
+                case .tanh:
+                    for i in range { v[i] = Foundation.tanh(v[i]) }
+                case .clip(let lo, let hi):
+                    for i in range { v[i] = Swift.min(Swift.max(v[i], lo), hi) }
+                }
+            }
+        }
+        return Tensor(shape: input.shape, storage: out)
+    }
+}

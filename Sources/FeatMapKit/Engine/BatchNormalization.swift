@@ -1,0 +1,38 @@
+import Foundation
+
+/// Batch normalisation at inference: y = (x − mean) / √(var + ε) · scale + bias, per channel.
+/// Folded once into y = x · a + b with a = scale / √(var + ε), b = bias − mean · a.
+public struct BatchNormalization: Sendable {
+    public var scale: [Float], bias: [Float], mean: [Float], variance: [Float]
+    public var epsilon: Float
+
+    public init(scale: [Float], bias: [Float], mean: [Float], variance: [Float], epsilon: Float = 1e-5) throws {
+        let c = scale.count
+        guard bias.count == c, mean.count == c, variance.count == c else {
+            throw EngineError.shapeMismatch("batch normalisation needs scale, bias, mean and variance of one length; got \(scale.count), \(bias.count), \(mean.count), \(variance.count)")
+        }
+        self.scale = scale; self.bias = bias; self.mean = mean; self.variance = variance; self.epsilon = epsilon
+    }
+
+    /// Normalises an ONNX-layout tensor [N, C, …] (channels on axis 1).
+    public func applied(to input: Tensor) throws -> Tensor {
+        let c = scale.count
+        guard input.rank >= 2, input.shape[1] == c else {
+            throw EngineError.shapeMismatch("batch normalisation for \(c) channels cannot take an input of shape \(input.shape)")
+        }
+        let n = input.shape[0], plane = input.shape.dropFirst(2).reduce(1, *)
+        var out = input.storage
+        let factors = (0..<c).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        let offsets = (0..<c).map { bias[$0] - mean[$0] * factors[$0] }
+        out.withUnsafeMutableBufferPointer { buf in
+            for b in 0..<n {
+                for ch in 0..<c {
+                    let p = buf.baseAddress! + (b * c + ch) * plane
+                    let a = factors[ch], o = offsets[ch]
+                    for i in 0..<plane { p[i] = p[i] * a + o }
+                }
+            }
+        }
+        return Tensor(shape: input.shape, storage: out)
+    }
+}

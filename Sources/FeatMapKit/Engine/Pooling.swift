@@ -1,0 +1,146 @@
+/// Max or average pooling over windows of each [H, W] plane, as ONNX MaxPool / AveragePool.
+///
+/// Output size per axis: ⌊(n + p_total − k)/s⌋ + 1, or with `ceilMode` ⌈(n + p_total − k)/s⌉ + 1
+/// minus one when the last window would start inside the trailing padding (the rule of
+/// PyTorch and onnxruntime: every window must start in the image or the leading padding).
+public struct Pooling: Sendable, Equatable {
+    public enum Kind: String, Sendable { case max, average }
+
+    public var kind: Kind
+    public var kernel: Pair
+    public var stride: Pair
+    public var padding: Padding
+    public var dilation: Pair
+    public var ceilMode: Bool
+    /// Average pooling only: divide by the whole window (padding cells count as zeros) rather
+    /// than by the number of image cells it covers.
+    public var countIncludePad: Bool
+
+    public init(kind: Kind, kernel: Pair, stride: Pair? = nil, padding: Padding = .none, dilation: Pair = .one,
+                ceilMode: Bool = false, countIncludePad: Bool = false) {
+        self.kind = kind
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+        self.dilation = dilation
+        self.ceilMode = ceilMode
+        self.countIncludePad = countIncludePad
+    }
+
+    public func outputSize(height h: Int, width w: Int) throws -> Pair {
+        guard kernel.y >= 1, kernel.x >= 1, stride.y >= 1, stride.x >= 1, dilation.y >= 1, dilation.x >= 1 else {
+            throw EngineError.invalidParameter("pooling needs a kernel, stride and dilation of at least 1 (kernel \(kernel), stride \(stride))")
+        }
+        guard padding.top >= 0, padding.bottom >= 0, padding.left >= 0, padding.right >= 0 else {
+            throw EngineError.invalidParameter("pooling padding cannot be negative")
+        }
+        func axis(_ n: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int, _ after: Int) -> Int? {
+            let span = d * (k - 1) + 1
+            let room = n + before + after - span
+            guard room >= 0 else { return nil }
+            var out = (ceilMode ? (room + s - 1) / s : room / s) + 1
+            if ceilMode && (out - 1) * s >= n + before { out -= 1 }
+            return out
+        }
+        guard let oy = axis(h, kernel.y, stride.y, dilation.y, padding.top, padding.bottom),
+              let ox = axis(w, kernel.x, stride.x, dilation.x, padding.left, padding.right) else {
+            throw EngineError.kernelLargerThanInput(kernel: kernel, input: Pair(h, w), padding: padding)
+        }
+        return Pair(oy, ox)
+    }
+
+    /// Pools a [C, H, W] (or [1, C, H, W]) tensor into [C, Ho, Wo].
+    public func applied(to input: Tensor) throws -> Tensor {
+        guard let (c, h, w) = input.planeShape else {
+            throw EngineError.shapeMismatch("pooling input must be [C, H, W], got \(input.shape)")
+        }
+        let out = try outputSize(height: h, width: w)
+        var result = [Float](repeating: 0, count: c * out.y * out.x)
+        let (kernel, stride, padding, dilation) = (self.kernel, self.stride, self.padding, self.dilation)
+        let isMax = kind == .max, includePad = countIncludePad
+        // Per output column: the first and last+1 image column its window covers (with dilation
+        // the window still steps through them by `dilation.x`), and the padded cell count.
+        func window(_ o: Int, _ s: Int, _ before: Int, _ k: Int, _ d: Int, _ n: Int, _ after: Int) -> (Int, Int, Int) {
+            let start = o * s - before
+            var first = start, taps = 0, padded = 0
+            while first < 0 { first += d }
+            for t in 0..<k {
+                let p = start + t * d
+                if p < n + after { padded += 1 }
+                if p >= 0 && p < n { taps += 1 }
+            }
+            return (first, taps, padded)
+        }
+        let columns = (0..<out.x).map { window($0, stride.x, padding.left, kernel.x, dilation.x, w, padding.right) }
+        let rowsInfo = (0..<out.y).map { window($0, stride.y, padding.top, kernel.y, dilation.y, h, padding.bottom) }
+        input.storage.withUnsafeBufferPointer { srcBuf in
+            result.withUnsafeMutableBufferPointer { dstBuf in
+                let src = SendableConstPointer(srcBuf.baseAddress!), dst = SendablePointer(dstBuf.baseAddress!)
+                columns.withUnsafeBufferPointer { colBuf in
+                    let cols = SendableConstPointer(colBuf.baseAddress!)
+                    Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
+                        for item in range {
+                            let ch = item / out.y, oy = item % out.y
+                            let plane = src.base + ch * h * w
+                            let orow = dst.base + (ch * out.y + oy) * out.x
+                            let (y0, rowTaps, paddedRows) = rowsInfo[oy]
+                            for ox in 0..<out.x {
+                                let (x0, colTaps, paddedCols) = cols.base[ox]
+                                let cells = rowTaps * colTaps
+                                if isMax {
+                                    var best = -Float.infinity
+                                    for ty in 0..<rowTaps {
+                                        let row = plane + (y0 + ty * dilation.y) * w + x0
+                                        for tx in 0..<colTaps {
+                                            let v = row[tx * dilation.x]
+                                            if v > best || v.isNaN { best = v }
+                                        }
+                                    }
+                                    orow[ox] = cells > 0 ? best : 0
+                                } else {
+                                    var sum: Float = 0
+                                    for ty in 0..<rowTaps {
+                                        let row = plane + (y0 + ty * dilation.y) * w + x0
+                                        for tx in 0..<colTaps { sum += row[tx * dilation.x] }
+                                    }
+                                    let divisor = includePad ? paddedRows * paddedCols : cells
+                                    orow[ox] = divisor > 0 ? sum / Float(divisor) : 0
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [c, out.y, out.x], storage: result)
+    }
+
+    /// The mean of each [H, W] plane of a [C, H, W] (or [1, C, H, W]) tensor, as [C, 1, 1].
+    public static func globalAverage(of input: Tensor) throws -> Tensor {
+        guard let (c, h, w) = input.planeShape else {
+            throw EngineError.shapeMismatch("global pooling input must be [C, H, W], got \(input.shape)")
+        }
+        let n = h * w
+        var result = [Float](repeating: 0, count: c)
+        input.storage.withUnsafeBufferPointer { src in
+            for ch in 0..<c {
+                var sum = 0.0
+                let p = src.baseAddress! + ch * n
+                for i in 0..<n { sum += Double(p[i]) }
+                result[ch] = n > 0 ? Float(sum / Double(n)) : 0
+            }
+        }
+        return Tensor(shape: [c, 1, 1], storage: result)
+    }
+
+    /// The maximum of each [H, W] plane, as [C, 1, 1].
+    public static func globalMaximum(of input: Tensor) throws -> Tensor {
+        guard let (c, h, w) = input.planeShape else {
+            throw EngineError.shapeMismatch("global pooling input must be [C, H, W], got \(input.shape)")
+        }
+        let n = h * w
+        var result = [Float](repeating: 0, count: c)
+        for ch in 0..<c { result[ch] = input.storage[(ch * n)..<((ch + 1) * n)].max() ?? 0 }
+        return Tensor(shape: [c, 1, 1], storage: result)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Softmax: e^(x − max) / Σ e^(x − max) over groups of values.
+/// Before opset 13 ONNX flattens the input to 2-D at `axis` and normalises each row of
+/// everything from `axis` on; from opset 13 it normalises along `axis` alone.
+public struct Softmax: Sendable, Equatable {
+    public var axis: Int
+    public var flattensTrailingAxes: Bool
+
+    public init(axis: Int, flattensTrailingAxes: Bool) {
+        self.axis = axis; self.flattensTrailingAxes = flattensTrailingAxes
+    }
+
+    public func applied(to input: Tensor) throws -> Tensor {
+        let rank = input.rank
+        let a = axis < 0 ? axis + rank : axis
+        guard a >= 0, a < max(rank, 1) else {
+            throw EngineError.invalidParameter("softmax axis \(axis) is outside a tensor of rank \(rank)")
+        }
+        let outer = input.shape[..<a].reduce(1, *)
+        let length = flattensTrailingAxes ? input.shape[a...].reduce(1, *) : (rank > 0 ? input.shape[a] : 1)
+        let inner = flattensTrailingAxes ? 1 : input.shape[(a + 1)...].reduce(1, *)
+        var out = input.storage
+        out.withUnsafeMutableBufferPointer { buf in
+            let p = buf.baseAddress!
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let base = p + o * length * inner + i
+                    var top = -Float.infinity
+                    for j in 0..<length { top = max(top, base[j * inner]) }
+                    var sum: Float = 0
+                    for j in 0..<length { let e = Foundation.exp(base[j * inner] - top); base[j * inner] = e; sum += e }
+                    for j in 0..<length { base[j * inner] /= sum }
+                }
+            }
+        }
+        return Tensor(shape: input.shape, storage: out)
+    }
+}

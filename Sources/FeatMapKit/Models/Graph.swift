@@ -1,0 +1,135 @@
+/// A model's computation graph: operators in topological order, their learned tensors, and the
+/// input and outputs. Values flow by name, as in ONNX.
+public struct Graph: Sendable {
+    public var nodes: [GraphNode]
+    /// Learned tensors (and other constants) by name, widened to float32.
+    public var weights: [String: Tensor]
+    /// The storage type each weight had in its file ("F32", "F16", …), so a conversion can keep it.
+    public var weightTypes: [String: String]
+    public var inputName: String
+    /// The declared input shape; −1 where the file leaves a dimension open.
+    public var inputShape: [Int]
+    public var outputs: [String]
+    /// The ONNX operator-set version: a few operators (Softmax, Clip, Reshape) changed meaning across versions.
+    public var opset: Int
+    /// One readable name per node, in node order (see `Graph.readableNames`).
+    public private(set) var layerNames: [String]
+
+    /// Builds a graph, sorts its nodes topologically and checks that every input has a producer.
+    public init(nodes: [GraphNode], weights: [String: Tensor], weightTypes: [String: String] = [:], inputName: String,
+                inputShape: [Int], outputs: [String], opset: Int, file: String) throws {
+        self.weights = weights
+        self.weightTypes = weightTypes
+        self.inputName = inputName
+        self.inputShape = inputShape
+        self.outputs = outputs
+        self.opset = opset
+        self.nodes = try Graph.sorted(nodes, available: Set(weights.keys).union([inputName]), file: file)
+        self.layerNames = Graph.readableNames(self.nodes)
+    }
+
+    /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept.
+    static func sorted(_ nodes: [GraphNode], available: Set<String>, file: String) throws -> [GraphNode] {
+        var known = available
+        known.insert("")
+        var remaining = nodes
+        var result: [GraphNode] = []
+        result.reserveCapacity(nodes.count)
+        while !remaining.isEmpty {
+            guard let i = remaining.firstIndex(where: { $0.inputs.allSatisfy(known.contains) }) else {
+                let node = remaining[0]
+                let missing = node.inputs.first { !known.contains($0) } ?? "?"
+                let producedLater = remaining.contains { $0.outputs.contains(missing) }
+                if producedLater {
+                    throw ModelError.badGraph(file: file, reason: "the graph has a cycle through tensor '\(missing)'; featmap runs acyclic graphs only")
+                }
+                throw ModelError.missingTensor(file: file, tensor: missing, node: node.name.isEmpty ? "\(node.op) #\(result.count + 1)" : node.name)
+            }
+            let node = remaining.remove(at: i)
+            known.formUnion(node.outputs)
+            result.append(node)
+        }
+        return result
+    }
+
+    /// The node's own name, else its first output's name, else — when either is empty or a bare
+    /// number, as PyTorch exports write — a short operator name and its running index: conv1, relu1, pool1.
+    static func readableNames(_ nodes: [GraphNode]) -> [String] {
+        var used = Set<String>()
+        let generated = generatedNames(nodes)
+        return nodes.enumerated().map { i, node in
+            var name = generated[i]
+            if isReadable(node.name) { name = node.name } else if let o = node.outputs.first, isReadable(o) { name = o }
+            var unique = name, k = 2
+            while used.contains(unique) { unique = "\(name)_\(k)"; k += 1 }
+            used.insert(unique)
+            return unique
+        }
+    }
+
+    static func generatedNames(_ nodes: [GraphNode]) -> [String] {
+        var counters: [String: Int] = [:]
+        return nodes.map { node in
+            let stem = shortName(of: node.op)
+            counters[stem, default: 0] += 1
+            return "\(stem)\(counters[stem]!)"
+        }
+    }
+
+    static func isReadable(_ s: String) -> Bool { !s.isEmpty && !s.allSatisfy { $0.isNumber } }
+
+    static func shortName(of op: String) -> String {
+        switch op {
+        case "Conv": return "conv"
+        case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool": return "pool"
+        case "Gemm", "MatMul": return "fc"
+        case "BatchNormalization": return "bn"
+        default: return op.lowercased()
+        }
+    }
+
+    /// Node index for a name the user typed: a readable name, the exporter's node name, an output
+    /// name, or the generated operator+index name.
+    public func nodeIndex(named name: String) throws -> Int {
+        if let i = layerNames.firstIndex(of: name) { return i }
+        if let i = nodes.firstIndex(where: { !$0.name.isEmpty && $0.name == name }) { return i }
+        if let i = nodes.firstIndex(where: { $0.outputs.contains(name) }) { return i }
+        if let i = Graph.generatedNames(nodes).firstIndex(of: name) { return i }
+        throw ModelError.unknownLayer(name, available: layerNames)
+    }
+
+    /// Number of learned values a node reads (its weight and bias tensors).
+    public func parameterCount(ofNode i: Int) -> Int {
+        guard nodes.indices.contains(i), nodes[i].op != "Reshape" else { return 0 }
+        return nodes[i].inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
+    }
+
+    /// Whether `layers` shows the node by default: convolutions, activations, pooling and channel
+    /// concatenations (SqueezeNet's Fire outputs) before the first Flatten/Reshape/Gemm/MatMul.
+    public var defaultLayerIndices: [Int] {
+        var result: [Int] = []
+        for (i, node) in nodes.enumerated() {
+            if ["Flatten", "Reshape", "Gemm", "MatMul"].contains(node.op) { break }
+            if Graph.featureMapOperators.contains(node.op) { result.append(i) }
+        }
+        return result
+    }
+
+    static let featureMapOperators: Set<String> = [
+        "Conv", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat",
+    ]
+
+    /// The graph cut after node `last`: later nodes and the weights only they use removed,
+    /// the cut node's output becoming the graph output.
+    public func truncated(after last: Int) throws -> Graph {
+        let kept = Array(nodes.prefix(last + 1))
+        let used = Set(kept.flatMap(\.inputs))
+        var g = self
+        g.nodes = kept
+        g.weights = weights.filter { used.contains($0.key) }
+        g.weightTypes = weightTypes.filter { used.contains($0.key) }
+        g.outputs = kept.last?.outputs.prefix(1).map { $0 } ?? []
+        g.layerNames = Array(layerNames.prefix(last + 1))
+        return g
+    }
+}

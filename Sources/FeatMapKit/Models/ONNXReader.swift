@@ -1,0 +1,168 @@
+import Foundation
+import SwiftProtobuf
+
+/// Reads an ONNX ModelProto into a `Model`: initializers widened to float32 (from float32,
+/// float16, double or integer data, in `raw_data` or the typed fields), Constant nodes kept as
+/// nodes, initializers that are also listed as graph inputs not taken for the data input.
+enum ONNXReader {
+    static func read(_ data: Data, file: String, name: String) throws -> Model {
+        let proto: Onnx_ModelProto
+        do { proto = try Onnx_ModelProto(serializedBytes: data) } catch {
+            throw ModelError.corruptONNX(file: file, reason: "\(error)")
+        }
+        guard proto.hasGraph, !proto.graph.node.isEmpty else {
+            throw ModelError.corruptONNX(file: file, reason: "it holds no graph nodes")
+        }
+        let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 7
+        guard opset >= 7 || proto.opsetImport.isEmpty else {
+            throw ModelError.badGraph(file: file, reason: "uses ONNX opset \(opset); featmap reads opset 7 and newer — re-export with a newer opset")
+        }
+        let g = proto.graph
+        var weights: [String: Tensor] = [:], types: [String: String] = [:]
+        for t in g.initializer {
+            weights[t.name] = try tensor(from: t, file: file)
+            types[t.name] = storageName(t.dataType)
+        }
+        guard let input = g.input.first(where: { weights[$0.name] == nil }) else {
+            throw ModelError.badGraph(file: file, reason: "every graph input is an initializer, so there is no data input")
+        }
+        let shape = input.type.tensorType.shape.dim.map { dim -> Int in
+            if case .dimValue(let v)? = dim.value { return Int(v) }
+            return -1
+        }
+        let nodes = try g.node.map { n in
+            GraphNode(op: n.opType, name: n.name, inputs: n.input, outputs: n.output,
+                      attributes: try Dictionary(n.attribute.map { ($0.name, try attribute($0, node: n.name, file: file)) },
+                                                 uniquingKeysWith: { a, _ in a }))
+        }
+        let graph = try Graph(nodes: nodes, weights: weights, weightTypes: types, inputName: input.name, inputShape: shape,
+                              outputs: g.output.map(\.name), opset: opset, file: file)
+        var preprocessing = Preprocessing.defaults(forInputShape: shape)
+        var classes: [String]? = nil
+        for prop in proto.metadataProps {
+            if prop.key == WeightsFile.preprocessingKey {
+                preprocessing = try WeightsFile.decodePreprocessing(prop.value, file: file)
+            } else if prop.key == WeightsFile.classesKey {
+                classes = try WeightsFile.decodeClasses(prop.value, file: file)
+            }
+        }
+        return Model(name: name, graph: graph, preprocessing: preprocessing, classes: classes)
+    }
+
+    static func storageName(_ type: Int32) -> String {
+        switch type {
+        case 1: return "F32"
+        case 10: return "F16"
+        case 11: return "F64"
+        case 16: return "BF16"
+        case 7: return "I64"
+        case 6: return "I32"
+        default: return "F32"
+        }
+    }
+
+    static func tensor(from t: Onnx_TensorProto, file: String) throws -> Tensor {
+        let shape = t.dims.map { Int($0) }
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw ModelError.badTensor(file: file, tensor: t.name, reason: "has a negative dimension in shape \(shape)")
+        }
+        let count = shape.reduce(1, *)
+        if t.dataLocation == .external || !t.externalData.isEmpty {
+            throw ModelError.badTensor(file: file, tensor: t.name, reason: "keeps its data in an external file, which featmap does not read; save the model with its weights inside (onnx.save(model, path, save_as_external_data=False))")
+        }
+        let raw = t.hasRawData
+        let values: [Float]
+        func mismatch(_ n: Int, _ unit: String) -> ModelError {
+            .badTensor(file: file, tensor: t.name, reason: "has \(n) \(unit) for shape \(shape) (\(count) values); the file is damaged")
+        }
+        switch t.dataType {
+        case 1:
+            if raw {
+                guard t.rawData.count == count * 4 else { throw mismatch(t.rawData.count, "bytes") }
+                values = decodeLittleEndian(t.rawData, count: count, width: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+            } else {
+                guard t.floatData.count == count else { throw mismatch(t.floatData.count, "values") }
+                values = t.floatData
+            }
+        case 10, 16:
+            let isHalf = t.dataType == 10
+            let widen: (UInt16) -> Float = { bits in
+                isHalf ? HalfPrecision.float(fromBits: bits) : Float(bitPattern: UInt32(bits) << 16)
+            }
+            if raw {
+                guard t.rawData.count == count * 2 else { throw mismatch(t.rawData.count, "bytes") }
+                values = decodeLittleEndian(t.rawData, count: count, width: 2) { widen(UInt16(truncatingIfNeeded: $0)) }
+            } else {
+                // Typed float16 data sits in int32_data, one half per element.
+                guard t.int32Data.count == count else { throw mismatch(t.int32Data.count, "values") }
+                values = t.int32Data.map { widen(UInt16(truncatingIfNeeded: $0)) }
+            }
+        case 11:
+            if raw {
+                guard t.rawData.count == count * 8 else { throw mismatch(t.rawData.count, "bytes") }
+                values = decodeLittleEndian(t.rawData, count: count, width: 8) { Float(Double(bitPattern: $0)) }
+            } else {
+                guard t.doubleData.count == count else { throw mismatch(t.doubleData.count, "values") }
+                values = t.doubleData.map { Float($0) }
+            }
+        case 7:
+            if raw {
+                guard t.rawData.count == count * 8 else { throw mismatch(t.rawData.count, "bytes") }
+                values = decodeLittleEndian(t.rawData, count: count, width: 8) { Float(Int64(bitPattern: $0)) }
+            } else {
+                guard t.int64Data.count == count else { throw mismatch(t.int64Data.count, "values") }
+                values = t.int64Data.map { Float($0) }
+            }
+        case 6, 5, 3, 2, 4, 9:
+            let width = [6: 4, 5: 2, 3: 1, 2: 1, 4: 2, 9: 1][Int(t.dataType)]!
+            let signed = t.dataType == 6 || t.dataType == 5 || t.dataType == 3
+            if raw {
+                guard t.rawData.count == count * width else { throw mismatch(t.rawData.count, "bytes") }
+                values = decodeLittleEndian(t.rawData, count: count, width: width) { v in
+                    guard signed else { return Float(v) }
+                    let shift = UInt64(64 - 8 * width)
+                    return Float(Int64(bitPattern: v << shift) >> Int64(shift))
+                }
+            } else {
+                guard t.int32Data.count == count else { throw mismatch(t.int32Data.count, "values") }
+                values = t.int32Data.map { Float($0) }
+            }
+        default:
+            throw ModelError.badTensor(file: file, tensor: t.name, reason: "has ONNX data type \(t.dataType), which featmap cannot widen to float32; use float32 or float16 weights")
+        }
+        return Tensor(shape: shape, storage: values)
+    }
+
+    /// Reads `count` little-endian unsigned integers of `width` bytes and maps each.
+    static func decodeLittleEndian(_ data: Data, count: Int, width: Int, _ map: (UInt64) -> Float) -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            for i in 0..<count {
+                var v: UInt64 = 0
+                for b in 0..<width { v |= UInt64(raw[i * width + b]) << (8 * UInt64(b)) }
+                out[i] = map(v)
+            }
+        }
+        return out
+    }
+
+    static func attribute(_ a: Onnx_AttributeProto, node: String, file: String) throws -> AttributeValue {
+        switch a.type {
+        case .int: return .int(Int(a.i))
+        case .ints: return .ints(a.ints.map { Int($0) })
+        case .float: return .float(a.f)
+        case .floats: return .floats(a.floats)
+        case .string: return .string(String(decoding: a.s, as: UTF8.self))
+        case .tensor: return .tensor(try tensor(from: a.t, file: file))
+        default:
+            // Old files leave `type` unset; infer it from the field that is filled.
+            if a.hasT { return .tensor(try tensor(from: a.t, file: file)) }
+            if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
+            if !a.floats.isEmpty { return .floats(a.floats) }
+            if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
+            if a.hasF { return .float(a.f) }
+            if a.hasI { return .int(Int(a.i)) }
+            return .ints([])
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import FeatMapKit
+import Foundation
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert an ONNX model (or a state dict + --arch) into featmap's .weights file.",
+        discussion: """
+        A .weights file is a safetensors file whose metadata holds the graph, the input
+        preprocessing and the class names (docs/weights-format.md). Float16 weights stay float16.
+
+        Examples:
+          featmap convert lenet5-mnist.onnx -o lenet.weights --range 0,1 --mean 0.1307 --std 0.3081
+          featmap convert squeezenet1.1.onnx -o squeezenet-first.weights --upto fire3/concat_1 --range 0,255
+          featmap convert state_dict.safetensors --arch lenet.json -o lenet.weights
+        """
+    )
+
+    @Argument(help: "The model: .onnx, .weights, or a safetensors state dict with --arch.")
+    var model: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The .weights file to write.", valueName: "file"))
+    var output: String
+
+    @Option(help: ArgumentHelp("Keep only the graph up to this layer (inclusive) and the weights it uses.", valueName: "layer"))
+    var upto: String?
+
+    @Option(help: ArgumentHelp("Class names, one per line, in output order.", valueName: "file"))
+    var classes: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        var m: Model
+        do {
+            m = try modelOptions.load(model)
+            if let upto {
+                let index: Int
+                do { index = try m.graph.nodeIndex(named: upto) } catch {
+                    ModelOptions.printError("\(error)")
+                    throw ExitCode(64)
+                }
+                m.graph = try m.graph.truncated(after: index)
+            }
+            if let classes {
+                guard let text = try? String(contentsOfFile: classes, encoding: .utf8) else {
+                    throw ModelError.unreadable(file: classes, reason: "cannot be read as UTF-8 text; give one class name per line")
+                }
+                m.classes = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                if m.classes?.last == "" { m.classes?.removeLast() }
+            }
+            let bytes = try WeightsFile.serialized(m)
+            try ModelOptions.write([UInt8](bytes), to: output)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            ModelOptions.printError("\(error)")
+            throw ExitCode.failure
+        }
+        let params = m.graph.weights.values.reduce(0) { $0 + $1.count }
+        print("\(output): \(m.graph.nodes.count) nodes (\(m.graph.layerNames.first ?? "") … \(m.graph.layerNames.last ?? "")), "
+              + "\(m.graph.weights.count) tensors, \(params) parameters")
+    }
+}

@@ -1,0 +1,242 @@
+import ArgumentParser
+import FeatMapKit
+import Foundation
+
+struct LayersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layers",
+        abstract: "Run a CNN on an input and show what each layer computes: grids, a table, the top classes.",
+        discussion: """
+        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected
+        layer in graph order (default: every convolution, activation, pooling and concatenation
+        before the first Flatten/Reshape/Gemm), input.png (what the network saw), and with --npy
+        the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that
+        ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when
+        the network reaches its classifier. An unsupported operator stops the pass there; the
+        layers before it are still written.
+
+        Layer names: the node's name, else its output's name, else operator + index (conv1, relu1,
+        pool1, …); --layers and --upto accept any of these.
+
+        Examples:
+          featmap layers samples/lenet.weights samples/digit.png
+          featmap layers samples/squeezenet-first.weights samples/chelsea.png --norm layer
+          featmap layers model.onnx cat.jpg --upto pool1 --npy --json -o out/
+        """
+    )
+
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    var model: String
+
+    @Argument(help: "Images or .npy network inputs.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output folder (one sub-folder per input when there are several).", valueName: "dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Comma-separated layers to draw.", valueName: "a,b"))
+    var layers: String?
+
+    @Option(help: ArgumentHelp("Draw every feature-map layer up to this one and stop the pass there.", valueName: "layer"))
+    var upto: String?
+
+    @Flag(help: "Also write each selected layer's activations as NN-LAYER.npy (float32 [C, H, W]).")
+    var npy = false
+
+    @Flag(help: "Print one JSON object per input instead of the table.")
+    var json = false
+
+    @Flag(help: "Time each layer's forward computation and print the total.")
+    var timing = false
+
+    @Flag(help: "Write no grid PNGs (table, JSON, --npy and input.png only).")
+    var noImages = false
+
+    @Option(help: ArgumentHelp("What grid colours mean: map (each map its own range), layer (one range per layer) or fixed:LO,HI.", valueName: "mode"))
+    var norm: String = "map"
+
+    @Option(help: ArgumentHelp("Grid colormap: grey, viridis, magma, rdbu, coolwarm (default: rdbu for signed layers, else viridis).", valueName: "name"))
+    var colormap: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        if layers != nil && upto != nil { throw ValidationError("give either --layers or --upto, not both") }
+        do { _ = try GridNormalization(parsing: norm) } catch { throw ValidationError("\(error)") }
+        if let colormap { do { _ = try Colormap.named(colormap) } catch { throw ValidationError("\(error)") } }
+    }
+
+    func run() throws {
+        let m: Model
+        do { m = try modelOptions.load(model) } catch {
+            ModelOptions.printError("\(error)")
+            throw ExitCode.failure
+        }
+        // Which nodes get files, and where the pass stops.
+        var selected: [Int]
+        var last: Int? = nil
+        do {
+            if let layers {
+                selected = try layers.split(separator: ",").map { try m.graph.nodeIndex(named: $0.trimmingCharacters(in: .whitespaces)) }
+                selected = Array(Set(selected)).sorted()
+            } else if let upto {
+                let end = try m.graph.nodeIndex(named: upto)
+                last = end
+                selected = Array(Set(m.graph.defaultLayerIndices.filter { $0 <= end } + [end])).sorted()
+            } else {
+                selected = m.graph.defaultLayerIndices
+            }
+        } catch {
+            ModelOptions.printError("\(error)")
+            throw ExitCode(64)
+        }
+        var options = FeatureGridOptions()
+        options.normalization = (try? GridNormalization(parsing: norm)) ?? .map
+        if let colormap { options.colormap = try? Colormap.named(colormap) }
+        var failures = 0
+        for input in inputs {
+            let dir: String
+            let stem = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
+            if let output { dir = inputs.count > 1 ? (output as NSString).appendingPathComponent(stem) : output } else { dir = "\(stem)-layers" }
+            do {
+                try runOne(input, model: m, selected: Set(selected), last: last, dir: dir, grid: options)
+            } catch {
+                ModelOptions.printError("\(error)")
+                failures += 1
+            }
+        }
+        if failures > 0 { throw ExitCode.failure }
+    }
+
+    struct Row {
+        var name: String, op: String, shape: [Int], params: Int, min: Float, mean: Float, max: Float, ms: Double, file: String?
+    }
+
+    func runOne(_ path: String, model m: Model, selected: Set<Int>, last: Int?, dir: String, grid: FeatureGridOptions) throws {
+        let input = try ModelOptions.input(path, model: m)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let seen = input.seen ?? LayersCommand.picture(of: input.tensor)
+        if let seen {
+            try OutputFile.write(to: (dir as NSString).appendingPathComponent("input.png")) { file in
+                try ImageEncoder.encode(seen, as: .png(depth: 8), to: file, destination: "input.png")
+            }
+        }
+        let digits = max(2, String(m.graph.nodes.count).count)
+        var rows: [Row] = []
+        var writeError: Error? = nil
+        let result = m.graph.forward(input.tensor, last: last) { layer in
+            var file: String? = nil
+            if selected.contains(layer.index), writeError == nil {
+                let base = String(repeating: "0", count: max(0, digits - String(layer.index + 1).count)) + "\(layer.index + 1)-"
+                    + LayersCommand.fileSafe(layer.name)
+                do {
+                    file = try write(layer, base: base, dir: dir, grid: grid)
+                } catch {
+                    writeError = error
+                    throw ModelError.badInput("stopped: \(error)")
+                }
+            }
+            let o = layer.output
+            rows.append(Row(name: layer.name, op: layer.op, shape: layer.featureMaps?.shape ?? o.shape, params: layer.parameters,
+                            min: o.minimum, mean: o.mean, max: o.maximum, ms: layer.milliseconds, file: file))
+        }
+        if let writeError { throw writeError }
+        let top = result.output.flatMap { ClassScores($0) }?.top(5) ?? []
+        if json {
+            printJSON(path: path, rows: rows, top: top, model: m, result: result, dir: dir)
+        } else {
+            printTable(path: path, rows: rows, top: top, model: m, result: result, dir: dir)
+        }
+        if let stop = result.stoppedBy {
+            ModelOptions.printError("\(path): \(stop)")
+            // Layers the user asked for that the pass never reached make the run a failure.
+            let reached = Set(rows.map(\.name))
+            let missing = selected.map { m.graph.layerNames[$0] }.filter { !reached.contains($0) }
+            if !missing.isEmpty {
+                throw ModelError.badInput("\(path): layers not computed: \(missing.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// Writes the grid (and .npy) of one layer; returns the file name written.
+    func write(_ layer: LayerActivation, base: String, dir: String, grid: FeatureGridOptions) throws -> String? {
+        let maps = layer.featureMaps ?? layer.output.reshaped([layer.output.count, 1, 1])
+        var name: String? = nil
+        if !noImages {
+            let title = "\(layer.name) · \(layer.op)"  // the renderer adds the shape
+            let image = try FeatureGrid.render(maps, title: title, options: grid)
+            let file = base + ".png"
+            try OutputFile.write(to: (dir as NSString).appendingPathComponent(file)) { f in
+                try ImageEncoder.encode(image, as: .png(depth: 8), to: f, destination: file)
+            }
+            name = file
+        }
+        if npy {
+            let file = base + ".npy"
+            try ModelOptions.write(NPY.encode(shape: maps.shape, values: maps.storage), to: (dir as NSString).appendingPathComponent(file))
+            name = name ?? file
+        }
+        return name
+    }
+
+    /// A picture of a .npy input: 1 or 3 channels stretched from their min…max to 0…255.
+    static func picture(of t: Tensor) -> Image? {
+        guard let (c, _, _) = t.planeShape, c == 1 || c == 3, t.count > 0 else { return nil }
+        let lo = t.minimum, hi = t.maximum
+        let scale: Float = hi > lo ? 255 / (hi - lo) : 0
+        let planes = Tensor(shape: t.shape.count == 4 ? Array(t.shape.dropFirst()) : t.shape,
+                            storage: t.storage.map { (($0 - lo) * scale).rounded() })
+        return Image(planes: planes, alpha: nil, bitDepth: 8)
+    }
+
+    static func fileSafe(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+    }
+
+    func printTable(path: String, rows: [Row], top: [(Int, Float)], model m: Model, result: ForwardResult, dir: String) {
+        var lines: [String] = []
+        if inputs.count > 1 { lines.append("== \(path) → \(dir)/") }
+        let header = ["layer", "op", "output", "params", "min", "mean", "max"] + (timing ? ["ms"] : []) + ["file"]
+        var table = [header]
+        for r in rows {
+            table.append([r.name, r.op, r.shape.map(String.init).joined(separator: "×"), String(r.params),
+                          String(format: "%.4g", r.min), String(format: "%.4g", r.mean), String(format: "%.4g", r.max)]
+                         + (timing ? [String(format: "%.2f", r.ms)] : []) + [r.file ?? ""])
+        }
+        let widths = (0..<header.count).map { c in table.map { $0[c].count }.max() ?? 0 }
+        let numeric: Set<Int> = [3, 4, 5, 6, 7]
+        for row in table {
+            lines.append(row.enumerated().map { c, cell in
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return numeric.contains(c) && c < header.count - 1 ? pad + cell : cell + pad
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+        if timing { lines.append(String(format: "forward total: %.2f ms", result.totalMilliseconds)) }
+        if !top.isEmpty {
+            lines.append("top \(top.count):")
+            for (i, p) in top { lines.append(String(format: "  %6.2f%%  %@", p * 100, "\(m.className(i))\(m.classes == nil ? "" : " (\(i))")")) }
+        }
+        print(lines.joined(separator: "\n"))
+    }
+
+    func printJSON(path: String, rows: [Row], top: [(Int, Float)], model m: Model, result: ForwardResult, dir: String) {
+        func num(_ v: Float) -> String { v.isFinite ? String(format: "%.6g", v) : "null" }
+        let layers = rows.map { r in
+            "{\"name\":\(PredictCommand.jsonString(r.name)),\"op\":\(PredictCommand.jsonString(r.op)),"
+                + "\"output_shape\":[\(r.shape.map(String.init).joined(separator: ","))],\"params\":\(r.params),"
+                + "\"min\":\(num(r.min)),\"mean\":\(num(r.mean)),\"max\":\(num(r.max))"
+                + (timing ? ",\"ms\":\(String(format: "%.3f", r.ms))" : "")
+                + (r.file.map { ",\"file\":\(PredictCommand.jsonString($0))" } ?? "") + "}"
+        }
+        var fields = ["\"input\":\(PredictCommand.jsonString(path))", "\"output_dir\":\(PredictCommand.jsonString(dir))",
+                      "\"layers\":[\(layers.joined(separator: ","))]"]
+        if !top.isEmpty {
+            fields.append("\"top\":[" + top.map { i, p in
+                "{\"class\":\(PredictCommand.jsonString(m.className(i))),\"index\":\(i),\"probability\":\(String(format: "%.6f", p))}"
+            }.joined(separator: ",") + "]")
+        }
+        if timing { fields.append("\"forward_ms\":\(String(format: "%.3f", result.totalMilliseconds))") }
+        if let stop = result.stoppedBy { fields.append("\"stopped\":\(PredictCommand.jsonString("\(stop)"))") }
+        print("{" + fields.joined(separator: ",") + "}")
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import FeatMapKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options shared by `layers`, `predict` and `convert`: the model file and the preprocessing
+/// overrides. Values not given come from the model's metadata (or its declared input shape).
+struct ModelOptions: ParsableArguments {
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict (see docs/weights-format.md).", valueName: "file.json"))
+    var architecture: String?
+
+    @Option(help: ArgumentHelp("Network input size: N (square) or H,W.", valueName: "size"))
+    var size: String?
+
+    @Option(help: "Input channels and their order: grey, rgb or bgr.")
+    var color: Preprocessing.Color?
+
+    @Option(help: "How the image is fitted: digit (MNIST-style centring), crop (shorter side resized, centre cropped) or stretch.")
+    var fit: Preprocessing.Fit?
+
+    @Option(help: ArgumentHelp("Pixel range LO,HI that 0…255 maps to before mean/std (e.g. 0,1 or 0,255).", valueName: "lo,hi"))
+    var range: String?
+
+    @Option(help: ArgumentHelp("Mean subtracted per channel: one value or one per channel.", valueName: "m[,m,m]"))
+    var mean: String?
+
+    @Option(help: ArgumentHelp("Standard deviation divided per channel: one value or one per channel.", valueName: "s[,s,s]"))
+    var std: String?
+
+    func validate() throws {
+        _ = try overridden(Preprocessing(width: 1, height: 1, color: color ?? .rgb, fit: .stretch, range: [0, 1],
+                                         mean: [0], std: [1]), validating: false)
+    }
+
+    static func numbers(_ text: String, flag: String) throws -> [Float] {
+        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+            throw ValidationError("--\(flag) needs comma-separated numbers, got '\(text)'")
+        }
+        return parts.map { $0! }
+    }
+
+    /// The model's preprocessing with the flags given on the command line.
+    func overridden(_ base: Preprocessing, validating: Bool = true) throws -> Preprocessing {
+        var p = base
+        if let size {
+            let v = try ModelOptions.numbers(size, flag: "size").map { Int($0) }
+            guard (v.count == 1 || v.count == 2), v.allSatisfy({ $0 >= 1 && $0 <= 16384 }) else {
+                throw ValidationError("--size needs N or H,W between 1 and 16384, got '\(size)'")
+            }
+            p.height = v[0]; p.width = v.count == 2 ? v[1] : v[0]
+        }
+        if let color { p.color = color }
+        if let fit { p.fit = fit }
+        if let range {
+            let v = try ModelOptions.numbers(range, flag: "range")
+            guard v.count == 2, v[0] != v[1] else { throw ValidationError("--range needs two different numbers LO,HI, got '\(range)'") }
+            p.range = v
+        }
+        if let mean { p.mean = try ModelOptions.numbers(mean, flag: "mean") }
+        if let std {
+            p.std = try ModelOptions.numbers(std, flag: "std")
+            guard p.std.allSatisfy({ $0 != 0 }) else { throw ValidationError("--std cannot be zero") }
+        }
+        if validating {
+            do { return try p.validated() } catch { throw ValidationError("\(error)") }
+        }
+        return p
+    }
+
+    /// Loads the model, applies the overrides and prints load warnings (NaN weights) on standard error.
+    func load(_ path: String) throws -> Model {
+        var model = try Model.load(contentsOf: URL(fileURLWithPath: path),
+                                   architecture: architecture.map { URL(fileURLWithPath: $0) })
+        for warning in model.warnings { ModelOptions.printError(warning) }
+        model.preprocessing = try overridden(model.preprocessing)
+        return model
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data(("featmap: " + message + "\n").utf8))
+    }
+
+    /// The network input for one file: a `.npy` tensor as it is, or a decoded image preprocessed.
+    static func input(_ path: String, model: Model) throws -> (tensor: Tensor, seen: Image?) {
+        let bytes = try InputFile.read(path)
+        if path.lowercased().hasSuffix(".npy") {
+            var t = try NPY.decode(bytes, source: path)
+            if t.rank == 4 && t.shape[0] == 1 { t = t.reshaped(Array(t.shape.dropFirst())) }
+            guard t.rank == 3 else {
+                throw ModelError.badInput("\(path): a .npy input must be the network input [C, H, W] or [1, C, H, W]; got shape \(t.shape)")
+            }
+            let declared = model.graph.inputShape
+            if declared.count == 4, declared[1] > 0, declared[1] != t.shape[0] {
+                throw ModelError.badInput("\(path): the model takes \(declared[1]) channels, the .npy has \(t.shape[0]) (shape \(t.shape))")
+            }
+            return (t, nil)
+        }
+        let image = try ImageDecoder.decode(bytes, source: path, options: DecodeOptions())
+        let prepared = try model.preprocessing.prepared(image)
+        return (prepared.tensor, prepared.seen)
+    }
+
+    /// Writes bytes atomically (a temporary file renamed into place).
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try OutputFile.write(to: path) { file in
+            let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            guard written == bytes.count else {
+                throw ModelError.unreadable(file: path, reason: "could not be written (disk full?)")
+            }
+        }
+    }
+}
+
+extension Preprocessing.Color: ExpressibleByArgument {}
+extension Preprocessing.Fit: ExpressibleByArgument {}
