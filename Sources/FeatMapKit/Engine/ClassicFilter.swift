@@ -94,12 +94,12 @@ extension ClassicFilter {
                                  stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
                                  border: direct.border)
         }
-        // Multiply-adds per output row of one pair of passes, against the direct window.
+        // `terms` pairs of passes against the direct window, in multiply-adds per output row.
         let forced = options.separable == true
-        let onePass = pass([Float](repeating: 0, count: kernel.height), [Float](repeating: 0, count: kernel.width))
+        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
+                                                 inputWidth: inputWidth, outputWidth: outputWidth)
         let affordable = { (terms: Int) in
-            forced || Double(terms) * onePass.cost(inputWidth: inputWidth, outputWidth: outputWidth)
-                < Double(kernel.width * kernel.height * outputWidth)
+            forced || Double(terms) * pairCost < Double(kernel.width * kernel.height * outputWidth)
         }
         if let f = kernel.separableFactors(), affordable(1) {
             return try pass(f.column, f.row).applied(to: planes)

@@ -39,13 +39,14 @@ public struct SeparableConvolution: Sendable {
     /// gaussian:1.2 (7×7) 0.45 s direct vs 0.29 s, gaussian:10 (61×61) 8.1 s vs 0.50 s); 1×N and N×1
     /// kernels stay direct.
     public func isCheaper(inputWidth w: Int, outputWidth wo: Int) -> Bool {
-        cost(inputWidth: w, outputWidth: wo) < Double(kernelSize.y * kernelSize.x * wo)
+        Self.cost(kernel: kernelSize, padding: padding, inputWidth: w, outputWidth: wo)
+            < Double(kernelSize.y * kernelSize.x * wo)
     }
 
     /// 1.25 · (kh·Wp + kw·Wo): multiply-adds per output row of the two passes, with the margin.
-    public func cost(inputWidth w: Int, outputWidth wo: Int) -> Double {
+    public static func cost(kernel: Pair, padding: Padding, inputWidth w: Int, outputWidth wo: Int) -> Double {
         let paddedWidth = w + padding.left + padding.right
-        return Double(kernelSize.y * paddedWidth + kernelSize.x * wo) * 1.25
+        return Double(kernel.y * paddedWidth + kernel.x * wo) * 1.25
     }
 
     /// Applies the filters to a [C, H, W] tensor and returns [C, Ho, Wo], the same numbers as the
