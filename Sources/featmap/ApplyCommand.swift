@@ -66,14 +66,7 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let filter: ClassicFilter
-        do {
-            filter = try KernelLibrary.resolve(kernel)
-        } catch {
-            Terminal.printError(error.userMessage)
-            // A name nobody has is a usage error; a kernel file that cannot be read is a runtime one.
-            throw FileManager.default.fileExists(atPath: kernel) ? ExitCode.failure : ExitCode(64)
-        }
+        let filter = try Terminal.resolveKernel(kernel)
         let inputs: [String], destinations: [String]
         let format = outputOptions.chosenFormat
         do {

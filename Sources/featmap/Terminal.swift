@@ -19,6 +19,17 @@ enum Terminal {
         (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(data)
     }
 
+    /// The filter a kernel argument names, or one error line and the exit status: a name nobody
+    /// has is a usage error (64); a kernel file that cannot be read is a runtime one (1).
+    static func resolveKernel(_ spec: String) throws -> ClassicFilter {
+        do {
+            return try KernelLibrary.resolve(spec)
+        } catch {
+            printError(error.userMessage)
+            throw FileManager.default.fileExists(atPath: spec) ? ExitCode.failure : ExitCode(64)
+        }
+    }
+
     /// Ctrl-C and kill stop at once: no new output is started, the temporary files of outputs
     /// still being written are removed, a message says so. The signals are blocked in every
     /// thread and taken by one waiting thread, which may lock (a signal handler could not).
