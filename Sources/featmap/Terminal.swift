@@ -71,7 +71,12 @@ enum Terminal {
         runner.run(count: inputs.count, job: job) { report, done in
             progress.clear()
             if let error = report.error {
-                if json { write(report.jsonLine + "\n", toStandardError: textToStandardError) }
+                // What a failed input still produced (a table up to an unsupported layer) comes first.
+                if json {
+                    write(report.jsonLine + "\n", toStandardError: textToStandardError)
+                } else if !quiet, let text = report.text {
+                    write(text + "\n", toStandardError: textToStandardError)
+                }
                 printError(error)
             } else if json {
                 write(report.jsonLine + "\n", toStandardError: textToStandardError)

@@ -57,7 +57,7 @@ public struct BatchReport: Sendable, Encodable {
 
     /// The report as one line of JSON.
     public var jsonLine: String {
-        if let json, error == nil { return json }
+        if let json { return json }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return "{\"input\":\"?\"}" }
