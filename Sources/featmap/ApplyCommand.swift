@@ -10,15 +10,18 @@ struct ApplyCommand: ParsableCommand {
         commandName: "apply",
         abstract: "Filter images with a classic kernel (cross-correlation, as CNNs do).",
         discussion: """
-        KERNEL is a built-in name with its parameters (see `featmap kernels`), a kernel file
-        (featmap's text format or a libvips .mat), or an inline matrix such as "3x3: 0 -1 0 -1 5 -1 0 -1 0".
+        KERNEL is a built-in name with its parameters (see `featmap kernels`),
+        a kernel file (featmap's text format or a libvips .mat), or an inline
+        matrix such as "3x3: 0 -1 0 -1 5 -1 0 -1 0".
 
         Examples:
-          featmap apply sobel photo.jpg                     gradient magnitude → photo-sobel.png
-          featmap apply sobel-x photo.jpg -o gx.npy         raw signed responses for NumPy
-          featmap apply gaussian:3 photo.png --border reflect101 -o blur.jpg --quality 90
+          # gradient magnitude → photo-sobel.png
+          featmap apply sobel photo.jpg
+          # raw signed responses for NumPy
+          featmap apply sobel-x photo.jpg -o gx.npy
+          featmap apply gaussian:3 photo.png --border reflect101 -o blur.jpg
           featmap apply kernels/emboss.txt photo.png --gray
-          featmap apply "3x3: 1 0 -1 2 0 -2 1 0 -1" img.png --padding valid --stride 2
+          featmap apply "3x3: 1 0 -1 2 0 -2 1 0 -1" img.png --padding valid
           featmap apply box:5 --out-dir out -j 2 --recursive photos/
           cat photo.jpg | featmap apply sobel - -o - > edges.png
         """
@@ -66,14 +69,7 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let filter: ClassicFilter
-        do {
-            filter = try KernelLibrary.resolve(kernel)
-        } catch {
-            Terminal.printError(error.userMessage)
-            // A name nobody has is a usage error; a kernel file that cannot be read is a runtime one.
-            throw FileManager.default.fileExists(atPath: kernel) ? ExitCode.failure : ExitCode(64)
-        }
+        let filter = try Terminal.resolveKernel(kernel)
         let inputs: [String], destinations: [String]
         let format = outputOptions.chosenFormat
         do {
@@ -163,7 +159,7 @@ struct ApplyJob: Sendable {
                 }
             }
             let bytes = try InputFile.read(input)
-            let reader = try ImageReader(bytes: bytes, source: input, options: decode)
+            let reader = try ImageReader(bytes: bytes, source: input == "-" ? "standard input" : input, options: decode)
             // Bands of rows whenever the result is the same: not for normalize (which needs the whole
             // image's min and max first) nor for standard output (a decoding error halfway would
             // leave half an image there).
@@ -196,7 +192,8 @@ struct ApplyJob: Sendable {
             }
         } catch {
             let message = error.userMessage
-            report.error = message.hasPrefix(input) ? message : "\(input): \(message)"
+            let source = input == "-" ? "standard input" : input
+            report.error = message.hasPrefix(source) ? message : "\(source): \(message)"
         }
         report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return report

@@ -8,106 +8,63 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify images: one line per input, PATH<TAB>CLASS<TAB>PROBABILITY.",
         discussion: """
-        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network
-        inputs, or folders (their images, sorted). Memory does not grow with the number of inputs.
-        A file that fails gets one line on standard error and the others go on; the exit status is
-        then 1.
+        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network inputs, or folders (their images, sorted). Memory does not grow with the number of inputs. A file that fails gets one line on standard error and the others go on; the exit status is then 1.
 
         Examples:
           featmap predict samples/lenet.weights samples/digit*.png
           featmap predict samples/lenet.weights digits/ --json
-          find digits -name '*.png' | featmap predict samples/lenet.weights --files-from -
+          find digits -name '*.png' | featmap predict lenet.weights --files-from -
         """
     )
 
     @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
     var model: String
 
-    @Argument(help: "Images, .npy inputs or folders.")
-    var inputs: [String] = []
-
-    @Option(help: ArgumentHelp("Read more input paths from this file, one per line ('-' for standard input).", valueName: "file"))
-    var filesFrom: String?
-
-    @Flag(help: "One JSON object per line: {\"input\", \"class\", \"index\", \"probability\"}.")
-    var json = false
-
-    @Option(name: .shortAndLong, help: "Files classified in parallel (default: the number of cores).")
-    var jobs: Int?
-
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var runOptions: RunOptions
     @OptionGroup var modelOptions: ModelOptions
-
-    func validate() throws {
-        if inputs.isEmpty && filesFrom == nil { throw ValidationError("give at least one input image, folder, or --files-from FILE") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-    }
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch {
-            ModelOptions.printError("\(error)")
+        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
+            throw usage
+        } catch {
+            Terminal.printError("\(error)")
             throw ExitCode.failure
         }
-        var failures = 0
-        var paths = PathStream(arguments: inputs, filesFrom: filesFrom)
-        var out = OutputBuffer()
-        // Blocks of paths classified by `jobs` workers, printed in input order: memory stays at one
-        // block whatever the number of inputs, and the output is the same as a serial run's.
-        let workers = max(1, jobs ?? Terminal.coreCount)
-        let blockSize = workers == 1 ? 1 : 64 * workers
-        var block: [String] = []
-        var ended = false
-        while !ended {
-            block.removeAll(keepingCapacity: true)
-            var listingErrors: [String] = []
-            while block.count < blockSize {
-                guard let path = paths.next(onError: { listingErrors.append($0) }) else { ended = true; break }
-                block.append(path)
-            }
-            let results = PredictCommand.predicted(block, model: m, json: json, workers: workers)
-            for message in listingErrors {
-                out.flush()
-                ModelOptions.printError(message)
-                failures += 1
-            }
-            for result in results {
-                switch result {
-                case .success(let line): out.append(line)
-                case .failure(let error):
-                    out.flush()
-                    ModelOptions.printError("\(error)")
-                    failures += 1
-                }
-            }
+        let inputs: [String]
+        do { inputs = try inputOptions.inputList() } catch {
+            Terminal.printError(error.userMessage)
+            throw ExitCode.failure
         }
-        out.flush()
-        if failures > 0 { throw ExitCode.failure }
+        let decode = inputOptions.decodeOptions
+        try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false, ordered: true) { i in
+            let path = inputs[i]
+            var report = BatchReport(input: path)
+            let start = DispatchTime.now()
+            do {
+                let (index, p) = try PredictCommand.predict(path, model: m, decode: decode)
+                let name = m.className(index)
+                report.prediction = .init(className: name, index: index, probability: p)
+                report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
+            } catch {
+                let message = "\(error)"
+                report.error = message.hasPrefix(path) ? message : "\(path): \(message)"
+            }
+            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            return report
+        }
     }
 
-    /// Each path's line or error, in order; `workers` threads take the next path as they finish one.
-    static func predicted(_ paths: [String], model: Model, json: Bool, workers: Int) -> [Result<String, any Error>] {
-        let slots = ResultSlots(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: min(workers, max(1, paths.count))) { _ in
-            while let i = slots.take() {
-                slots.store(i, Result { try predict(paths[i], model: model, json: json) })
-            }
-        }
-        return slots.results
-    }
-
-    static func predict(_ path: String, model: Model, json: Bool) throws -> String {
-        let input = try ModelOptions.input(path, model: model)
+    /// The most probable class of one input and its probability.
+    static func predict(_ path: String, model: Model, decode: DecodeOptions) throws -> (Int, Float) {
+        let input = try model.input(fromFile: path, decodeOptions: decode)
         let result = model.graph.forward(input.tensor)
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {
             throw ModelError.badInput("\(path): the model's output is not a vector of class scores, so there is nothing to predict; use `featmap layers` to see its layers")
         }
-        let (index, p) = scores.top(1)[0]
-        let name = model.className(index)
-        if json {
-            return "{\"input\":\(jsonString(path)),\"class\":\(jsonString(name)),\"index\":\(index),\"probability\":\(String(format: "%.6f", p))}"
-        }
-        return "\(path)\t\(name)\t\(String(format: "%.4f", p))"
+        return scores.top(1)[0]
     }
 
     static func jsonString(_ s: String) -> String {
@@ -115,32 +72,6 @@ struct PredictCommand: ParsableCommand {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = try? encoder.encode(s)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
-    }
-}
-
-/// Results filled in by parallel workers, each index taken by exactly one of them.
-final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var slots: [Result<String, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func take() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next < slots.count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func store(_ i: Int, _ result: Result<String, any Error>) {
-        lock.lock(); defer { lock.unlock() }
-        slots[i] = result
-    }
-
-    var results: [Result<String, any Error>] {
-        lock.lock(); defer { lock.unlock() }
-        return slots.compactMap { $0 }
     }
 }
 
@@ -167,90 +98,5 @@ struct ClassScores {
     func top(_ k: Int) -> [(Int, Float)] {
         Array(probabilities.enumerated().sorted { $0.element > $1.element || ($0.element == $1.element && $0.offset < $1.offset) }
             .prefix(k).map { ($0.offset, $0.element) })
-    }
-}
-
-/// Input paths from the arguments (folders expanded to their image and .npy files, sorted) and
-/// then from --files-from, read one at a time so that a list of millions costs no memory.
-struct PathStream {
-    private var pending: [String]
-    private var reader: LineReader?
-    private var readerFailed = false
-    private let filesFrom: String?
-
-    init(arguments: [String], filesFrom: String?) {
-        pending = arguments.reversed()
-        self.filesFrom = filesFrom
-    }
-
-    static let extensions: Set<String> = ["png", "jpg", "jpeg", "npy"]
-
-    mutating func next(onError: (String) -> Void) -> String? {
-        while true {
-            if let p = pending.popLast() {
-                var isDir: ObjCBool = false
-                if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
-                    guard let names = try? FileManager.default.contentsOfDirectory(atPath: p) else {
-                        onError("\(p): the folder cannot be listed; check its permissions"); continue
-                    }
-                    let files = names.filter { PathStream.extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-                    let base = p.hasSuffix("/") ? p : p + "/"
-                    pending.append(contentsOf: files.reversed().map { base + $0 })
-                    continue
-                }
-                return p
-            }
-            guard let filesFrom, !readerFailed else { return nil }
-            if reader == nil {
-                reader = LineReader(path: filesFrom)
-                if reader == nil { readerFailed = true; onError("\(filesFrom): cannot be opened for --files-from"); return nil }
-            }
-            guard let line = reader?.nextLine() else { return nil }
-            if line.isEmpty { continue }
-            return line
-        }
-    }
-}
-
-/// Lines of a file or of standard input ("-"), read lazily.
-final class LineReader {
-    private let handle: UnsafeMutablePointer<FILE>
-    private let owned: Bool
-
-    init?(path: String) {
-        if path == "-" {
-            guard let f = fdopen(0, "r") else { return nil }
-            handle = f; owned = false
-        } else {
-            guard let f = fopen(path, "r") else { return nil }
-            handle = f; owned = true
-        }
-    }
-
-    deinit { if owned { fclose(handle) } }
-
-    func nextLine() -> String? {
-        var line: UnsafeMutablePointer<CChar>? = nil
-        var capacity = 0
-        defer { free(line) }
-        let n = getline(&line, &capacity, handle)
-        guard n >= 0, let line else { return nil }
-        var s = String(cString: line)
-        while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
-        return s
-    }
-}
-
-/// Standard output in blocks, flushed before anything goes to standard error so lines stay in order.
-struct OutputBuffer {
-    private var text = ""
-    mutating func append(_ line: String) {
-        text += line + "\n"
-        if text.utf8.count > 1 << 16 { flush() }
-    }
-    mutating func flush() {
-        guard !text.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
-        text = ""
     }
 }

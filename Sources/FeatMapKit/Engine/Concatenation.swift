@@ -21,6 +21,7 @@ extension Tensor {
         for o in 0..<outer {
             for (i, p) in parts.enumerated() {
                 let chunk = p.shape[a] * inner
+                guard chunk > 0 else { continue }
                 pieces.append((i, o * chunk, chunk, offset))
                 offset += chunk
             }
