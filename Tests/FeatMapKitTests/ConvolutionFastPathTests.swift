@@ -5,7 +5,7 @@ import Testing
 /// into column slices: the result must be the plain definition
 ///   out[o, y, x] = b[o] + Σ_{c, ky, kx} w[o, c, ky, kx] · in_padded[g·C/G + c, y·sy + ky·dy, x·sx + kx·dx]
 /// summed here in Double by a straightforward loop, for shapes with many bands (tall outputs),
-/// strides, dilation, padding, groups and the 1×1 case. Tolerance: float32 sums of up to 288 terms.
+/// strides, dilation, padding, groups, the 1×1 case and the depthwise direct path. Tolerance: float32 sums of up to 288 terms.
 @Suite struct ConvolutionFastPathTests {
     static func values(_ count: Int, seed: UInt64) -> [Float] {
         // A small linear congruential generator: reproducible, no dependency.
@@ -51,6 +51,10 @@ import Testing
         Case(input: [32, 70, 90], weights: [8, 32, 1, 1]),                                 // 1×1: column slices
         Case(input: [4, 80, 50], weights: [6, 2, 5, 3], groups: 2, stride: Pair(1, 2), dilation: Pair(2, 1),
              padding: Padding(top: 2, bottom: 1, left: 0, right: 3)),
+        // Depthwise (the classic filters' path): rows split over the workers, kernel rows four at a time.
+        Case(input: [3, 20, 141], weights: [3, 1, 9, 7], groups: 3, dilation: Pair(2, 3),
+             padding: Padding(top: 8, bottom: 8, left: 9, right: 9)),
+        Case(input: [2, 12, 100], weights: [2, 1, 1, 61], groups: 2, padding: Padding(top: 0, bottom: 0, left: 30, right: 30)),
     ])
     func blasBandsMatchThePlainSum(c: Case) throws {
         let input = Tensor(shape: c.input, storage: Self.values(c.input.reduce(1, *), seed: 1))
