@@ -159,7 +159,19 @@ struct ApplyJob: Sendable {
                 }
             }
             let bytes = try InputFile.read(input)
-            let image = try ImageDecoder.decode(bytes, source: input == "-" ? "standard input" : input, options: decode)
+            let reader = try ImageReader(bytes: bytes, source: input == "-" ? "standard input" : input, options: decode)
+            // Bands of rows whenever the result is the same: not for normalize (which needs the whole
+            // image's min and max first) nor for standard output (a decoding error halfway would
+            // leave half an image there).
+            let banded = BandedFilter(filter: filter, options: options,
+                                      bandRows: BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels))
+            if destination != "-", format == .npy || responseMap.mode != .normalize,
+               let plan = banded.plan(height: reader.header.height, width: reader.header.width) {
+                try runBanded(banded, plan: plan, reader: reader, destination: destination, report: &report)
+                report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+                return report
+            }
+            let image = try reader.readImage()
             let response = try filter.applied(to: image, options: options)
             let r = response.responses
             report.statistics = .init(min: r.minimum, mean: r.mean, max: r.maximum)
@@ -185,6 +197,87 @@ struct ApplyJob: Sendable {
         }
         report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return report
+    }
+}
+
+extension ApplyJob {
+    /// Decode, filter, map and encode band by band; the encoder runs on its own thread one band behind.
+    func runBanded(_ banded: BandedFilter, plan: BandedFilter.Plan, reader: ImageReader, destination: String,
+                   report: inout BatchReport) throws {
+        var low = Float.infinity, high = -Float.infinity, sum = 0.0, count = 0
+        let outputFormat: OutputFormat
+        switch format {
+        case .npy: outputFormat = .npy
+        case .png: outputFormat = .png(depth: depth ?? reader.header.bitDepth)
+        case .jpeg: outputFormat = .jpeg(quality: quality)
+        }
+        let (responseMap, height) = (self.responseMap, plan.outputSize.y)
+        try OutputFile.write(to: destination) { file in
+            var writer: ImageWriter?
+            // The encoder thread also maps responses to pixels, so that the two threads share the
+            // work when the encoder itself is quick (JPEG).
+            let background = BackgroundWriter<FilterResponse> { response in
+                let image: Image
+                switch outputFormat {
+                case .npy: image = Image(planes: response.responses, alpha: nil, bitDepth: response.bitDepth)
+                case .png(let d): image = responseMap.image(from: response, depth: d)
+                case .jpeg: image = responseMap.image(from: response, depth: 8)
+                }
+                if writer == nil {
+                    writer = try ImageWriter(file: file, width: image.width, height: height, channels: image.channels,
+                                             format: outputFormat, destination: destination)
+                }
+                try writer?.writeRows(image.samples, bitDepth: image.bitDepth)
+            }
+            do {
+                try banded.run(reader, plan: plan) { response in
+                    response.responses.storage.withUnsafeBufferPointer { v in
+                        // Eight lanes at a time (the compiler will not reorder a float reduction by
+                        // itself); each block of 1024 is summed in Float, the blocks in Double.
+                        // NaN fails both comparisons, as in Array.min()/max().
+                        guard let base = v.baseAddress else { return }
+                        let raw = UnsafeRawPointer(base)
+                        var lo8 = SIMD8<Float>(repeating: low), hi8 = SIMD8<Float>(repeating: high)
+                        var j = 0
+                        while j + 8 <= v.count {
+                            var s8 = SIMD8<Float>()
+                            let end = min(v.count, j + 1024)
+                            while j + 8 <= end {
+                                let x = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                                s8 += x
+                                lo8.replace(with: x, where: x .< lo8)
+                                hi8.replace(with: x, where: x .> hi8)
+                                j += 8
+                            }
+                            sum += Double(s8.sum())
+                        }
+                        low = lo8.min(); high = hi8.max()
+                        while j < v.count {
+                            let x = v[j]
+                            if x < low { low = x }
+                            if x > high { high = x }
+                            sum += Double(x)
+                            j += 1
+                        }
+                    }
+                    count += response.responses.count
+                    try background.submit(response)
+                }
+                try background.finish()
+            } catch {
+                // The encoder thread must be done with the FILE before it is closed and removed.
+                try? background.finish()
+                throw error
+            }
+            guard let writer else {
+                throw EngineError.shapeMismatch("no rows were filtered for \(destination); this is a bug in featmap")
+            }
+            try writer.finish()
+        }
+        report.statistics = .init(min: count > 0 ? low : 0, mean: count > 0 ? Float(sum / Double(count)) : 0,
+                                  max: count > 0 ? high : 0)
+        report.width = plan.outputSize.x
+        report.height = plan.outputSize.y
     }
 }
 

@@ -26,6 +26,12 @@ for v in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
     if v.type.tensor_type.elem_type == TensorProto.FLOAT16:
         v.type.tensor_type.elem_type = TensorProto.FLOAT
 real_inputs = [i for i in m.graph.input if i.name not in inits]
+# An IR < 4 model lists its initializers as graph inputs; the extractor drops them, and the checker
+# then rejects the cut model. IR 4 lets initializers stand alone, so keep only the real input.
+del m.graph.input[:]
+m.graph.input.extend(real_inputs)
+real_inputs = list(m.graph.input)
+m.ir_version = max(m.ir_version, 4)
 dims = real_inputs[0].type.tensor_type.shape.dim
 dims[2].dim_value = size
 dims[3].dim_value = size

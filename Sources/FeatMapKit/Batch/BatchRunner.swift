@@ -100,7 +100,10 @@ public final class BatchRunner: @unchecked Sendable {
         for _ in 0..<workers {
             group.enter()
             let thread = Thread { [self] in
-                while let i = take(count) { record(i, job(i), finished) }
+                // The workers already keep the cores busy: no second split inside each job.
+                Parallel.serially {
+                    while let i = take(count) { record(i, job(i), finished) }
+                }
                 group.leave()
             }
             thread.stackSize = 8 << 20

@@ -115,7 +115,10 @@ public struct Convolution: Sendable {
         let out = try outputSize(height: h, width: w)
         let padded = input.padded(by: padding, border: border)
         let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
-        var result = [Float](repeating: 0, count: outputChannels * out.y * out.x)
+        // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
+        // what can be hundreds of megabytes.
+        let resultCount = outputChannels * out.y * out.x
+        var result = LargeBuffer.uninitialized(resultCount)
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         padded.storage.withUnsafeBufferPointer { src in
             weights.storage.withUnsafeBufferPointer { wts in
@@ -194,56 +197,65 @@ public struct Convolution: Sendable {
     }
 
     // The general case: im2col over bands of output rows, then one SGEMM per band
-    // (weights [coutG, cinG·kh·kw] × columns [cinG·kh·kw, band]) in OpenBLAS.
+    // (weights [coutG, cinG·kh·kw] × columns [cinG·kh·kw, band]) in OpenBLAS. The bands are split
+    // over our workers, each with its own column buffer of about 1 MB (it stays in cache between
+    // im2col and the product) and a single-threaded SGEMM: OpenBLAS's own threads on top of ours
+    // would oversubscribe the cores. 1×1 convolutions need no im2col: the input planes already are
+    // the columns, and the workers take slices of the output columns.
     private func grouped(group g: Int, src: SendableConstPointer<Float>, planeSize: Pair,
                          weights: SendableConstPointer<Float>, out: SendablePointer<Float>, outSize: Pair) {
+        Convolution.singleThreadedBLAS()
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         let (kh, kw) = (kernelSize.y, kernelSize.x)
         let k = cinG * kh * kw
         let nTotal = outSize.y * outSize.x
-        let inBase = src.base + g * cinG * planeSize.y * planeSize.x
-        let wBase = weights.base + g * coutG * k
-        let outBase = out.base + g * coutG * nTotal
-        for oc in 0..<coutG {
-            (outBase + oc * nTotal).update(repeating: bias?[g * coutG + oc] ?? 0, count: nTotal)
+        let inP = SendableConstPointer(src.base + g * cinG * planeSize.y * planeSize.x)
+        let wP = SendableConstPointer(weights.base + g * coutG * k)
+        let outP = SendablePointer(out.base + g * coutG * nTotal)
+        let bias = self.bias.map { Array($0[(g * coutG)..<((g + 1) * coutG)]) }
+        // out[oc, n0 ..< n0 + n] = bias[oc], then += W · columns.
+        @Sendable func product(columns: UnsafePointer<Float>, columnStride: Int, n0: Int, n: Int) {
+            for oc in 0..<coutG {
+                (outP.base + oc * nTotal + n0).update(repeating: bias?[oc] ?? 0, count: n)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(n), Int32(k),
+                        1, wP.base, Int32(k), columns, Int32(columnStride), 1, outP.base + n0, Int32(nTotal))
         }
-        let direct1x1 = kh == 1 && kw == 1 && stride == .one && padding.isZero
-        if direct1x1 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(nTotal), Int32(k),
-                        1, wBase, Int32(k), inBase, Int32(nTotal), 1, outBase, Int32(nTotal))
+        if kh == 1 && kw == 1 && stride == .one && padding.isZero {
+            Parallel.forEachChunk(nTotal, minimumChunk: 4096) { range in
+                product(columns: inP.base + range.lowerBound, columnStride: nTotal, n0: range.lowerBound, n: range.count)
+            }
             return
         }
-        // Keep the column buffer near 32 MiB whatever the image size.
-        let bandRows = max(1, min(outSize.y, (8 << 20) / max(1, k * outSize.x)))
-        var columns = [Float](repeating: 0, count: k * bandRows * outSize.x)
+        let bandRows = max(1, min(outSize.y, (1 << 18) / max(1, k * outSize.x)))
+        let bands = (outSize.y + bandRows - 1) / bandRows
         let stride = self.stride, dilation = self.dilation
-        columns.withUnsafeMutableBufferPointer { colBuf in
-            let cols = SendablePointer(colBuf.baseAddress!)
-            var y0 = 0
-            while y0 < outSize.y {
-                let rows = min(bandRows, outSize.y - y0)
+        Parallel.forEachChunk(bands) { range in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * bandRows * outSize.x)
+            defer { columns.deallocate() }
+            for band in range {
+                let y0 = band * bandRows, rows = min(bandRows, outSize.y - y0)
                 let n = rows * outSize.x
-                let inP = SendableConstPointer(inBase), bandStart = y0
-                Parallel.forEachChunk(k, minimumChunk: 4) { range in
-                    for r in range {
-                        let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
-                        let plane = inP.base + c * planeSize.y * planeSize.x
-                        let dst = cols.base + r * n
-                        for oy in 0..<rows {
-                            let irow = plane + ((bandStart + oy) * stride.y + ky * dilation.y) * planeSize.x + kx * dilation.x
-                            let drow = dst + oy * outSize.x
-                            if stride.x == 1 {
-                                drow.update(from: irow, count: outSize.x)
-                            } else {
-                                for ox in 0..<outSize.x { drow[ox] = irow[ox * stride.x] }
-                            }
+                for r in 0..<k {
+                    let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
+                    let plane = inP.base + c * planeSize.y * planeSize.x
+                    let dst = columns + r * n
+                    for oy in 0..<rows {
+                        let irow = plane + ((y0 + oy) * stride.y + ky * dilation.y) * planeSize.x + kx * dilation.x
+                        let drow = dst + oy * outSize.x
+                        if stride.x == 1 {
+                            drow.update(from: irow, count: outSize.x)
+                        } else {
+                            for ox in 0..<outSize.x { drow[ox] = irow[ox * stride.x] }
                         }
                     }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(n), Int32(k),
-                            1, wBase, Int32(k), cols.base, Int32(n), 1, outBase + y0 * outSize.x, Int32(nTotal))
-                y0 += rows
+                product(columns: columns, columnStride: n, n0: y0 * outSize.x, n: n)
             }
         }
     }
+
+    /// OpenBLAS runs single-threaded: `Parallel` already gives each core its share of the work.
+    private static let blasThreads: Void = { openblas_set_num_threads(1) }()
+    static func singleThreadedBLAS() { _ = blasThreads }
 }

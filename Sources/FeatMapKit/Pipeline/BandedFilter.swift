@@ -1,0 +1,145 @@
+/// A classic filter run over an image as it is decoded, one band of output rows at a time, so that
+/// memory grows with the image's width, not its area.
+///
+/// Each band is exact, not an approximation: output rows oy₀ ..< oy₀ + n read the padded input rows
+/// p = oy₀·sy ..< (oy₀ + n − 1)·sy + dy·(kh − 1) + 1, and padded row p holds source row
+/// `border.sourceIndex(p − top)` (a zero row where that is nil), the same mapping
+/// `Tensor.padded(by:border:)` uses. The band is built from those rows and handed to the very same
+/// `ClassicFilter.applied(to:options:)` as the whole image, with the vertical padding set to 0 and the
+/// real left and right padding, so every output row comes out of the same arithmetic on the same
+/// numbers. Alpha, which is sampled and not filtered, is read in each band row from the row the
+/// whole-image path clamps to: `min(max(p − top, 0), h − 1)`.
+///
+/// Rows are kept in a sliding window: a decoded row stays only while a later band still reads it,
+/// which for the replicate and reflect borders is a few rows, and for the wrap border (whose first
+/// rows read the last ones) the whole image.
+public struct BandedFilter: Sendable {
+    public var filter: ClassicFilter
+    public var options: FilterOptions
+    /// Output rows per band.
+    public var bandRows: Int
+
+    public init(filter: ClassicFilter, options: FilterOptions, bandRows: Int = 32) {
+        self.filter = filter
+        self.options = options
+        self.bandRows = max(1, bandRows)
+    }
+
+    /// Output rows per band so that a band's input is about a million samples (~4 MB of floats, a few
+    /// times that in the filter's copies), at least 16 rows so that thin images do not pay per band.
+    public static func bandRows(width: Int, channels: Int) -> Int {
+        max(16, (1 << 20) / max(1, width * channels))
+    }
+
+    /// Where the output rows come from, for an input of a given size.
+    public struct Plan: Sendable, Equatable {
+        public var inputSize: Pair
+        public var outputSize: Pair
+        public var padding: Padding
+        /// dy·(kh − 1) + 1: padded input rows one output row reads.
+        public var span: Int
+        public var stride: Int
+        public var anchorRow: Int
+    }
+
+    /// Padding above or below the image beyond which the whole-image path is used: it is the one that
+    /// reports oversized padding, and a band would hold mostly border rows.
+    public static let maximumStreamedPadding = 256
+
+    /// The band geometry for an image of `height` × `width`, or nil when the filter cannot be run in
+    /// bands with these options (kernels of different sizes or anchors, huge vertical padding, or any
+    /// setting the whole-image path rejects, so that it reports the error).
+    public func plan(height: Int, width: Int) -> Plan? {
+        guard let first = filter.kernels.first, height >= 1, width >= 1,
+              options.stride.y >= 1, options.stride.x >= 1, options.dilation.y >= 1, options.dilation.x >= 1 else { return nil }
+        var geometry: (Padding, Pair, Pair)?
+        for original in filter.kernels {
+            let kernel = options.convolve ? original.flipped : original
+            guard kernel.width == first.width, kernel.height == first.height,
+                  let padding = try? options.padding.padding(for: kernel, dilation: options.dilation),
+                  let size = try? Convolution.outputSize(input: Pair(height, width), kernel: Pair(kernel.height, kernel.width),
+                                                         stride: options.stride, dilation: options.dilation, padding: padding)
+            else { return nil }
+            if let (p, a, _) = geometry, p != padding || a != kernel.effectiveAnchor { return nil }
+            geometry = (padding, kernel.effectiveAnchor, size)
+        }
+        guard let (padding, anchor, size) = geometry,
+              max(padding.top, padding.bottom) <= Self.maximumStreamedPadding else { return nil }
+        return Plan(inputSize: Pair(height, width), outputSize: size, padding: padding,
+                    span: options.dilation.y * (first.height - 1) + 1, stride: options.stride.y,
+                    anchorRow: anchor.y * options.dilation.y)
+    }
+
+    /// Filters the rows `reader` delivers and hands each band's raw responses to `body`, top to bottom
+    /// (`responses` [C, n, Wo] and alpha n·Wo). Throws what the reader, the filter or `body` throws.
+    public func run(_ reader: ImageReader, plan: Plan, _ body: (FilterResponse) throws -> Void) throws {
+        let header = reader.header
+        let (h, w, channels) = (header.height, header.width, header.channels)
+        guard plan.inputSize == Pair(h, w) else {
+            throw EngineError.shapeMismatch("the band plan is for \(plan.inputSize.y)×\(plan.inputSize.x), the image is \(h)×\(w)")
+        }
+        let hasAlpha = channels == 2 || channels == 4
+        let rowSamples = w * channels
+        var bandOptions = options
+        bandOptions.padding = .explicit(Padding(top: 0, bottom: 0, left: plan.padding.left, right: plan.padding.right))
+        let bands = stride(from: 0, to: plan.outputSize.y, by: bandRows).map { $0 ..< min($0 + bandRows, plan.outputSize.y) }
+
+        // Padded rows a band reads, and the source rows behind its colour and alpha.
+        func paddedRows(_ band: Range<Int>) -> Range<Int> {
+            band.lowerBound * plan.stride ..< (band.upperBound - 1) * plan.stride + plan.span
+        }
+        func colourRow(_ p: Int) -> Int? { options.border.sourceIndex(p - plan.padding.top, count: h) }
+        func alphaRow(_ p: Int) -> Int { min(max(p - plan.padding.top, 0), h - 1) }
+        // Lowest and highest source row each band reads; a row can leave the window once no band
+        // from here on reads it.
+        var lowest: [Int] = [], highest: [Int] = []
+        for band in bands {
+            var lo = Int.max, hi = -1
+            for p in paddedRows(band) {
+                for r in [colourRow(p), hasAlpha ? alphaRow(p) : nil].compactMap({ $0 }) { lo = min(lo, r); hi = max(hi, r) }
+            }
+            lowest.append(lo); highest.append(hi)
+        }
+        var keepFrom = lowest
+        for b in stride(from: bands.count - 2, through: 0, by: -1) { keepFrom[b] = min(keepFrom[b], keepFrom[b + 1]) }
+
+        var window: [Float] = []
+        var windowStart = 0, decoded = 0
+        let chunk = max(1, min(h, 16))
+        for (b, band) in bands.enumerated() {
+            while decoded <= highest[b] {
+                window += try reader.readRows(min(chunk, h - decoded))
+                decoded = min(h, decoded + chunk)
+            }
+            if keepFrom[b] != Int.max, keepFrom[b] > windowStart {
+                let drop = min(keepFrom[b], decoded) - windowStart
+                window.removeFirst(drop * rowSamples)
+                windowStart += drop
+            }
+            let rows = paddedRows(band)
+            var samples = [Float](repeating: 0, count: rows.count * rowSamples)
+            window.withUnsafeBufferPointer { src in
+                samples.withUnsafeMutableBufferPointer { dst in
+                    for (t, p) in rows.enumerated() {
+                        let out = dst.baseAddress! + t * rowSamples
+                        if let r = colourRow(p) {
+                            out.update(from: src.baseAddress! + (r - windowStart) * rowSamples, count: rowSamples)
+                        }
+                        guard hasAlpha else { continue }
+                        let alpha = src.baseAddress! + (alphaRow(p) - windowStart) * rowSamples
+                        for x in 0..<w { out[x * channels + channels - 1] = alpha[x * channels + channels - 1] }
+                    }
+                }
+            }
+            let image = Image(width: w, height: rows.count, channels: channels, bitDepth: header.bitDepth, samples: samples)
+            let response = try filter.applied(to: image, options: bandOptions)
+            guard response.responses.shape.count == 3, response.responses.shape[1] == band.count else {
+                throw EngineError.shapeMismatch("band \(band) gave responses of shape \(response.responses.shape); this is a bug in featmap")
+            }
+            try body(response)
+        }
+        // Rows no band reads (below the last window) are still decoded, so that a damaged end of
+        // file fails here as it does on the whole-image path.
+        while reader.rowsRemaining > 0 { _ = try reader.readRows(chunk) }
+    }
+}
