@@ -54,6 +54,7 @@ struct fm_writer {
     struct jpeg_compress_struct jpeg;
     fm_jpeg_error jpeg_error;
     int jpeg_created;
+    uint8_t *row;                /* one converted row for fm_writer_write_rows_float */
 };
 
 void fm_set_message(char *buffer, const char *format, ...);

@@ -57,6 +57,24 @@ fm_status fm_reader_read_rows(fm_reader *r, void *dst, uint32_t rows) {
     return s;
 }
 
+fm_status fm_reader_read_rows_float(fm_reader *r, float *dst, uint32_t rows) {
+    if (r->format == 0 || r->status != FM_OK) return fm_reader_read_rows(r, dst, rows);
+    size_t count = (size_t)rows * r->info.width * r->info.channels;
+    size_t size = (size_t)r->info.bit_depth / 8;
+    /* Sample i lands at byte (4 − size)·count + size·i; float i is written at byte 4i, which
+     * never reaches a sample not yet read (4i + 3 < (4 − size)·count + size·(i + 1) for i < count). */
+    uint8_t *tail = (uint8_t *)dst + (4 - size) * count;
+    fm_status s = fm_reader_read_rows(r, tail, rows);
+    if (s != FM_OK) return s;
+    if (size == 1) {
+        for (size_t i = 0; i < count; i++) { float v = tail[i]; dst[i] = v; }
+    } else {
+        const uint16_t *wide = (const uint16_t *)tail;
+        for (size_t i = 0; i < count; i++) { float v = wide[i]; dst[i] = v; }
+    }
+    return FM_OK;
+}
+
 void fm_reader_destroy(fm_reader *r) {
     if (!r) return;
     if (r->format == FM_FORMAT_PNG) fm_png_close(r);

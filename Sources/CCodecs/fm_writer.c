@@ -32,7 +32,8 @@ static fm_status check_open(fm_writer *w, FILE *file, uint32_t width, uint32_t h
     return FM_OK;
 }
 
-fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth) {
+fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth,
+                             int compression_level) {
     fm_status s = check_open(w, file, width, height);
     if (s != FM_OK) return s;
     if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16)) {
@@ -50,6 +51,7 @@ fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t 
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_user_limits(w->png, 0x7FFFFFFF, 0x7FFFFFFF);
     png_init_io(w->png, file);
+    if (compression_level >= 0 && compression_level <= 9) png_set_compression_level(w->png, compression_level);
     png_set_IHDR(w->png, w->png_info, width, height, bit_depth, color_types[channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(w->png, w->png_info);
@@ -116,6 +118,39 @@ fm_status fm_writer_write_rows(fm_writer *w, const void *rows, uint32_t count) {
     return FM_OK;
 }
 
+fm_status fm_writer_write_rows_float(fm_writer *w, const float *rows, uint32_t count, int source_channels, float scale) {
+    if (w->status != FM_OK) return w->status;
+    if (w->format == 0 || w->finished) { fm_set_message(w->message, "the writer is not open"); return FM_ERR_USAGE; }
+    if (source_channels < w->channels || source_channels > w->channels + 1) {
+        fm_set_message(w->message, "%d source channels cannot make %d", source_channels, w->channels);
+        return FM_ERR_USAGE;
+    }
+    size_t samples = (size_t)w->width * w->channels;
+    if (!w->row) {
+        w->row = malloc(samples * (w->bit_depth / 8));
+        if (!w->row) { fm_set_message(w->message, "out of memory"); return w->status = FM_ERR_NO_MEMORY; }
+    }
+    const float top = w->bit_depth == 16 ? 65535.0f : 255.0f;
+    for (uint32_t y = 0; y < count; y++) {
+        const float *src = rows + (size_t)y * w->width * source_channels;
+        for (size_t x = 0; x < w->width; x++) {
+            for (int k = 0; k < w->channels; k++) {
+                /* Round half away from zero, then clamp; for v ≥ 0 that is ⌊v + ½⌋, exact in double
+                 * (roundf is a libm call on baseline x86-64). NaN fails both tests and gives 0. */
+                float v = src[x * source_channels + k] * scale;
+                unsigned c = v >= top ? (unsigned)top : (v > 0 ? (unsigned)((double)v + 0.5) : 0u);
+                if (c > (unsigned)top) c = (unsigned)top;
+                size_t i = x * w->channels + k;
+                if (w->bit_depth == 16) ((uint16_t *)w->row)[i] = (uint16_t)c;
+                else w->row[i] = (uint8_t)c;
+            }
+        }
+        fm_status s = fm_writer_write_rows(w, w->row, 1);
+        if (s != FM_OK) return s;
+    }
+    return FM_OK;
+}
+
 fm_status fm_writer_finish(fm_writer *w) {
     if (w->status != FM_OK) return w->status;
     if (w->format == 0 || w->finished) { fm_set_message(w->message, "the writer is not open"); return FM_ERR_USAGE; }
@@ -142,5 +177,6 @@ void fm_writer_destroy(fm_writer *w) {
     if (!w) return;
     if (w->png) png_destroy_write_struct(&w->png, w->png_info ? &w->png_info : NULL);
     if (w->jpeg_created && setjmp(w->jpeg_error.jump) == 0) jpeg_destroy_compress(&w->jpeg);
+    free(w->row);
     free(w);
 }

@@ -66,14 +66,7 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let filter: ClassicFilter
-        do {
-            filter = try KernelLibrary.resolve(kernel)
-        } catch {
-            Terminal.printError(error.userMessage)
-            // A name nobody has is a usage error; a kernel file that cannot be read is a runtime one.
-            throw FileManager.default.fileExists(atPath: kernel) ? ExitCode.failure : ExitCode(64)
-        }
+        let filter = try Terminal.resolveKernel(kernel)
         let inputs: [String], destinations: [String]
         let format = outputOptions.chosenFormat
         do {
@@ -163,7 +156,7 @@ struct ApplyJob: Sendable {
                 }
             }
             let bytes = try InputFile.read(input)
-            let image = try ImageDecoder.decode(bytes, source: input, options: decode)
+            let image = try ImageDecoder.decode(bytes, source: input == "-" ? "standard input" : input, options: decode)
             let response = try filter.applied(to: image, options: options)
             let r = response.responses
             report.statistics = .init(min: r.minimum, mean: r.mean, max: r.maximum)
@@ -184,7 +177,8 @@ struct ApplyJob: Sendable {
             }
         } catch {
             let message = error.userMessage
-            report.error = message.hasPrefix(input) ? message : "\(input): \(message)"
+            let source = input == "-" ? "standard input" : input
+            report.error = message.hasPrefix(source) ? message : "\(source): \(message)"
         }
         report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return report

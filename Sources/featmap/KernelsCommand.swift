@@ -52,13 +52,7 @@ struct KernelsCommand: ParsableCommand {
         var png: String?
 
         func run() throws {
-            let filter: ClassicFilter
-            do {
-                filter = try KernelLibrary.resolve(kernel)
-            } catch {
-                Terminal.printError(error.userMessage)
-                throw FileManager.default.fileExists(atPath: kernel) ? ExitCode.failure : ExitCode(64)
-            }
+            let filter = try Terminal.resolveKernel(kernel)
             var out: [String] = ["\(filter.name): \(filter.summary)"]
             if filter.combinesMagnitude {
                 out.append("Output: gradient magnitude √(gx² + gy²) of the two kernels below.")

@@ -19,24 +19,43 @@ enum Terminal {
         (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(data)
     }
 
-    /// Ctrl-C and kill remove the temporary files of outputs still being written, say so, and stop.
+    /// The filter a kernel argument names, or one error line and the exit status: a name nobody
+    /// has is a usage error (64); a kernel file that cannot be read is a runtime one (1).
+    static func resolveKernel(_ spec: String) throws -> ClassicFilter {
+        do {
+            return try KernelLibrary.resolve(spec)
+        } catch {
+            printError(error.userMessage)
+            throw FileManager.default.fileExists(atPath: spec) ? ExitCode.failure : ExitCode(64)
+        }
+    }
+
+    /// Ctrl-C and kill stop at once: no new output is started, the temporary files of outputs
+    /// still being written are removed, a message says so. The signals are blocked in every
+    /// thread and taken by one waiting thread, which may lock (a signal handler could not).
     /// (SIGKILL cannot be caught: its temporary files stay, hidden and named `.NAME.featmap-*`,
     /// never under an output's name.)
     static func installSignalHandlers() {
-        // A parent (a test runner, a job control shell) may have left these blocked or ignored.
         var set = sigset_t()
         sigemptyset(&set)
-        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig) { received in
-                OutputFile.removePendingTemporaryFiles()
-                let message = received == SIGINT ? "\nfeatmap: interrupted; no partial output left behind\n"
-                                                 : "featmap: stopped by a signal; no partial output left behind\n"
-                message.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
-                _exit(128 + received)
-            }
+            // A parent may have left them ignored; an ignored signal never reaches sigwait.
+            signal(sig, SIG_DFL)
+            sigaddset(&set, sig)
         }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let blocked = set
+        let waiter = Thread {
+            var received: Int32 = 0
+            var wanted = blocked
+            sigwait(&wanted, &received)
+            OutputFile.stopAndRemovePendingTemporaryFiles()
+            let message = received == SIGINT ? "\nfeatmap: interrupted; no partial output left behind\n"
+                                             : "featmap: stopped by a signal; no partial output left behind\n"
+            message.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
+            _exit(128 + received)
+        }
+        waiter.start()
     }
 
     /// Runs `job` over `inputs` with the options' workers and reporting, prints one line per

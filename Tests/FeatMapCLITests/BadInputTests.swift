@@ -85,9 +85,22 @@ import Testing
         #expect(try Data(contentsOf: input) == before)
     }
 
+    /// util-linux's `script` (Debian's essential bsdutils) gives the binary a terminal as standard output.
     @Test func binaryIsNotWrittenToATerminalByAccident() throws {
-        // Without a terminal on standard output the refusal cannot be shown here; what we
-        // can check is that -o - with several inputs is refused as a usage error.
+        let command = "'\(CLI.binary.path)' apply sobel '\(CLI.fixture("tiny4x4.png").path)' -o -"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 1)
+        #expect(text.contains("refusing to write binary png data to a terminal"))
+        #expect(!text.contains("PNG"), "PNG bytes reached the terminal")
+        // -o - with several inputs is a usage error.
         let r = try CLI.run(["apply", "sobel", CLI.fixture("tiny4x4.png").path, CLI.fixture("ok/photo.png").path, "-o", "-"])
         #expect(r.status == 64)
     }

@@ -43,6 +43,16 @@ import Testing
         #expect(error.kind == .corrupt)
     }
 
+    @Test func hugeJPEGHeaderWithTheLimitRaisedFailsAtTheData() throws {
+        // SOF patched to 65000×65000 over the entropy data of a 64×48 image: the header is
+        // accepted, row buffers are width-sized, and the first rows run out of data.
+        let reader = try ImageReader(bytes: CodecFixture.bytes("bad/huge-header.jpg"), source: "huge-header.jpg",
+                                     options: DecodeOptions(maxPixels: Int.max))
+        #expect(reader.header.width == 65000 && !reader.header.needsWholeImage)
+        let error = try #require(throws: CodecError.self) { try reader.readRows(16) }
+        #expect(error.kind == .truncated || error.kind == .corrupt, "\(error)")
+    }
+
     @Test func streamingFailureSurfacesAfterGoodRows() throws {
         let reader = try ImageReader(bytes: CodecFixture.bytes("bad/short-idat.png"), source: "short-idat.png")
         #expect(reader.header.width == 64 && reader.header.height == 48)

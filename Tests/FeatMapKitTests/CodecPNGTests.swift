@@ -69,6 +69,20 @@ import Testing
         #expect(try ImageDecoder.decode(bytes, source: "stream.png") == image)
     }
 
+    @Test func compressionLevelChangesSizeNotPixels() throws {
+        let image = try CodecFixture.decode("png/rgb16.png")
+        let stored = try CodecFixture.withTemporaryFile {
+            try ImageEncoder.encode(image, as: .png(depth: 16), to: $0, destination: "l0.png", pngCompressionLevel: 0)
+        }
+        let best = try CodecFixture.withTemporaryFile {
+            try ImageEncoder.encode(image, as: .png(depth: 16), to: $0, destination: "l9.png", pngCompressionLevel: 9)
+        }
+        #expect(stored.count > 37 * 23 * 6)  // level 0 stores the filtered rows uncompressed
+        #expect(best.count < stored.count)
+        #expect(try ImageDecoder.decode(stored, source: "l0") == image)
+        #expect(try ImageDecoder.decode(best, source: "l9") == image)
+    }
+
     @Test func finishingEarlyIsAnError() throws {
         _ = try CodecFixture.withTemporaryFile { file in
             let writer = try ImageWriter(file: file, width: 4, height: 3, channels: 1, format: .png(depth: 8), destination: "x.png")

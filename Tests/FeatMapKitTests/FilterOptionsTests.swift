@@ -36,6 +36,16 @@ import Testing
         #expect(throws: EngineError.self) { try KernelLibrary.resolve("box:5").applied(to: image, options: o) }
         o.padding = .uniform(-1)
         #expect(throws: EngineError.self) { try filter.applied(to: image, options: o) }
+        o.padding = .uniform(1_000_000_000)
+        #expect(throws: EngineError.self) { try filter.applied(to: image, options: o) }
+        o = FilterOptions()
+        o.dilation = Pair(Int.max, 1)
+        #expect(throws: EngineError.self) { try filter.applied(to: image, options: o) }
+        o.dilation = Pair(3000, 1)  // same padding 3000 a side
+        #expect(throws: EngineError.self) { try filter.applied(to: image, options: o) }
+        o = FilterOptions()
+        o.stride = Pair(1, -2)
+        #expect(throws: EngineError.self) { try filter.applied(to: image, options: o) }
         // Same padding lets even a 61-tap kernel run on a 5×4 image.
         let blurred = try KernelLibrary.resolve("gaussian:10").applied(to: image, options: FilterOptions())
         #expect(blurred.responses.shape == [3, 4, 5])

@@ -42,6 +42,9 @@ import Testing
         let out = ResponseMap(mode: .clamp).image(from: r16, depth: 8)
         #expect(out.bitDepth == 8 && out.channels == 2)
         #expect(out.samples == [0, 255, 128, 0, 255, 128])
+        // The bias is in output grey levels: r·257 + 1000 = −76100 → 0, 871.5 → 872, 33767.5 → 33768,
+        // 34024.5 → 34024 (ties to even), 78100 → 65535.
+        #expect(Self.mapped(.clamp, bias: 1000, depth: 16) == [0, 872, 33768, 34024, 65535])
     }
 
     @Test func nanBecomesZero() {

@@ -17,6 +17,55 @@ import Testing
         #expect(difference <= 1e-5 * largest, "\(spec): \(difference) of \(largest)")
     }
 
+    /// unsharp (1 + a)·δ − a·G and edge (9·δ − ones) run as impulse + separable when forced or large.
+    @Test(arguments: ["unsharp:1.5:3", "unsharp:0.5:1", "edge", "sharpen", "emboss", "laplacian", "log:1"])
+    func impulsePlusSeparableAgrees(spec: String) throws {
+        let image = try FilterFixtures.image("chelsea.npy")
+        try Self.compare(spec, FilterOptions(), image: image)
+        var o = FilterOptions()
+        o.stride = Pair(2, 1)
+        o.dilation = Pair(1, 2)
+        o.border = .reflect
+        o.convolve = true
+        try Self.compare(spec, o, image: image)
+    }
+
+    // unsharp:2:σ = 3δ − 2G: impulse 3, rank-1 part −2·g ⊗ g; sharpen has no pivot off the anchor cross
+    // that explains its zero corners and −1 edges, laplacian neither; log is rank 2 off the centre.
+    @Test func impulseSplitByHand() throws {
+        let k = Kernel.unsharp(amount: 2, sigma: 1)
+        let split = try #require(k.impulsePlusSeparable())
+        #expect(abs(split.impulse - 3) < 1e-5)
+        let g = Kernel.gaussian1D(sigma: 1, size: 7)
+        for y in 0..<7 { for x in 0..<7 { #expect(abs(split.column[y] * split.row[x] + 2 * g[y] * g[x]) < 1e-6) } }
+        #expect(abs(try #require(Kernel.edge.impulsePlusSeparable()).impulse - 9) < 1e-6)
+        #expect(Kernel.sharpen.impulsePlusSeparable() == nil)
+        #expect(Kernel.laplacianOfGaussian(sigma: 1).impulsePlusSeparable() == nil)
+        #expect(Kernel.emboss.impulsePlusSeparable() == nil)
+    }
+
+    // Complete-pivot cross approximation: exact rank in as many steps. g″ ⊗ g + g ⊗ g″ − mean is rank 3;
+    // the 3×3 identity matrix is rank 3 and cannot be written with 2 terms; [1 2; 3 6] is rank 1.
+    @Test func lowRankTermsByHand() throws {
+        let log = Kernel.laplacianOfGaussian(sigma: 2)
+        let terms = try #require(log.separableTerms(maximumTerms: 4))
+        #expect(terms.count == 3)
+        var rebuilt = [Float](repeating: 0, count: log.values.count)
+        for t in terms { for y in 0..<log.height { for x in 0..<log.width { rebuilt[y * log.width + x] += t.column[y] * t.row[x] } } }
+        let largest = log.values.map { abs($0) }.max()!
+        #expect(FilterFixtures.maximumDifference(rebuilt, log.values) <= 1e-5 * largest)
+        let eye = Kernel(name: "eye", width: 3, height: 3, values: [1, 0, 0, 0, 1, 0, 0, 0, 1])
+        #expect(eye.separableTerms(maximumTerms: 2) == nil)
+        #expect(eye.separableTerms(maximumTerms: 3)?.count == 3)
+        let one = try #require(Kernel(name: "r1", width: 2, height: 2, values: [1, 2, 3, 6]).separableTerms(maximumTerms: 1))
+        #expect(one.count == 1 && one[0].column == [2, 6] && one[0].row == [0.5, 1])
+    }
+
+    /// log:6 (37×37, rank 3) on the camera crop, the three-pass-pair route against the direct window.
+    @Test func largeLaplacianOfGaussianAgrees() throws {
+        try Self.compare("log:6", FilterOptions(), image: try FilterFixtures.image("camera.npy"))
+    }
+
     @Test(arguments: ["box:5", "box:4", "gaussian:1.5", "gaussian:2:7", "sobel-x", "sobel-y", "sobel", "scharr",
                       "prewitt-y", "vertical-line", "identity"])
     func builtinsAgree(spec: String) throws {
@@ -56,9 +105,13 @@ import Testing
         let sep = try #require(Convolution(weights: Tensor(shape: [1, 1, 61, 61], storage: Kernel.gaussian(sigma: 10).values),
                                            groups: 1, padding: Padding(all: 30)).separated())
         #expect(sep.isCheaper(inputWidth: image.width, outputWidth: image.width))
+        // 3×3 on 300 columns: 1.25·(3·302 + 3·300) = 2257.5 < 9·300 multiply-adds per row.
         let small = try #require(Convolution(weights: Tensor(shape: [1, 1, 3, 3], storage: Kernel.sobelX.values),
                                              padding: Padding(all: 1)).separated())
-        #expect(!small.isCheaper(inputWidth: 300, outputWidth: 300))
+        #expect(small.isCheaper(inputWidth: 300, outputWidth: 300))
+        // 1×3: 1.25·(1·300 + 3·300) = 1500 > 3·300, a single pass is already 1-D.
+        let row = try #require(Convolution(weights: Tensor(shape: [1, 1, 1, 3], storage: [-1, 0, 1])).separated())
+        #expect(!row.isCheaper(inputWidth: 300, outputWidth: 298))
         #expect(Convolution(weights: Tensor(shape: [1, 1, 3, 3], storage: Kernel.sharpen.values)).separated() == nil)
         // Not depthwise: 2 input channels into 1 filter.
         #expect(Convolution(weights: Tensor(shape: [1, 2, 1, 1], storage: [1, 1])).separated() == nil)

@@ -154,6 +154,9 @@ def main():
     # An even 4×4 kernel: default anchor (2,2), so 'same' pads 2 before and 1 after (filter2D's rule).
     k4 = np.arange(16, dtype=np.float32).reshape(4, 4) - 7.5
     add("even4-same", "camera.npy", inline(k4), chw(f2d(gf, k4)))
+    # True convolution with it, as OpenCV's documentation prescribes: flip the kernel and move the anchor
+    # to (cols − 1 − 2, rows − 1 − 2) = (1, 1).
+    add("even4-convolve", "camera.npy", inline(k4), chw(f2d(gf, cv2.flip(k4, -1), anchor=(1, 1))), convolve=True)
     # A kernel file with anchor 0,2 (row 0, column 2): OpenCV's anchor is (x, y) = (2, 0).
     add("anchor-file", "camera.npy", "kernels/anchor.txt", chw(f2d(gf, k3, anchor=(2, 0))))
 

@@ -50,6 +50,9 @@ fm_status fm_reader_open(fm_reader *r, fm_format format, const uint8_t *data, si
 const fm_image_info *fm_reader_info(const fm_reader *r);
 /* Decodes the next `rows` rows into dst (rows × width × channels samples of bit_depth). */
 fm_status fm_reader_read_rows(fm_reader *r, void *dst, uint32_t rows);
+/* The same rows as float samples in native units (0…255 or 0…65535): decoded into the tail of
+ * dst and widened in place, so no second buffer is needed. */
+fm_status fm_reader_read_rows_float(fm_reader *r, float *dst, uint32_t rows);
 uint32_t fm_reader_rows_read(const fm_reader *r);
 const char *fm_reader_message(const fm_reader *r); /* the error, one line, "" when none */
 const char *fm_reader_warnings(const fm_reader *r);/* warnings the libraries emitted, '; '-separated */
@@ -58,11 +61,17 @@ void fm_reader_destroy(fm_reader *r);
 typedef struct fm_writer fm_writer;
 
 fm_writer *fm_writer_create(void);
-/* channels 1–4; bit_depth 8 or 16 (rows then hold native-endian uint16). */
-fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth);
+/* channels 1–4; bit_depth 8 or 16 (rows then hold native-endian uint16); compression_level
+ * 0–9 for zlib, or −1 for libpng's default (6). */
+fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth,
+                             int compression_level);
 /* channels 1 or 3 (8-bit samples); quality 1–100. */
 fm_status fm_writer_open_jpeg(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int quality);
 fm_status fm_writer_write_rows(fm_writer *w, const void *rows, uint32_t count);
+/* Rows of float samples with `source_channels` per pixel (the writer's channels, or one more
+ * when an alpha channel is to be dropped for JPEG): each sample is multiplied by `scale`,
+ * rounded half away from zero and clamped into 0…2^depth − 1 (NaN → 0). */
+fm_status fm_writer_write_rows_float(fm_writer *w, const float *rows, uint32_t count, int source_channels, float scale);
 fm_status fm_writer_finish(fm_writer *w);
 const char *fm_writer_message(const fm_writer *w);
 void fm_writer_destroy(fm_writer *w);

@@ -8,25 +8,29 @@ import Darwin
 public enum ImageEncoder {
     /// Writes `image` to an open FILE. `.npy` writes float32 [H, W] (grey) or [H, W, C], samples as they are.
     public static func encode(_ image: Image, as format: OutputFormat, to file: UnsafeMutablePointer<FILE>,
-                              destination: String) throws {
+                              destination: String, pngCompressionLevel: Int? = nil) throws {
         let writer = try ImageWriter(file: file, width: image.width, height: image.height, channels: image.channels,
-                                     format: format, destination: destination)
+                                     format: format, destination: destination, pngCompressionLevel: pngCompressionLevel)
         // Bands of rows keep the converted copy small.
         let band = max(1, 1 << 20 / max(1, image.width * image.channels))
         let rowSamples = image.width * image.channels
-        var y = 0
-        while y < image.height {
-            let n = min(band, image.height - y)
-            try writer.writeRows(Array(image.samples[y * rowSamples ..< (y + n) * rowSamples]), bitDepth: image.bitDepth)
-            y += n
+        try image.samples.withUnsafeBufferPointer { all in
+            var y = 0
+            while y < image.height {
+                let n = min(band, image.height - y)
+                try writer.writeRows(UnsafeBufferPointer(rebasing: all[y * rowSamples ..< (y + n) * rowSamples]),
+                                     bitDepth: image.bitDepth)
+                y += n
+            }
         }
         try writer.finish()
     }
 
     /// Writes `image` atomically to `path` ("-" = standard output).
-    public static func write(_ image: Image, as format: OutputFormat, to path: String) throws {
+    public static func write(_ image: Image, as format: OutputFormat, to path: String, pngCompressionLevel: Int? = nil) throws {
         try OutputFile.write(to: path) { file in
-            try encode(image, as: format, to: file, destination: CodecError.displayName(path))
+            try encode(image, as: format, to: file, destination: CodecError.displayName(path),
+                       pngCompressionLevel: pngCompressionLevel)
         }
     }
 }

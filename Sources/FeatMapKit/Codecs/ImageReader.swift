@@ -129,24 +129,11 @@ public final class ImageReader {
     private func decodeStoredRows(_ n: Int) throws -> [Float] {
         guard let handle else { return [] }
         let count = n * storedWidth * header.channels
-        let status: fm_status
-        var out = [Float](repeating: 0, count: count)
-        if header.bitDepth == 16 {
-            var raw = [UInt16](repeating: 0, count: count)
-            status = raw.withUnsafeMutableBytes { fm_reader_read_rows(handle, $0.baseAddress, UInt32(n)) }
-            raw.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for i in 0..<count { dst[i] = Float(src[i]) }
-                }
-            }
-        } else {
-            var raw = [UInt8](repeating: 0, count: count)
-            status = raw.withUnsafeMutableBytes { fm_reader_read_rows(handle, $0.baseAddress, UInt32(n)) }
-            raw.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for i in 0..<count { dst[i] = Float(src[i]) }
-                }
-            }
+        var status = FM_OK
+        let out = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            status = fm_reader_read_rows_float(handle, buffer.baseAddress, UInt32(n))
+            if status != FM_OK { buffer.initialize(repeating: 0) }
+            initialized = count
         }
         guard status == FM_OK else {
             throw Self.error(status, message: String(cString: fm_reader_message(handle)), format: header.format,

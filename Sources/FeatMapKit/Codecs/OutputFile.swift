@@ -24,14 +24,22 @@ public enum OutputFile {
             throw CodecError(.writeFailed, source: path, message: "names a folder, not a file; add a file name such as out.png")
         }
         var template = Array((folder + "." + name + ".featmap-XXXXXX").utf8CString)
+        // Creating and registering a temporary file is one step under the gate, so that a
+        // stop (Ctrl-C) never misses a file created just before it.
+        creationGate.lock()
+        guard !creationGate.stopping else {
+            creationGate.unlock()
+            throw CodecError(.writeFailed, source: path, message: "not written: featmap is stopping")
+        }
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        if fd >= 0 { _ = fm_pending_add(temporary) }
+        creationGate.unlock()
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
             throw CodecError(.writeFailed, source: path,
                              message: "cannot create a file in \(folder.isEmpty ? "the current folder" : folder) (\(reason)); check that the folder exists and is writable")
         }
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        _ = fm_pending_add(temporary)
         // mkstemp makes the file 0600; give it the mode a plain fopen would have.
         _ = fchmod(fd, 0o666 & ~currentUmask)
         var file = fdopen(fd, "wb")
@@ -78,6 +86,15 @@ public enum OutputFile {
         fm_pending_unlink_all()
     }
 
+    /// For a stop on a signal, from an ordinary thread (not a signal handler): no temporary file
+    /// is created from now on, and every one being written is removed. Never returns the gate,
+    /// so call it only on the way out.
+    public static func stopAndRemovePendingTemporaryFiles() {
+        creationGate.lock()
+        creationGate.stopping = true
+        fm_pending_unlink_all()
+    }
+
     /// umask(2) can only be read by setting it; done once, before any worker threads write.
     private static let currentUmask: mode_t = {
         let mask = umask(0o022)
@@ -85,3 +102,17 @@ public enum OutputFile {
         return mask
     }()
 }
+
+/// The lock that makes "create a temporary file and register it" atomic against a stop.
+private final class CreationGate: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    var stopping = false
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
+
+private let creationGate = CreationGate()

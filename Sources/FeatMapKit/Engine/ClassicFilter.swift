@@ -32,6 +32,7 @@ extension ClassicFilter {
     /// float responses in the image's native units; alpha is carried through unfiltered, sampled
     /// at the pixel under each output position's anchor.
     public func applied(to image: Image, options: FilterOptions) throws -> FilterResponse {
+        try options.validate()
         let source = options.gray ? image.grayscale : image
         let planes = source.colorPlanes
         let channels = source.colorChannels
@@ -40,6 +41,12 @@ extension ClassicFilter {
         for original in kernels {
             let kernel = options.convolve ? original.flipped : original
             let padding = try options.padding.padding(for: kernel, dilation: options.dilation)
+            let largest = max(padding.top, padding.bottom, padding.left, padding.right)
+            guard largest <= FilterOptions.maximumPadding else {
+                throw EngineError.invalidParameter("padding \(largest) on one side (from the padding choice, kernel size "
+                    + "and dilation \(options.dilation)) is more than \(FilterOptions.maximumPadding); use a smaller "
+                    + "padding, dilation or kernel")
+            }
             let size = try Convolution.outputSize(input: Pair(source.height, source.width),
                                                   kernel: Pair(kernel.height, kernel.width), stride: options.stride,
                                                   dilation: options.dilation, padding: padding)
@@ -48,12 +55,8 @@ extension ClassicFilter {
                                  storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
             let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
                                           dilation: options.dilation, padding: padding, border: options.border)
-            if options.separable != false, let separable = convolution.separated(),
-               options.separable == true || separable.isCheaper(inputWidth: source.width, outputWidth: size.x) {
-                responses.append(try separable.applied(to: planes))
-            } else {
-                responses.append(try convolution.applied(to: planes))
-            }
+            responses.append(try Self.filtered(planes, kernel: kernel, direct: convolution, options: options,
+                                               inputWidth: source.width, outputWidth: size.x))
         }
         guard var result = responses.first, let geometry else {
             throw EngineError.invalidParameter("the filter \(name) has no kernel")
@@ -73,6 +76,56 @@ extension ClassicFilter {
                          anchor: geometry.anchor, stride: options.stride, dilation: options.dilation)
         }
         return FilterResponse(responses: result, alpha: alpha, bitDepth: source.bitDepth)
+    }
+
+    /// One kernel over all planes by the cheapest exact route of the one core: two 1-D passes when the
+    /// kernel is column ⊗ row; impulse·δ + column ⊗ row (unsharp, edge) as two passes plus a one-tap
+    /// window; a sum of a few separable terms (the rank-3 Laplacian of Gaussian) when that still costs
+    /// less than the direct window; otherwise the direct window. `options.separable` forces (true) or
+    /// forbids (false) the split routes.
+    static func filtered(_ planes: Tensor, kernel: Kernel, direct: Convolution, options: FilterOptions,
+                         inputWidth: Int, outputWidth: Int) throws -> Tensor {
+        guard options.separable != false else { return try direct.applied(to: planes) }
+        let channels = direct.outputChannels
+        let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
+        func pass(_ column: [Float], _ row: [Float]) -> SeparableConvolution {
+            SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(column)),
+                                 rows: Tensor(shape: [channels, kernel.width], storage: repeated(row)),
+                                 stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
+                                 border: direct.border)
+        }
+        // `terms` pairs of passes against the direct window, in multiply-adds per output row.
+        let forced = options.separable == true
+        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
+                                                 inputWidth: inputWidth, outputWidth: outputWidth)
+        let affordable = { (terms: Int) in
+            forced || Double(terms) * pairCost < Double(kernel.width * kernel.height * outputWidth)
+        }
+        if let f = kernel.separableFactors(), affordable(1) {
+            return try pass(f.column, f.row).applied(to: planes)
+        }
+        let large = kernel.width * kernel.height >= 25 || forced
+        if large, affordable(1), let split = kernel.impulsePlusSeparable() {
+            var tap = [Float](repeating: 0, count: kernel.width * kernel.height)
+            tap[kernel.effectiveAnchor.y * kernel.width + kernel.effectiveAnchor.x] = split.impulse
+            var impulse = direct
+            impulse.weights = Tensor(shape: direct.weights.shape, storage: repeated(tap))
+            var sum = try pass(split.column, split.row).applied(to: planes)
+            // The direct path skips zero weights, so the one-tap window costs one multiply-add per pixel.
+            let single = try impulse.applied(to: planes).storage
+            sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += single[i] } }
+            return sum
+        }
+        let maximumTerms = forced ? 4 : (1...4).last(where: { affordable($0) }) ?? 0
+        if large, maximumTerms >= 2, let terms = kernel.separableTerms(maximumTerms: maximumTerms), terms.count >= 2 {
+            var sum = try pass(terms[0].column, terms[0].row).applied(to: planes)
+            for term in terms.dropFirst() {
+                let next = try pass(term.column, term.row).applied(to: planes).storage
+                sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += next[i] } }
+            }
+            return sum
+        }
+        return try direct.applied(to: planes)
     }
 
     /// The input pixel under the anchor of output (oy, ox): y = oy·sy − top + ay·dy (x likewise),

@@ -1,13 +1,13 @@
 /// Turns raw filter responses (native units of the input) into an image of 8 or 16 bits.
 ///
-/// Per sample, with M the input's maximum (255 or 65535):
-///   clamp      v = scale·r + bias
-///   abs        v = scale·|r| + bias
-///   offset     v = scale·r + bias + (M + 1)/2           (128 on 8 bits, 32768 on 16)
-///   normalize  v = scale·M·(r − min)/(max − min) + bias  (min, max over all channels; v = bias when max = min)
-/// then v is rescaled to the output range (·M_out/M), rounded half to even (OpenCV's saturate_cast
-/// uses cvRound, which rounds ties to even) and clamped to 0...M_out. Scale and bias are therefore in
-/// the input's units, whatever the output depth.
+/// Per sample, with M the input's maximum (255 or 65535) and M_out the output's:
+///   clamp      t = scale·r
+///   abs        t = scale·|r|
+///   offset     t = scale·r + (M + 1)/2              (mid-grey: 128 on 8 bits, 32768 on 16)
+///   normalize  t = scale·M·(r − min)/(max − min)     (min, max over all channels; t = 0 when max = min)
+/// then v = t·M_out/M + bias, rounded half to even (OpenCV's saturate_cast uses cvRound, which rounds
+/// ties to even) and clamped to 0...M_out. So bias is in output grey levels, and a response keeps its
+/// brightness whatever the output depth.
 public struct ResponseMap: Sendable {
     public var mode: ResponseMode
     public var scale: Float = 1
@@ -29,15 +29,16 @@ public struct ResponseMap: Sendable {
         var planes = response.responses
         let r = planes.storage
         let (scale, bias) = (self.scale, self.bias)
-        var a: Float = scale, b: Float = bias
+        // t = a·x + b in input units, then v = t·toOutput + bias.
+        var a: Float = scale, b: Float = 0
         switch mode {
         case .clamp, .abs: break
-        case .offset: b = bias + (inMax + 1) / 2
+        case .offset: b = (inMax + 1) / 2
         case .normalize:
             let lo = r.min() ?? 0, hi = r.max() ?? 0
             if hi > lo {
                 a = scale * inMax / (hi - lo)
-                b = bias - a * lo
+                b = -a * lo
             } else {
                 a = 0
             }
@@ -46,7 +47,7 @@ public struct ResponseMap: Sendable {
         planes.storage.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count {
                 let x = takeAbs ? Swift.abs(p[i]) : p[i]
-                p[i] = Self.quantized((a * x + b) * toOutput, max: outMax)
+                p[i] = Self.quantized((a * x + b) * toOutput + bias, max: outMax)
             }
         }
         let alpha = response.alpha.map { $0.map { Self.quantized($0 * toOutput, max: outMax) } }

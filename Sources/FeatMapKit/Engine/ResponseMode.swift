@@ -10,7 +10,7 @@ public enum ResponseMode: String, CaseIterable, Sendable {
     /// positive lighter.
     case offset
     /// (r − min)/(max − min) over this image's responses (all channels together), stretched to the full
-    /// range, then scale and bias: shows structure whatever the response's range.
+    /// range (times scale), plus bias: shows structure whatever the response's range.
     case normalize
 
     public var summary: String {

@@ -91,4 +91,50 @@ public struct Kernel: Sendable, Equatable {
         if let first = column.first(where: { $0 != 0 }), first * k < 0 { k = -k }
         return (column.map { $0 * k }, row.map { $0 / k })
     }
+
+    /// K = impulse·δ(anchor) + column ⊗ row, or nil when no such split holds within `tolerance` ×
+    /// max|value|. Unsharp masks ((1 + a)·δ − a·G) and `edge` (9·δ − ones) have this form, so they run
+    /// as two 1-D passes plus one tap. The rank-1 part is found as in `separableFactors`, but from a pivot
+    /// outside the anchor's row and column, so the anchor cell (the only one the impulse changes) never
+    /// enters the factors; the impulse is what remains at the anchor.
+    public func impulsePlusSeparable(tolerance: Float = 1e-5) -> (impulse: Float, column: [Float], row: [Float])? {
+        let a = effectiveAnchor
+        var pivot: (y: Int, x: Int)?, largest: Float = 0, overall: Float = 0
+        for y in 0..<height { for x in 0..<width {
+            let v = abs(values[y * width + x])
+            overall = max(overall, v)
+            if y != a.y && x != a.x && v > largest { largest = v; pivot = (y, x) }
+        } }
+        guard let (r, c) = pivot, overall.isFinite else { return nil }
+        let p = values[r * width + c]
+        let column = (0..<height).map { values[$0 * width + c] }
+        let row = (0..<width).map { values[r * width + $0] / p }
+        for y in 0..<height { for x in 0..<width where y != a.y || x != a.x {
+            if abs(values[y * width + x] - column[y] * row[x]) > tolerance * overall { return nil }
+        } }
+        return (values[a.y * width + a.x] - column[a.y] * row[a.x], column, row)
+    }
+
+    /// K ≈ Σ column_i ⊗ row_i with at most `maximumTerms` terms, within `tolerance` × max|value|, or nil.
+    /// Cross approximation with complete pivoting (Gaussian elimination on the matrix): take the largest
+    /// |residual| at (r, c), subtract residual[·, c] ⊗ residual[r, ·] / residual[r, c], repeat. Each step
+    /// zeroes row r and column c, so a kernel of exact rank k is done in k steps. The Laplacian of Gaussian
+    /// is rank 3 (g″ ⊗ g + g ⊗ g″ minus a constant), so log:10 runs as three pairs of 61-tap passes.
+    public func separableTerms(maximumTerms: Int, tolerance: Float = 1e-5) -> [(column: [Float], row: [Float])]? {
+        var residual = values.map(Double.init)
+        let largest = residual.reduce(0) { Swift.max($0, abs($1)) }
+        guard largest > 0, largest.isFinite else { return nil }
+        var terms: [(column: [Float], row: [Float])] = []
+        while true {
+            var pivot = 0, size = 0.0
+            for (i, v) in residual.enumerated() where abs(v) > size { size = abs(v); pivot = i }
+            if size <= Double(tolerance) * largest { return terms }
+            guard terms.count < maximumTerms else { return nil }
+            let r = pivot / width, c = pivot % width, p = residual[pivot]
+            let column = (0..<height).map { residual[$0 * width + c] }
+            let row = (0..<width).map { residual[r * width + $0] / p }
+            for y in 0..<height { for x in 0..<width { residual[y * width + x] -= column[y] * row[x] } }
+            terms.append((column.map { Float($0) }, row.map { Float($0) }))
+        }
+    }
 }

@@ -218,7 +218,9 @@ public enum KernelLibrary {
             let sigma = try args.positive(0, "SIGMA")
             let size = args.values.count > 1 ? try args.size(1, odd: true) : nil
             let k = Kernel.laplacianOfGaussian(sigma: sigma, size: size)
-            return ClassicFilter(name: k.name, kernels: [k], defaultMode: .abs,
+            // Normalize, not abs: LoG responses shrink as 1/σ² (max ≈ 5 grey levels at σ = 3 on a photo),
+            // so any fixed map is black beyond σ ≈ 2.
+            return ClassicFilter(name: k.name, kernels: [k], defaultMode: .normalize,
                                  summary: "\(k.height)×\(k.width) Laplacian of Gaussian, σ = \(Kernel.format(sigma))")
         },
         fixed("emboss", .emboss, .clamp, "emboss, light from the top left: −2 −1 0 / −1 1 1 / 0 1 2"),
