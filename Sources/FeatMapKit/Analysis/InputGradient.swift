@@ -167,15 +167,8 @@ extension Graph {
     /// Max pooling sends each output's gradient to the cell that won its window (the first maximum, as the
     /// forward pass picks it); average pooling shares it equally among the cells it divided by.
     func poolingBackward(_ node: GraphNode, x: Tensor, g: [Float]) throws -> [Float] {
-        guard let (c, h, w) = x.planeShape, let k = node.ints("kernel_shape"), k.count == 2 else {
-            throw EngineError.shapeMismatch("pooling input \(x.shape)")
-        }
-        let kernel = Pair(k[0], k[1]), stride = pair(node.ints("strides"), default: 1)
-        let dilation = pair(node.ints("dilations"), default: 1)
-        let pool = Pooling(kind: node.op == "MaxPool" ? .max : .average, kernel: kernel, stride: stride,
-                           padding: try padding(node, kernel: kernel, stride: stride, dilation: dilation, input: x),
-                           dilation: dilation, ceilMode: node.int("ceil_mode", default: 0) != 0,
-                           countIncludePad: node.int("count_include_pad", default: 0) != 0)
+        guard let (c, h, w) = x.planeShape else { throw EngineError.shapeMismatch("pooling input \(x.shape)") }
+        let pool = try pooling(of: node, height: h, width: w)
         return try pool.inputGradient(g, input: Tensor(shape: [c, h, w], storage: x.storage)).storage
     }
 }

@@ -39,10 +39,10 @@ public enum PoolingPicture {
     public static let winnerColor = RGB(230, 0, 0)
     public static let unchangedColor = RGB(0, 200, 0)
     static let margin = 8
-    static let labelWidth = 110
 
-    public static func draw(rows: [Row], height h: Int, width w: Int, pooling: Pooling,
-                            title: String, caption: String) throws -> (canvas: Canvas, layout: Layout) {
+    /// Rows are laid out `columns` to a line; each side of a row is at most about `panelSide` pixels.
+    public static func draw(rows: [Row], height h: Int, width w: Int, pooling: Pooling, title: String, caption: String,
+                            columns: Int = 1, panelSide: Int = 360) throws -> (canvas: Canvas, layout: Layout) {
         let out = try pooling.outputSize(height: h, width: w)
         guard !rows.isEmpty, rows.allSatisfy({ $0.input.count == h * w && $0.output.count == out.y * out.x }) else {
             throw RenderError.shapeMismatch("each pooling row needs \(h)×\(w) inputs and \(out.y)×\(out.x) outputs")
@@ -54,7 +54,7 @@ public enum PoolingPicture {
         let hi = Pair(max(h + p.bottom, (out.y - 1) * s.y - p.top + max(span.y, s.y)),
                       max(w + p.right, (out.x - 1) * s.x - p.left + max(span.x, s.x)))
         let extent = Pair(hi.y - lo.y, hi.x - lo.x)
-        let scale = max(1, min(32, 360 / max(extent.y, extent.x)))
+        let scale = max(1, min(32, panelSide / max(extent.y, extent.x)))
         let panelW = extent.x * scale, panelH = extent.y * scale
         let font = BitmapFont.standard
         let titleH = font.height(of: title, scale: 2), captionH = font.height(of: caption)
@@ -62,9 +62,12 @@ public enum PoolingPicture {
         let top = margin + titleH + 6 + captionH + 10
         let rowH = headerH + panelH + 12
         let gap = 24
-        let width = max(margin + labelWidth + 2 * panelW + gap + margin, 2 * margin + font.width(of: title, scale: 2),
+        let labelWidth = (rows.map { font.width(of: $0.label) }.max() ?? 0) + 12
+        let perLine = max(1, min(columns, rows.count))
+        let blockW = labelWidth + 2 * panelW + gap
+        let width = max(margin + perLine * blockW + (perLine - 1) * gap + margin, 2 * margin + font.width(of: title, scale: 2),
                         2 * margin + font.width(of: caption))
-        let height = top + rows.count * rowH + margin
+        let height = top + ((rows.count + perLine - 1) / perLine) * rowH + margin
         try Canvas.checkSize("pooling picture", width: width, height: height)
         var canvas = Canvas(width: width, height: height)
         canvas.text(title, x: margin, y: margin, color: .black, scale: 2)
@@ -74,10 +77,10 @@ public enum PoolingPicture {
         let showGrid = min(span.y, span.x, s.y, s.x) * scale >= 4
         let hatch = (RGB(grey: 225), RGB(grey: 170))
         for (r, row) in rows.enumerated() {
-            let y0 = top + r * rowH
-            let leftX = margin + labelWidth, rightX = leftX + panelW + gap
+            let y0 = top + (r / perLine) * rowH
+            let leftX = margin + (r % perLine) * (blockW + gap) + labelWidth, rightX = leftX + panelW + gap
             let panelY = y0 + headerH
-            canvas.text(row.label, x: margin, y: panelY + max(0, (panelH - font.height(of: row.label)) / 2), color: .black)
+            canvas.text(row.label, x: leftX - labelWidth, y: panelY + max(0, (panelH - font.height(of: row.label)) / 2), color: .black)
             canvas.text("input \(h)×\(w)" + (p.isZero ? "" : ", padding hatched"), x: leftX, y: y0, color: .black)
             canvas.text("pooled \(out.y)×\(out.x)", x: rightX, y: y0, color: .black)
             let origin = PixelPoint(x: leftX - lo.x * scale, y: panelY - lo.y * scale)
@@ -126,5 +129,28 @@ public enum PoolingPicture {
             layout.winnerCells.append(wins)
         }
         return (canvas, layout)
+    }
+
+    /// The before/after picture of a pooling layer of a network: its input feature maps against its output,
+    /// one pair per channel, four pairs to a line, the first `maximumChannels` channels.
+    public static func layer(input: Tensor, output: Tensor, pooling: Pooling, title: String,
+                             maximumChannels: Int = 16) throws -> Image {
+        guard let (c, h, w) = input.planeShape, let (oc, oh, ow) = output.planeShape, oc == c else {
+            throw RenderError.shapeMismatch("a pooling view needs [C, H, W] input and output with the same channels; got \(input.shape) and \(output.shape)")
+        }
+        let shown = min(c, max(1, maximumChannels))
+        var rows: [Row] = []
+        for ch in 0..<shown {
+            let plane = input.storage[(ch * h * w)..<((ch + 1) * h * w)]
+            let winners = pooling.kind == .max ? try pooling.winners(plane: plane, height: h, width: w, skippingTies: true) : []
+            rows.append(Row(label: "c\(ch)", input: Array(plane), output: Array(output.storage[(ch * oh * ow)..<((ch + 1) * oh * ow)]),
+                            winners: winners))
+        }
+        var caption = "per channel: input maps with the \(pooling.kernel.y)×\(pooling.kernel.x) windows (stride \(pooling.stride.y))"
+        if pooling.kind == .max { caption += ", red = winning cell" }
+        caption += "; pooled maps beside them"
+        if shown < c { caption += "\nshowing channels 0–\(shown - 1) of \(c)" }
+        return try draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption,
+                        columns: 4, panelSide: 160).canvas.image
     }
 }
