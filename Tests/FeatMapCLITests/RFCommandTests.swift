@@ -15,7 +15,7 @@ import Testing
         #expect(r.stdoutText.contains("unit c3 (0,1)"))
         #expect(r.stdoutText.contains("rows -2…13, columns 2…17, field 16×16, 32 px in padding"))
         let png = try ImageDecoder.decode(path: out.path)
-        // Input 28×28 plus two padding rows above: scale min(16, 480 / 30) = 16; the image starts 2·16 px
+        // Input 28×28 plus two padding rows above: scale min(16, 600 / 30) = 16; the image starts 2·16 px
         // below the panel top, the box two rows above the image at column 2.
         let canvas = Canvas(png)
         let red = ReceptiveFieldPicture.palette[0]

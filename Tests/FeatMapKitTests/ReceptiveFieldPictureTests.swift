@@ -17,7 +17,7 @@ import Testing
         let (canvas, layout) = try Self.picture()
         let s = layout.scale
         #expect(canvas.width == layout.width && canvas.height == layout.height)
-        #expect(s == min(16, 480 / 22))  // 480 px over 20 + 2 rows, at most 16 px per input pixel
+        #expect(s == min(16, 600 / 22))  // 600 px over 20 + 2 rows, at most 16 px per input pixel
         let box = layout.boxes[0], red = ReceptiveFieldPicture.palette[0]
         #expect(box == PixelRect(x: layout.image.x + 8 * s, y: layout.image.y - 2 * s, width: 8 * s, height: 8 * s))
         // The outline on all four sides.

@@ -61,7 +61,7 @@ public enum ReceptiveFieldPicture {
         let after = Pair(max(0, (marks.map(\.rows.upperBound).max() ?? 0) - (h - 1)),
                          max(0, (marks.map(\.columns.upperBound).max() ?? 0) - (w - 1)))
         let extent = Pair(h + before.y + after.y, w + before.x + after.x)
-        let scale = max(1, min(16, 480 / max(extent.y, extent.x)))
+        let scale = max(1, min(16, 600 / max(extent.y, extent.x)))
         let titleH = font.height(of: title, scale: 2), captionH = font.height(of: caption)
         let top = margin + titleH + 6 + captionH + 10 + font.lineHeight
         let panel = PixelRect(x: margin, y: top, width: extent.x * scale, height: extent.y * scale)
