@@ -10,15 +10,18 @@ struct ApplyCommand: ParsableCommand {
         commandName: "apply",
         abstract: "Filter images with a classic kernel (cross-correlation, as CNNs do).",
         discussion: """
-        KERNEL is a built-in name with its parameters (see `featmap kernels`), a kernel file
-        (featmap's text format or a libvips .mat), or an inline matrix such as "3x3: 0 -1 0 -1 5 -1 0 -1 0".
+        KERNEL is a built-in name with its parameters (see `featmap kernels`),
+        a kernel file (featmap's text format or a libvips .mat), or an inline
+        matrix such as "3x3: 0 -1 0 -1 5 -1 0 -1 0".
 
         Examples:
-          featmap apply sobel photo.jpg                     gradient magnitude → photo-sobel.png
-          featmap apply sobel-x photo.jpg -o gx.npy         raw signed responses for NumPy
-          featmap apply gaussian:3 photo.png --border reflect101 -o blur.jpg --quality 90
+          # gradient magnitude → photo-sobel.png
+          featmap apply sobel photo.jpg
+          # raw signed responses for NumPy
+          featmap apply sobel-x photo.jpg -o gx.npy
+          featmap apply gaussian:3 photo.png --border reflect101 -o blur.jpg
           featmap apply kernels/emboss.txt photo.png --gray
-          featmap apply "3x3: 1 0 -1 2 0 -2 1 0 -1" img.png --padding valid --stride 2
+          featmap apply "3x3: 1 0 -1 2 0 -2 1 0 -1" img.png --padding valid
           featmap apply box:5 --out-dir out -j 2 --recursive photos/
           cat photo.jpg | featmap apply sobel - -o - > edges.png
         """

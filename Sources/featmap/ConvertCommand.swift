@@ -7,12 +7,12 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert an ONNX model (or a state dict + --arch) into featmap's .weights file.",
         discussion: """
-        A .weights file is a safetensors file whose metadata holds the graph, the input
-        preprocessing and the class names (docs/weights-format.md). Float16 weights stay float16.
+        A .weights file is a safetensors file whose metadata holds the graph, the input preprocessing and the class names (docs/weights-format.md). Float16 weights stay float16.
 
         Examples:
-          featmap convert lenet5-mnist.onnx -o lenet.weights --range 0,1 --mean 0.1307 --std 0.3081
-          featmap convert squeezenet1.1.onnx -o squeezenet-first.weights --upto fire3/concat_1 --range 0,255
+          featmap convert lenet.onnx -o lenet.weights --mean 0.1307 --std 0.3081
+          featmap convert squeezenet.onnx -o first.weights --upto pool1_1 --range 0,255
+          featmap convert model.onnx -o model.weights --classes names.txt
           featmap convert state_dict.safetensors --arch lenet.json -o lenet.weights
         """
     )
@@ -54,6 +54,8 @@ struct ConvertCommand: ParsableCommand {
             try ModelOptions.write([UInt8](bytes), to: output)
         } catch let e as ExitCode {
             throw e
+        } catch let usage as ValidationError {
+            throw usage
         } catch {
             ModelOptions.printError("\(error)")
             throw ExitCode.failure

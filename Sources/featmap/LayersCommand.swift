@@ -7,20 +7,13 @@ struct LayersCommand: ParsableCommand {
         commandName: "layers",
         abstract: "Run a CNN on an input and show what each layer computes: grids, a table, the top classes.",
         discussion: """
-        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected
-        layer in graph order (default: every convolution, activation, pooling and concatenation
-        before the first Flatten/Reshape/Gemm), input.png (what the network saw), and with --npy
-        the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that
-        ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when
-        the network reaches its classifier. An unsupported operator stops the pass there; the
-        layers before it are still written.
+        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected layer in graph order (default: every convolution, activation, pooling and concatenation before the first Flatten/Reshape/Gemm), input.png (what the network saw), and with --npy the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when the network reaches its classifier. An unsupported operator stops the pass there; the layers before it are still written.
 
-        Layer names: the node's name, else its output's name, else operator + index (conv1, relu1,
-        pool1, …); --layers and --upto accept any of these.
+        Layer names: the node's name, else its output's name, else operator + index (conv1, relu1, pool1, …); --layers and --upto accept any of these.
 
         Examples:
           featmap layers samples/lenet.weights samples/digit.png
-          featmap layers samples/squeezenet-first.weights samples/chelsea.png --norm layer
+          featmap layers samples/squeezenet-first.weights cat.png --norm layer
           featmap layers model.onnx cat.jpg --upto pool1 --npy --json -o out/
         """
     )
@@ -68,7 +61,9 @@ struct LayersCommand: ParsableCommand {
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch {
+        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
+            throw usage
+        } catch {
             ModelOptions.printError("\(error)")
             throw ExitCode.failure
         }
@@ -113,10 +108,9 @@ struct LayersCommand: ParsableCommand {
     }
 
     func runOne(_ path: String, model m: Model, selected: Set<Int>, last: Int?, dir: String, grid: FeatureGridOptions) throws {
-        let input = try ModelOptions.input(path, model: m)
+        let input = try m.input(fromFile: path)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let seen = input.seen ?? LayersCommand.picture(of: input.tensor)
-        if let seen {
+        if let seen = input.seen {
             try OutputFile.write(to: (dir as NSString).appendingPathComponent("input.png")) { file in
                 try ImageEncoder.encode(seen, as: .png(depth: 8), to: file, destination: "input.png")
             }
@@ -177,16 +171,6 @@ struct LayersCommand: ParsableCommand {
             name = name ?? file
         }
         return name
-    }
-
-    /// A picture of a .npy input: 1 or 3 channels stretched from their min…max to 0…255.
-    static func picture(of t: Tensor) -> Image? {
-        guard let (c, _, _) = t.planeShape, c == 1 || c == 3, t.count > 0 else { return nil }
-        let lo = t.minimum, hi = t.maximum
-        let scale: Float = hi > lo ? 255 / (hi - lo) : 0
-        let planes = Tensor(shape: t.shape.count == 4 ? Array(t.shape.dropFirst()) : t.shape,
-                            storage: t.storage.map { (($0 - lo) * scale).rounded() })
-        return Image(planes: planes, alpha: nil, bitDepth: 8)
     }
 
     static func fileSafe(_ name: String) -> String {

@@ -83,26 +83,6 @@ struct ModelOptions: ParsableArguments {
         FileHandle.standardError.write(Data(("featmap: " + message + "\n").utf8))
     }
 
-    /// The network input for one file: a `.npy` tensor as it is, or a decoded image preprocessed.
-    static func input(_ path: String, model: Model) throws -> (tensor: Tensor, seen: Image?) {
-        let bytes = try InputFile.read(path)
-        if path.lowercased().hasSuffix(".npy") {
-            var t = try NPY.decode(bytes, source: path)
-            if t.rank == 4 && t.shape[0] == 1 { t = t.reshaped(Array(t.shape.dropFirst())) }
-            guard t.rank == 3 else {
-                throw ModelError.badInput("\(path): a .npy input must be the network input [C, H, W] or [1, C, H, W]; got shape \(t.shape)")
-            }
-            let declared = model.graph.inputShape
-            if declared.count == 4, declared[1] > 0, declared[1] != t.shape[0] {
-                throw ModelError.badInput("\(path): the model takes \(declared[1]) channels, the .npy has \(t.shape[0]) (shape \(t.shape))")
-            }
-            return (t, nil)
-        }
-        let image = try ImageDecoder.decode(bytes, source: path, options: DecodeOptions())
-        let prepared = try model.preprocessing.prepared(image)
-        return (prepared.tensor, prepared.seen)
-    }
-
     /// Writes bytes atomically (a temporary file renamed into place).
     static func write(_ bytes: [UInt8], to path: String) throws {
         try OutputFile.write(to: path) { file in

@@ -8,15 +8,12 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify images: one line per input, PATH<TAB>CLASS<TAB>PROBABILITY.",
         discussion: """
-        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network
-        inputs, or folders (their images, sorted). Memory does not grow with the number of inputs.
-        A file that fails gets one line on standard error and the others go on; the exit status is
-        then 1.
+        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network inputs, or folders (their images, sorted). Memory does not grow with the number of inputs. A file that fails gets one line on standard error and the others go on; the exit status is then 1.
 
         Examples:
           featmap predict samples/lenet.weights samples/digit*.png
           featmap predict samples/lenet.weights digits/ --json
-          find digits -name '*.png' | featmap predict samples/lenet.weights --files-from -
+          find digits -name '*.png' | featmap predict lenet.weights --files-from -
         """
     )
 
@@ -40,7 +37,9 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch {
+        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
+            throw usage
+        } catch {
             ModelOptions.printError("\(error)")
             throw ExitCode.failure
         }
@@ -62,7 +61,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     static func predict(_ path: String, model: Model, json: Bool) throws -> String {
-        let input = try ModelOptions.input(path, model: model)
+        let input = try model.input(fromFile: path)
         let result = model.graph.forward(input.tensor)
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {

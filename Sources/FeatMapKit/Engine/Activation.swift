@@ -14,17 +14,25 @@ public enum Activation: Sendable, Equatable {
 
     /// The activation applied to every element; the shape is kept.
     public func applied(to input: Tensor) -> Tensor {
-        var out = input.storage
-        let n = out.count
-        out.withUnsafeMutableBufferPointer { buf in
+        var out = input
+        apply(to: &out)
+        return out
+    }
+
+    /// The activation applied in place: no copy when `tensor` holds the only reference to its storage.
+    public func apply(to tensor: inout Tensor) {
+        let n = tensor.count
+        guard n > 0 else { return }
+        tensor.storage.withUnsafeMutableBufferPointer { buf in
             let p = SendablePointer(buf.baseAddress!)
             Parallel.forEachChunk(n, minimumChunk: 1 << 16) { range in
                 let v = p.base
                 switch self {
                 case .relu:
-                    for i in range where v[i] < 0 { v[i] = 0 }
+                    // A select rather than a conditional store, so the loop vectorises; NaN stays NaN.
+                    for i in range { let x = v[i]; v[i] = x < 0 ? 0 : x }
                 case .leakyRelu(let alpha):
-                    for i in range where v[i] < 0 { v[i] *= alpha }
+                    for i in range { let x = v[i]; v[i] = x < 0 ? x * alpha : x }
                 case .sigmoid:
                     for i in range {
                         // Written so neither branch overflows: e^−|x| ≤ 1.
@@ -38,6 +46,5 @@ public enum Activation: Sendable, Equatable {
                 }
             }
         }
-        return Tensor(shape: input.shape, storage: out)
     }
 }

@@ -22,6 +22,7 @@ public struct BatchNormalization: Sendable {
         }
         let n = input.shape[0], plane = input.shape.dropFirst(2).reduce(1, *)
         var out = input.storage
+        guard !out.isEmpty else { return input }
         let factors = (0..<c).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
         let offsets = (0..<c).map { bias[$0] - mean[$0] * factors[$0] }
         out.withUnsafeMutableBufferPointer { buf in

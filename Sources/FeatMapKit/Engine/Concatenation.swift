@@ -13,13 +13,21 @@ extension Tensor {
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
         var shape = first.shape
         shape[a] = parts.reduce(0) { $0 + $1.shape[a] }
-        var out = [Float]()
-        out.reserveCapacity(shape.reduce(1, *))
-        for o in 0..<outer {
-            for p in parts {
-                let chunk = p.shape[a] * inner
-                out.append(contentsOf: p.storage[(o * chunk)..<((o + 1) * chunk)])
+        let total = shape.reduce(1, *)
+        // Every element is written below, so the buffer skips zero-filling.
+        let out = [Float](unsafeUninitializedCapacity: total) { dst, initialized in
+            var offset = 0
+            for o in 0..<outer {
+                for p in parts {
+                    let chunk = p.shape[a] * inner
+                    guard chunk > 0 else { continue }
+                    p.storage.withUnsafeBufferPointer { src in
+                        (dst.baseAddress! + offset).initialize(from: src.baseAddress! + o * chunk, count: chunk)
+                    }
+                    offset += chunk
+                }
             }
+            initialized = offset
         }
         return Tensor(shape: shape, storage: out)
     }

@@ -29,7 +29,7 @@ public struct Gemm: Sendable, Equatable {
             out = broadcast.storage
             betaUsed = beta
         }
-        guard m > 0, n > 0 else { return Tensor(shape: [m, n], storage: out) }
+        guard m > 0, n > 0, k > 0 else { return Tensor(shape: [m, n], storage: out.map { $0 * betaUsed }) }
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in

@@ -55,6 +55,7 @@ public struct Pooling: Sendable, Equatable {
             throw EngineError.shapeMismatch("pooling input must be [C, H, W], got \(input.shape)")
         }
         let out = try outputSize(height: h, width: w)
+        guard c > 0 else { throw EngineError.shapeMismatch("pooling input has no channels (shape \(input.shape))") }
         var result = [Float](repeating: 0, count: c * out.y * out.x)
         let (kernel, stride, padding, dilation) = (self.kernel, self.stride, self.padding, self.dilation)
         let isMax = kind == .max, includePad = countIncludePad
@@ -79,32 +80,45 @@ public struct Pooling: Sendable, Equatable {
                 columns.withUnsafeBufferPointer { colBuf in
                     let cols = SendableConstPointer(colBuf.baseAddress!)
                     Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
+                        // Two passes per output row: reduce the window's rows into one row of the
+                        // image width (contiguous, so it vectorises), then reduce across columns.
+                        let line = UnsafeMutablePointer<Float>.allocate(capacity: max(w, 1))
+                        defer { line.deallocate() }
                         for item in range {
                             let ch = item / out.y, oy = item % out.y
                             let plane = src.base + ch * h * w
                             let orow = dst.base + (ch * out.y + oy) * out.x
                             let (y0, rowTaps, paddedRows) = rowsInfo[oy]
+                            if rowTaps == 0 {
+                                orow.update(repeating: 0, count: out.x)
+                                continue
+                            }
+                            line.update(from: plane + y0 * w, count: w)
+                            for ty in 1..<max(rowTaps, 1) {
+                                let row = plane + (y0 + ty * dilation.y) * w
+                                if isMax {
+                                    for x in 0..<w { let v = row[x], u = line[x]; line[x] = v > u ? v : u }
+                                } else {
+                                    for x in 0..<w { line[x] += row[x] }
+                                }
+                            }
                             for ox in 0..<out.x {
                                 let (x0, colTaps, paddedCols) = cols.base[ox]
-                                let cells = rowTaps * colTaps
+                                if colTaps == 0 { orow[ox] = 0; continue }
+                                let p = line + x0
                                 if isMax {
-                                    var best = -Float.infinity
-                                    for ty in 0..<rowTaps {
-                                        let row = plane + (y0 + ty * dilation.y) * w + x0
-                                        for tx in 0..<colTaps {
-                                            let v = row[tx * dilation.x]
-                                            if v > best || v.isNaN { best = v }
-                                        }
+                                    var best = p[0]
+                                    if dilation.x == 1 {
+                                        for tx in 1..<max(colTaps, 1) { let v = p[tx]; best = v > best ? v : best }
+                                    } else {
+                                        for tx in 1..<max(colTaps, 1) { let v = p[tx * dilation.x]; best = v > best ? v : best }
                                     }
-                                    orow[ox] = cells > 0 ? best : 0
+                                    orow[ox] = best
                                 } else {
                                     var sum: Float = 0
-                                    for ty in 0..<rowTaps {
-                                        let row = plane + (y0 + ty * dilation.y) * w + x0
-                                        for tx in 0..<colTaps { sum += row[tx * dilation.x] }
-                                    }
-                                    let divisor = includePad ? paddedRows * paddedCols : cells
-                                    orow[ox] = divisor > 0 ? sum / Float(divisor) : 0
+                                    for tx in 0..<colTaps { sum += p[tx * dilation.x] }
+                                    let divisor = includePad ? paddedRows * paddedCols : rowTaps * colTaps
+                                    orow[ox] = sum / Float(divisor)
                                 }
                             }
                         }
@@ -122,6 +136,7 @@ public struct Pooling: Sendable, Equatable {
         }
         let n = h * w
         var result = [Float](repeating: 0, count: c)
+        guard n > 0 else { return Tensor(shape: [c, 1, 1], storage: result) }
         input.storage.withUnsafeBufferPointer { src in
             for ch in 0..<c {
                 var sum = 0.0

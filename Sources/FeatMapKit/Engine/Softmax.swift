@@ -21,6 +21,7 @@ public struct Softmax: Sendable, Equatable {
         let length = flattensTrailingAxes ? input.shape[a...].reduce(1, *) : (rank > 0 ? input.shape[a] : 1)
         let inner = flattensTrailingAxes ? 1 : input.shape[(a + 1)...].reduce(1, *)
         var out = input.storage
+        guard !out.isEmpty else { return input }
         out.withUnsafeMutableBufferPointer { buf in
             let p = buf.baseAddress!
             for o in 0..<outer {

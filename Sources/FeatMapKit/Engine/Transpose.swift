@@ -42,14 +42,23 @@ extension Tensor {
                 throw EngineError.shapeMismatch("reshape to \(target) has a negative size")
             }
         }
+        func product(_ dims: [Int]) -> Int? {
+            var n = 1
+            for d in dims {
+                let (p, overflow) = n.multipliedReportingOverflow(by: d)
+                if overflow { return nil }
+                n = p
+            }
+            return n
+        }
         if let u = unknown {
-            let known = shape.enumerated().filter { $0.offset != u }.reduce(1) { $0 * $1.element }
+            let known = product(shape.enumerated().filter { $0.offset != u }.map(\.element)) ?? 0
             guard known > 0, count % known == 0 else {
                 throw EngineError.shapeMismatch("cannot reshape \(self.shape) (\(count) values) to \(target)")
             }
             shape[u] = count / known
         }
-        guard shape.reduce(1, *) == count else {
+        guard product(shape) == count else {
             throw EngineError.shapeMismatch("cannot reshape \(self.shape) (\(count) values) to \(target)")
         }
         return Tensor(shape: shape, storage: storage)

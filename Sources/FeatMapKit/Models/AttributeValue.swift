@@ -20,7 +20,7 @@ public enum AttributeValue: Sendable, Equatable, Codable {
         else if let v = try c.decodeIfPresent([Float].self, forKey: .floats) { self = .floats(v) }
         else if let v = try c.decodeIfPresent(String.self, forKey: .string) { self = .string(v) }
         else if let v = try c.decodeIfPresent(TensorJSON.self, forKey: .tensor) {
-            guard v.shape.reduce(1, *) == v.values.count, v.shape.allSatisfy({ $0 >= 0 }) else {
+            guard v.shape.allSatisfy({ $0 >= 0 }), SafeTensors.elementCount(v.shape) == v.values.count else {
                 throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "tensor attribute of shape \(v.shape) holds \(v.values.count) values"))
             }
             self = .tensor(Tensor(shape: v.shape, storage: v.values))

@@ -33,6 +33,8 @@ public struct ForwardResult: Sendable {
 }
 
 extension Graph {
+    static let activationOperators: Set<String> = ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip"]
+
     /// Runs the graph on one input. `input` is [C, H, W] (or already in the declared layout); a
     /// batch axis of one is added when the graph declares four axes, whatever batch size it declares.
     /// Only the outputs of nodes for which `keep` is true are kept; other values are freed as soon
@@ -61,10 +63,19 @@ extension Graph {
         for i in 0...max(end, -1) where end >= 0 {
             let node = nodes[i]
             let started = DispatchTime.now().uptimeNanoseconds
-            let results: [Tensor]
+            var results: [Tensor]
             do {
-                let args = node.inputs.map { $0.isEmpty ? nil : (values[$0] ?? weights[$0]) }
-                results = try evaluate(node, args)
+                // An activation whose input nobody reads later works in place on that tensor.
+                if let source = node.inputs.first, lastUse[source] == i, source != inputName, !outputSet.contains(source),
+                   Graph.activationOperators.contains(node.op), var t = values.removeValue(forKey: source) {
+                    let bounds = node.inputs.dropFirst().map { $0.isEmpty ? nil : (values[$0] ?? weights[$0]) }
+                    guard let activation = activation(node, [nil] + bounds) else { throw ModelError.unsupportedOperator(node: layerNames[i], op: node.op) }
+                    activation.apply(to: &t)
+                    results = [t]
+                } else {
+                    let args = node.inputs.map { $0.isEmpty ? nil : (values[$0] ?? weights[$0]) }
+                    results = try evaluate(node, index: i, args)
+                }
             } catch let e as ModelError {
                 stop = e; break
             } catch {

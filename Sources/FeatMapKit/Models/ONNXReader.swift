@@ -66,7 +66,9 @@ enum ONNXReader {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw ModelError.badTensor(file: file, tensor: t.name, reason: "has a negative dimension in shape \(shape)")
         }
-        let count = shape.reduce(1, *)
+        guard let count = SafeTensors.elementCount(shape), count <= Int.max / 8 else {
+            throw ModelError.badTensor(file: file, tensor: t.name, reason: "has shape \(shape), too large to be real; the file is damaged")
+        }
         if t.dataLocation == .external || !t.externalData.isEmpty {
             throw ModelError.badTensor(file: file, tensor: t.name, reason: "keeps its data in an external file, which featmap does not read; save the model with its weights inside (onnx.save(model, path, save_as_external_data=False))")
         }

@@ -7,8 +7,8 @@ extension Graph {
         "Gemm", "MatMul", "Softmax", "Dropout", "Identity", "Constant",
     ]
 
-    func evaluate(_ node: GraphNode, _ args: [Tensor?]) throws -> [Tensor] {
-        let label = layerNames[nodes.firstIndex(of: node) ?? 0]
+    func evaluate(_ node: GraphNode, index: Int, _ args: [Tensor?]) throws -> [Tensor] {
+        let label = layerNames.indices.contains(index) ? layerNames[index] : node.op
         guard Graph.supportedOperators.contains(node.op) else { throw ModelError.unsupportedOperator(node: label, op: node.op) }
         func arg(_ i: Int) throws -> Tensor {
             guard i < args.count, let t = args[i] else {
@@ -23,6 +23,9 @@ extension Graph {
                 let w = try arg(0 + 1)
                 guard w.rank == 4 else { throw EngineError.shapeMismatch("only 2-D convolutions are supported; weights have shape \(w.shape)") }
                 let x = try arg(0)
+                guard w.count > 0, x.count > 0 else {
+                    throw EngineError.shapeMismatch("convolution with empty weights \(w.shape) or input \(x.shape)")
+                }
                 let bias = optionalArg(2)?.storage
                 let stride = pair(node.ints("strides"), default: 1)
                 let dilation = pair(node.ints("dilations"), default: 1)
@@ -33,15 +36,8 @@ extension Graph {
                                            dilation: dilation, padding: padding, border: .zero)
                     return try conv.applied(to: image)
                 }]
-            case "Relu": return [Activation.relu.applied(to: try arg(0))]
-            case "LeakyRelu": return [Activation.leakyRelu(alpha: node.float("alpha", default: 0.01)).applied(to: try arg(0))]
-            case "Sigmoid": return [Activation.sigmoid.applied(to: try arg(0))]
-            case "Tanh": return [Activation.tanh.applied(to: try arg(0))]
-            case "Clip":
-                // Before opset 11 the bounds are attributes, from 11 on optional inputs.
-                let lo = optionalArg(1)?.storage.first ?? node.float("min", default: -.greatestFiniteMagnitude)
-                let hi = optionalArg(2)?.storage.first ?? node.float("max", default: .greatestFiniteMagnitude)
-                return [Activation.clip(min: lo, max: hi).applied(to: try arg(0))]
+            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip":
+                return [activation(node, args)!.applied(to: try arg(0))]
             case "MaxPool", "AveragePool":
                 let x = try arg(0)
                 guard let k = node.ints("kernel_shape"), k.count == 2 else {
@@ -92,6 +88,22 @@ extension Graph {
         }
     }
 
+    /// The elementwise activation a node computes, or nil for other operators. Clip takes its
+    /// bounds from attributes before opset 11 and from optional inputs from 11 on.
+    func activation(_ node: GraphNode, _ args: [Tensor?]) -> Activation? {
+        switch node.op {
+        case "Relu": return .relu
+        case "LeakyRelu": return .leakyRelu(alpha: node.float("alpha", default: 0.01))
+        case "Sigmoid": return .sigmoid
+        case "Tanh": return .tanh
+        case "Clip":
+            let lo = (args.count > 1 ? args[1] : nil)?.storage.first ?? node.float("min", default: -.greatestFiniteMagnitude)
+            let hi = (args.count > 2 ? args[2] : nil)?.storage.first ?? node.float("max", default: .greatestFiniteMagnitude)
+            return .clip(min: lo, max: hi)
+        default: return nil
+        }
+    }
+
     func pair(_ v: [Int]?, default d: Int) -> Pair {
         guard let v, v.count >= 2 else { return Pair(both: v?.first ?? d) }
         return Pair(v[0], v[1])
@@ -115,6 +127,10 @@ extension Graph {
         case "NOTSET", "":
             guard let p = node.ints("pads"), !p.isEmpty else { return .none }
             guard p.count == 4 else { throw EngineError.invalidParameter("pads must have 4 values for a 2-D window, got \(p)") }
+            // A padding far beyond any image would only exhaust memory.
+            guard p.allSatisfy({ $0 >= 0 && $0 <= 16384 }) else {
+                throw EngineError.invalidParameter("pads \(p) must lie between 0 and 16384")
+            }
             return Padding(top: p[0], bottom: p[2], left: p[1], right: p[3])
         default:
             throw EngineError.invalidParameter("auto_pad '\(mode)' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")

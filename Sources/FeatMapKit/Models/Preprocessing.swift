@@ -50,7 +50,8 @@ public struct Preprocessing: Codable, Sendable, Equatable {
             throw ModelError.badPreprocessing("pixel range must be two different numbers LO,HI (e.g. 0,1 or 0,255); got \(range)")
         }
         for (label, v) in [("mean", mean), ("std", std)] where v.count != 1 && v.count != channels {
-            throw ModelError.badPreprocessing("\(label) needs 1 or \(channels) values for \(color.rawValue) input; got \(v.count)")
+            let expected = channels == 1 ? "1 value" : "1 or \(channels) values"
+            throw ModelError.badPreprocessing("\(label) needs \(expected) for \(color.rawValue) input; got \(v.count)")
         }
         guard std.allSatisfy({ $0 != 0 && $0.isFinite }) else {
             throw ModelError.badPreprocessing("std must be non-zero; got \(std)")

@@ -56,7 +56,9 @@ public struct SafeTensors: Sendable {
             guard begin >= 0, begin <= end, end <= available else {
                 throw ModelError.badTensor(file: file, tensor: name, reason: "has data_offsets [\(begin), \(end)] outside the \(available) bytes of tensor data; the file is truncated")
             }
-            let count = shape.reduce(1, *)
+            guard let count = SafeTensors.elementCount(shape), count <= Int.max / 8 else {
+                throw ModelError.badTensor(file: file, tensor: name, reason: "has shape \(shape), too large to be real; the header is damaged")
+            }
             guard end - begin == count * width else {
                 throw ModelError.badTensor(file: file, tensor: name, reason: "has \(end - begin) bytes but shape \(shape) of \(dtype) needs \(count * width); the file is damaged")
             }
@@ -65,6 +67,17 @@ public struct SafeTensors: Sendable {
             types[name] = dtype
         }
         self.init(tensors: tensors, types: types, metadata: metadata)
+    }
+
+    /// The product of the dimensions, or nil when it overflows.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
+        return n
     }
 
     static func widened(_ bytes: Data, dtype: String, count: Int) -> [Float] {
