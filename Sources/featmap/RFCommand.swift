@@ -76,9 +76,8 @@ struct RFCommand: ParsableCommand {
 
     func draw(_ m: Model, _ index: Int) throws {
         let g = m.graph, name = g.layerNames[index]
-        let prepared = try ModelOptions.input(input, model: m)
-        guard let (c, h, w) = prepared.tensor.planeShape,
-              let seen = prepared.seen ?? LayersCommand.picture(of: prepared.tensor) else {
+        let prepared = try m.input(fromFile: input)
+        guard let (c, h, w) = prepared.tensor.planeShape, let seen = prepared.seen else {
             throw ModelError.badInput("\(input): the input must have 1 or 3 channels to be drawn; got shape \(prepared.tensor.shape)")
         }
         let analysis = try g.analysed(channels: c, height: h, width: w)
