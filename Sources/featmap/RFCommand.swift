@@ -84,9 +84,8 @@ struct RFCommand: ParsableCommand {
         guard let summary = analysis.layer(atNode: index) else {
             throw analysis.stoppedBy ?? ModelError.badInput("layer '\(name)' could not be analysed")
         }
-        let field: ReceptiveField
         switch summary.field {
-        case .spatial(let f): field = f
+        case .spatial: break
         case .notAligned:
             throw ModelError.badInput("layer '\(name)' joins branches whose fields are not aligned (different strides or centres), so no one box describes its units; pick a layer inside one branch")
         case .notSpatial:
@@ -111,7 +110,13 @@ struct RFCommand: ParsableCommand {
             units = [(MapUnit(channel: ch, y: u.y, x: u.x), maps.storage[(ch * mh + u.y) * mw + u.x])]
         }
         var marks: [ReceptiveFieldPicture.Mark] = []
+        var fields: [ReceptiveField] = []
         for (i, (u, value)) in units.enumerated() {
+            // A concatenation's channels keep the field of the branch they come from.
+            guard let field = analysis.field(ofChannel: u.channel, atNode: index, in: g)?.field else {
+                throw ModelError.badInput("channel \(u.channel) of layer '\(name)' has no single receptive field (branches not aligned)")
+            }
+            fields.append(field)
             let span = field.span(ofUnit: u.y, u.x)
             var effective: [Float]? = nil
             if self.effective {
@@ -138,10 +143,8 @@ struct RFCommand: ParsableCommand {
             mapCaption = "\(name): max over \(mc) channels, \(mh)×\(mw)"
         }
         let title = "receptive field of \(name) (\(summary.op))"
-        var caption = "field \(field.size.y)×\(field.size.x) px, effective stride \(field.jump.y), effective padding \(field.padding.y)"
-        if field.size.y != field.size.x || field.jump.y != field.jump.x || field.padding.y != field.padding.x {
-            caption = "field \(field.size.y)×\(field.size.x) px, effective stride \(field.jump.y),\(field.jump.x), effective padding \(field.padding.y),\(field.padding.x)"
-        }
+        var caption = Set(fields.map(\.description)).sorted().map { "field \($0)" }.joined(separator: "; ")
+        if summary.op == "Concat" { caption += " (each channel: its branch's field)" }
         caption += "\nbox: what a unit sees; cross: its centre; hatched: zero padding outside the image"
         if effective { caption += "\nheat (magma): |∂unit/∂pixel|, the effective receptive field (Luo et al. 2016)" }
         let picture = try ReceptiveFieldPicture.draw(image: seen, marks: marks,

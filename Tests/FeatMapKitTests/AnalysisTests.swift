@@ -80,6 +80,12 @@ import Testing
         // fire3's expand 3×3: r = 15 + 2·4 = 23, P = 4 + 4 = 8; its concat likewise.
         #expect(expand3of3.field.field == ReceptiveField(size: Pair(23, 23), jump: Pair(4, 4), padding: Pair(8, 8)))
         #expect(concat3.field.field?.size == Pair(23, 23))
+        // Per channel, the concat keeps each branch's own field: channels 0–63 come from expand 1×1 (7, P 0),
+        // 64–127 from expand 3×3 (15, P 4).
+        let g = model.graph
+        #expect(a.field(ofChannel: 3, atNode: concat2.index, in: g)?.field == ReceptiveField(size: Pair(7, 7), jump: Pair(4, 4), padding: Pair(0, 0)))
+        #expect(a.field(ofChannel: 64, atNode: concat2.index, in: g)?.field == expand3.field.field)
+        #expect(a.field(ofChannel: 5, atNode: conv1.index, in: g) == conv1.field)
     }
 
     /// A 3×3 kernel as a one-filter convolution on 224×224×3 with same padding: 3·3·3 + 1 = 28 parameters;

@@ -12,6 +12,26 @@ public struct ModelAnalysis: Sendable {
 
     /// The layer summary for a node index, when that node was analysed.
     public func layer(atNode index: Int) -> LayerSummary? { layers.first { $0.index == index } }
+
+    /// The field of one channel of a node: for a channel concatenation, the field of the branch the channel
+    /// comes from (a Fire module's 1×1 channels see less than its 3×3 ones); for other nodes the layer's.
+    public func field(ofChannel channel: Int, atNode index: Int, in graph: Graph) -> LayerField? {
+        guard let summary = layer(atNode: index) else { return nil }
+        let node = graph.nodes[index]
+        // Tensors run as [1, C, H, W]: the channel axis is 1 (or −3 counted from the end).
+        let axis = node.int("axis", default: 1)
+        guard node.op == "Concat", axis == 1 || axis == -3 else { return summary.field }
+        var start = 0
+        for name in node.inputs {
+            guard let producer = graph.nodes.firstIndex(where: { $0.outputs.first == name }),
+                  let part = layer(atNode: producer), part.outputShape.count == 3 else { return summary.field }
+            if channel < start + part.outputShape[0] {
+                return field(ofChannel: channel - start, atNode: producer, in: graph)
+            }
+            start += part.outputShape[0]
+        }
+        return summary.field
+    }
 }
 
 extension Graph {

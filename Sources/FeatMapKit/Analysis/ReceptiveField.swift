@@ -48,5 +48,5 @@ public struct ReceptiveField: Sendable, Equatable, CustomStringConvertible {
         return fields.max { $0.size.y * $0.size.x < $1.size.y * $1.size.x }
     }
 
-    public var description: String { "size \(size), stride \(jump), padding \(padding)" }
+    public var description: String { "\(size.y)×\(size.x) px, effective stride \(jump), effective padding \(padding)" }
 }
