@@ -146,7 +146,7 @@ struct RFCommand: ParsableCommand {
         var caption = Set(fields.map(\.description)).sorted().map { "field \($0)" }.joined(separator: "; ")
         if summary.op == "Concat" { caption += " (each channel: its branch's field)" }
         caption += "\nbox: what a unit sees; cross: its centre; hatched: zero padding outside the image"
-        if effective { caption += "\nheat (magma): |∂unit/∂pixel|, the effective receptive field (Luo et al. 2016)" }
+        if effective { caption += "\nheat (magma): |d unit / d pixel|, the effective receptive field (Luo et al. 2016)" }
         let picture = try ReceptiveFieldPicture.draw(image: seen, marks: marks,
                                                      map: .init(values: mapValues, width: mw, height: mh, caption: mapCaption),
                                                      title: title, caption: caption)

@@ -149,7 +149,7 @@ public enum PoolingPicture {
         var caption = "per channel: input maps with the \(pooling.kernel.y)×\(pooling.kernel.x) windows (stride \(pooling.stride.y))"
         if pooling.kind == .max { caption += ", red = winning cell" }
         caption += "; pooled maps beside them"
-        if shown < c { caption += "\nshowing channels 0–\(shown - 1) of \(c)" }
+        if shown < c { caption += "\nshowing channels 0 to \(shown - 1) of \(c)" }
         return try draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption,
                         columns: 4, panelSide: 160).canvas.image
     }
