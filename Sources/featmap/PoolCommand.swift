@@ -116,7 +116,8 @@ struct PoolCommand: ParsableCommand {
         }
         let name = op == .max ? "max" : "average"
         let title = "\(name) pooling \(size)×\(size), stride \(stride ?? size), padding \(padding)\(ceil ? ", ceil mode" : "")"
-        var caption = "left: input with each window outlined"
+        var caption = PoolingPicture.overlaps(pooling)
+            ? "left: input, lines at window starts, orange = two whole windows (they overlap)" : "left: input with each window outlined"
         if op == .max { caption += ", red = the cell that wins its window" }
         caption += "; right: pooled output, each cell where its window starts"
         if comparison != nil { caption += "\nshifted rows: green = pooled value unchanged by the shift" }

@@ -36,6 +36,27 @@ import Testing
         #expect(canvas[last.x + s, last.y + 1] == PoolingPicture.unchangedColor)
     }
 
+    /// Overlapping 3×3 windows at stride 2 on 5×5 (output 2×2): lines at the window starts, and the first and
+    /// middle windows — (0, 0) and (1, 1) — outlined whole in orange.
+    @Test func overlappingWindowsShowStartsAndTwoWholeWindows() throws {
+        let pooling = Pooling(kind: .average, kernel: Pair(3, 3), stride: Pair(2, 2))
+        #expect(PoolingPicture.overlaps(pooling))
+        #expect(!PoolingPicture.overlaps(Pooling(kind: .max, kernel: Pair(2, 2))))
+        let input = (0..<25).map(Float.init)
+        let output = try pooling.applied(to: Tensor(shape: [1, 5, 5], storage: input)).storage
+        let (canvas, layout) = try PoolingPicture.draw(rows: [.init(label: "g", input: input, output: output)], height: 5, width: 5,
+                                                       pooling: pooling, title: "t", caption: "c")
+        let s = layout.scale, o = layout.inputOrigins[0]
+        #expect(s == 32)  // min(32, 360 / 5) with the grid 5 cells wide
+        // Window (0, 1) starts at column 2: a blue start line there, not a whole orange outline.
+        #expect(canvas[o.x + 2 * s, o.y + 10] == PoolingPicture.windowColors.0)
+        // The first window's bottom edge (row 3·32 − 1) is orange, and so is the middle window's right edge.
+        #expect(canvas[o.x + 40, o.y + 3 * s - 1] == PoolingPicture.windowColors.1)
+        let middle = layout.windows[0][3]
+        #expect(middle == PixelRect(x: o.x + 2 * s, y: o.y + 2 * s, width: 3 * s, height: 3 * s))
+        #expect(canvas[middle.maxX - 1, middle.y + 50] == PoolingPicture.windowColors.1)
+    }
+
     /// Ties: a constant window has no winner when asked to skip ties.
     @Test func constantWindowsHaveNoWinner() throws {
         let pooling = Pooling(kind: .max, kernel: Pair(2, 2))

@@ -1,5 +1,5 @@
 /// Pooling before and after, for one plane per row: on the left the input (padding hatched) with every
-/// pooling window outlined and, for max pooling, the winning cell of each window framed in red; on the
+/// pooling window outlined (when windows overlap: the grid of window starts and two whole windows) and, for max pooling, the winning cell of each window framed in red; on the
 /// right the pooled output drawn on the same grid, each output cell placed where its window starts and
 /// stride × stride input cells large, so that with stride = size every output cell covers its window.
 /// Both sides share one grey scale per plane, so a pooled value has the same shade as the cell it came from.
@@ -33,6 +33,11 @@ public enum PoolingPicture {
         public var windows: [[PixelRect]]
         public var outputCells: [[PixelRect]]
         public var winnerCells: [[PixelRect?]]
+    }
+
+    /// Whether neighbouring windows share cells (stride smaller than the window's span on an axis).
+    public static func overlaps(_ p: Pooling) -> Bool {
+        p.stride.y < p.dilation.y * (p.kernel.y - 1) + 1 || p.stride.x < p.dilation.x * (p.kernel.x - 1) + 1
     }
 
     public static let windowColors = (RGB(0, 150, 255), RGB(255, 170, 0))
@@ -75,6 +80,7 @@ public enum PoolingPicture {
         var layout = Layout(width: width, height: height, scale: scale, inputOrigins: [], outputOrigins: [],
                             windows: [], outputCells: [], winnerCells: [])
         let showGrid = min(span.y, span.x, s.y, s.x) * scale >= 4
+        let overlapping = PoolingPicture.overlaps(pooling)
         let hatch = (RGB(grey: 225), RGB(grey: 170))
         for (r, row) in rows.enumerated() {
             let y0 = top + (r / perLine) * rowH
@@ -109,7 +115,18 @@ public enum PoolingPicture {
                     }
                 }
             }
-            if showGrid {
+            if showGrid && overlapping {
+                // Overlapping windows would cover every pixel with outlines: draw the grid of window starts
+                // instead, and two whole windows (the first and the middle one) so their size shows.
+                for rect in windows {
+                    canvas.fillRect(x: rect.x, y: rect.y, width: s.x * scale, height: 1, color: windowColors.0)
+                    canvas.fillRect(x: rect.x, y: rect.y, width: 1, height: s.y * scale, color: windowColors.0)
+                }
+                for i in Set([0, (out.y / 2) * out.x + out.x / 2]) where i < windows.count {
+                    canvas.strokeRect(windows[i], color: windowColors.1, thickness: 2)
+                }
+                for cell in cells { canvas.strokeRect(cell, color: RGB(grey: 90)) }
+            } else if showGrid {
                 for (i, rect) in windows.enumerated() {
                     let parity = (i / out.x + i % out.x) % 2 == 0
                     canvas.strokeRect(rect, color: parity ? windowColors.0 : windowColors.1)
@@ -146,7 +163,8 @@ public enum PoolingPicture {
             rows.append(Row(label: "c\(ch)", input: Array(plane), output: Array(output.storage[(ch * oh * ow)..<((ch + 1) * oh * ow)]),
                             winners: winners))
         }
-        var caption = "per channel: input maps with the \(pooling.kernel.y)×\(pooling.kernel.x) windows (stride \(pooling.stride.y))"
+        var caption = "per channel: input maps with the \(pooling.kernel.y)×\(pooling.kernel.x) windows (stride \(pooling.stride.y)"
+            + (overlaps(pooling) ? "; lines mark window starts, orange = two whole windows)" : ")")
         if pooling.kind == .max { caption += ", red = winning cell" }
         caption += "; pooled maps beside them"
         if shown < c { caption += "\nshowing channels 0 to \(shown - 1) of \(c)" }
