@@ -21,10 +21,10 @@ struct LayersCommand: ParsableCommand {
     @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
     var model: String
 
-    @Argument(help: "Images or .npy network inputs.")
-    var inputs: [String]
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var runOptions: RunOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output folder (one sub-folder per input when there are several).", valueName: "dir"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output folder (one sub-folder STEM-layers per input when there are several).", valueName: "dir"))
     var output: String?
 
     @Option(help: ArgumentHelp("Comma-separated layers to draw.", valueName: "a,b"))
@@ -36,8 +36,7 @@ struct LayersCommand: ParsableCommand {
     @Flag(help: "Also write each selected layer's activations as NN-LAYER.npy (float32 [C, H, W]).")
     var npy = false
 
-    @Flag(help: "Print one JSON object per input instead of the table.")
-    var json = false
+    var json: Bool { runOptions.json }
 
     @Flag(help: "Time each layer's forward computation and print the total.")
     var timing = false
@@ -88,27 +87,43 @@ struct LayersCommand: ParsableCommand {
         var options = FeatureGridOptions()
         options.normalization = (try? GridNormalization(parsing: norm)) ?? .map
         if let colormap { options.colormap = try? Colormap.named(colormap) }
-        var failures = 0
-        for input in inputs {
-            let dir: String
-            let stem = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-            if let output { dir = inputs.count > 1 ? (output as NSString).appendingPathComponent(stem) : output } else { dir = "\(stem)-layers" }
-            do {
-                try runOne(input, model: m, selected: Set(selected), last: last, dir: dir, grid: options)
-            } catch {
-                ModelOptions.printError("\(error)")
-                failures += 1
-            }
+        let inputs: [String]
+        do { inputs = try inputOptions.inputList() } catch {
+            Terminal.printError(error.userMessage)
+            throw ExitCode.failure
         }
-        if failures > 0 { throw ExitCode.failure }
+        // One input: DIR (default STEM-layers); several: DIR/STEM-layers, names never colliding.
+        let naming = OutputNaming(template: "{stem}-layers", folder: inputs.count > 1 ? output : nil, inputs: inputs)
+        let dirs = inputs.indices.map { i in inputs.count == 1 && output != nil ? output! : naming.name(forInputAt: i, path: inputs[i], ext: "") }
+        let selectedSet = Set(selected), command = self, decode = inputOptions.decodeOptions
+        let stopAt = last, gridOptions = options
+        try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false) { i in
+            var report = BatchReport(input: inputs[i])
+            report.outputs = [dirs[i]]
+            let start = DispatchTime.now()
+            do {
+                let (text, json, failure) = try command.runOne(inputs[i], model: m, selected: selectedSet, last: stopAt, dir: dirs[i],
+                                                      grid: gridOptions, decode: decode, several: inputs.count > 1)
+                report.text = text
+                report.json = json
+                report.error = failure
+            } catch {
+                let message = "\(error)"
+                report.error = message.hasPrefix(inputs[i]) ? message : "\(inputs[i]): \(message)"
+            }
+            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            return report
+        }
     }
 
     struct Row {
         var name: String, op: String, shape: [Int], params: Int, min: Float, mean: Float, max: Float, ms: Double, file: String?
     }
 
-    func runOne(_ path: String, model m: Model, selected: Set<Int>, last: Int?, dir: String, grid: FeatureGridOptions) throws {
-        let input = try m.input(fromFile: path)
+    /// Runs one input through the model, writes its files, and returns the table and the JSON object.
+    func runOne(_ path: String, model m: Model, selected: Set<Int>, last: Int?, dir: String, grid: FeatureGridOptions,
+                decode: DecodeOptions, several: Bool) throws -> (text: String, json: String, failure: String?) {
+        let input = try m.input(fromFile: path, decodeOptions: decode)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if let seen = input.seen {
             try OutputFile.write(to: (dir as NSString).appendingPathComponent("input.png")) { file in
@@ -136,20 +151,18 @@ struct LayersCommand: ParsableCommand {
         }
         if let writeError { throw writeError }
         let top = result.output.flatMap { ClassScores($0) }?.top(5) ?? []
-        if json {
-            printJSON(path: path, rows: rows, top: top, model: m, result: result, dir: dir)
-        } else {
-            printTable(path: path, rows: rows, top: top, model: m, result: result, dir: dir)
-        }
+        let text = table(path: path, rows: rows, top: top, model: m, result: result, dir: dir, several: several)
+        let json = jsonObject(path: path, rows: rows, top: top, model: m, result: result, dir: dir)
         if let stop = result.stoppedBy {
             ModelOptions.printError("\(path): \(stop)")
             // Layers the user asked for that the pass never reached make the run a failure.
             let reached = Set(rows.map(\.name))
             let missing = selected.map { m.graph.layerNames[$0] }.filter { !reached.contains($0) }
             if !missing.isEmpty {
-                throw ModelError.badInput("\(path): layers not computed: \(missing.joined(separator: ", "))")
+                return (text, json, "\(path): layers not computed: \(missing.joined(separator: ", "))")
             }
         }
+        return (text, json, nil)
     }
 
     /// Writes the grid (and .npy) of one layer; returns the file name written.
@@ -177,9 +190,10 @@ struct LayersCommand: ParsableCommand {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
     }
 
-    func printTable(path: String, rows: [Row], top: [(Int, Float)], model m: Model, result: ForwardResult, dir: String) {
+    func table(path: String, rows: [Row], top: [(Int, Float)], model m: Model, result: ForwardResult, dir: String,
+               several: Bool) -> String {
         var lines: [String] = []
-        if inputs.count > 1 { lines.append("== \(path) → \(dir)/") }
+        if several { lines.append("== \(path) → \(dir)/") }
         let header = ["layer", "op", "output", "params", "min", "mean", "max"] + (timing ? ["ms"] : []) + ["file"]
         var table = [header]
         for r in rows {
@@ -200,10 +214,10 @@ struct LayersCommand: ParsableCommand {
             lines.append("top \(top.count):")
             for (i, p) in top { lines.append(String(format: "  %6.2f%%  %@", p * 100, "\(m.className(i))\(m.classes == nil ? "" : " (\(i))")")) }
         }
-        print(lines.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
     }
 
-    func printJSON(path: String, rows: [Row], top: [(Int, Float)], model m: Model, result: ForwardResult, dir: String) {
+    func jsonObject(path: String, rows: [Row], top: [(Int, Float)], model m: Model, result: ForwardResult, dir: String) -> String {
         func num(_ v: Float) -> String { v.isFinite ? String(format: "%.6g", v) : "null" }
         let layers = rows.map { r in
             "{\"name\":\(PredictCommand.jsonString(r.name)),\"op\":\(PredictCommand.jsonString(r.op)),"
@@ -221,6 +235,6 @@ struct LayersCommand: ParsableCommand {
         }
         if timing { fields.append("\"forward_ms\":\(String(format: "%.3f", result.totalMilliseconds))") }
         if let stop = result.stoppedBy { fields.append("\"stopped\":\(PredictCommand.jsonString("\(stop)"))") }
-        print("{" + fields.joined(separator: ",") + "}")
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }

@@ -79,9 +79,7 @@ struct ModelOptions: ParsableArguments {
         return model
     }
 
-    static func printError(_ message: String) {
-        FileHandle.standardError.write(Data(("featmap: " + message + "\n").utf8))
-    }
+    static func printError(_ message: String) { Terminal.printError(message) }
 
     /// Writes bytes atomically (a temporary file renamed into place).
     static func write(_ bytes: [UInt8], to path: String) throws {

@@ -20,59 +20,51 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
     var model: String
 
-    @Argument(help: "Images, .npy inputs or folders.")
-    var inputs: [String] = []
-
-    @Option(help: ArgumentHelp("Read more input paths from this file, one per line ('-' for standard input).", valueName: "file"))
-    var filesFrom: String?
-
-    @Flag(help: "One JSON object per line: {\"input\", \"class\", \"index\", \"probability\"}.")
-    var json = false
-
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var runOptions: RunOptions
     @OptionGroup var modelOptions: ModelOptions
-
-    func validate() throws {
-        if inputs.isEmpty && filesFrom == nil { throw ValidationError("give at least one input image, folder, or --files-from FILE") }
-    }
 
     func run() throws {
         let m: Model
         do { m = try modelOptions.load(model) } catch let usage as ValidationError {
             throw usage
         } catch {
-            ModelOptions.printError("\(error)")
+            Terminal.printError("\(error)")
             throw ExitCode.failure
         }
-        var failures = 0
-        var paths = PathStream(arguments: inputs, filesFrom: filesFrom)
-        var out = OutputBuffer()
-        while let path = paths.next(onError: { ModelOptions.printError($0); failures += 1 }) {
-            do {
-                let line = try PredictCommand.predict(path, model: m, json: json)
-                out.append(line)
-            } catch {
-                out.flush()
-                ModelOptions.printError("\(error)")
-                failures += 1
-            }
+        let inputs: [String]
+        do { inputs = try inputOptions.inputList() } catch {
+            Terminal.printError(error.userMessage)
+            throw ExitCode.failure
         }
-        out.flush()
-        if failures > 0 { throw ExitCode.failure }
+        let decode = inputOptions.decodeOptions
+        try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false, ordered: true) { i in
+            let path = inputs[i]
+            var report = BatchReport(input: path)
+            let start = DispatchTime.now()
+            do {
+                let (index, p) = try PredictCommand.predict(path, model: m, decode: decode)
+                let name = m.className(index)
+                report.prediction = .init(className: name, index: index, probability: p)
+                report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
+            } catch {
+                let message = "\(error)"
+                report.error = message.hasPrefix(path) ? message : "\(path): \(message)"
+            }
+            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            return report
+        }
     }
 
-    static func predict(_ path: String, model: Model, json: Bool) throws -> String {
-        let input = try model.input(fromFile: path)
+    /// The most probable class of one input and its probability.
+    static func predict(_ path: String, model: Model, decode: DecodeOptions) throws -> (Int, Float) {
+        let input = try model.input(fromFile: path, decodeOptions: decode)
         let result = model.graph.forward(input.tensor)
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {
             throw ModelError.badInput("\(path): the model's output is not a vector of class scores, so there is nothing to predict; use `featmap layers` to see its layers")
         }
-        let (index, p) = scores.top(1)[0]
-        let name = model.className(index)
-        if json {
-            return "{\"input\":\(jsonString(path)),\"class\":\(jsonString(name)),\"index\":\(index),\"probability\":\(String(format: "%.6f", p))}"
-        }
-        return "\(path)\t\(name)\t\(String(format: "%.4f", p))"
+        return scores.top(1)[0]
     }
 
     static func jsonString(_ s: String) -> String {
@@ -106,90 +98,5 @@ struct ClassScores {
     func top(_ k: Int) -> [(Int, Float)] {
         Array(probabilities.enumerated().sorted { $0.element > $1.element || ($0.element == $1.element && $0.offset < $1.offset) }
             .prefix(k).map { ($0.offset, $0.element) })
-    }
-}
-
-/// Input paths from the arguments (folders expanded to their image and .npy files, sorted) and
-/// then from --files-from, read one at a time so that a list of millions costs no memory.
-struct PathStream {
-    private var pending: [String]
-    private var reader: LineReader?
-    private var readerFailed = false
-    private let filesFrom: String?
-
-    init(arguments: [String], filesFrom: String?) {
-        pending = arguments.reversed()
-        self.filesFrom = filesFrom
-    }
-
-    static let extensions: Set<String> = ["png", "jpg", "jpeg", "npy"]
-
-    mutating func next(onError: (String) -> Void) -> String? {
-        while true {
-            if let p = pending.popLast() {
-                var isDir: ObjCBool = false
-                if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
-                    guard let names = try? FileManager.default.contentsOfDirectory(atPath: p) else {
-                        onError("\(p): the folder cannot be listed; check its permissions"); continue
-                    }
-                    let files = names.filter { PathStream.extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-                    let base = p.hasSuffix("/") ? p : p + "/"
-                    pending.append(contentsOf: files.reversed().map { base + $0 })
-                    continue
-                }
-                return p
-            }
-            guard let filesFrom, !readerFailed else { return nil }
-            if reader == nil {
-                reader = LineReader(path: filesFrom)
-                if reader == nil { readerFailed = true; onError("\(filesFrom): cannot be opened for --files-from"); return nil }
-            }
-            guard let line = reader?.nextLine() else { return nil }
-            if line.isEmpty { continue }
-            return line
-        }
-    }
-}
-
-/// Lines of a file or of standard input ("-"), read lazily.
-final class LineReader {
-    private let handle: UnsafeMutablePointer<FILE>
-    private let owned: Bool
-
-    init?(path: String) {
-        if path == "-" {
-            guard let f = fdopen(0, "r") else { return nil }
-            handle = f; owned = false
-        } else {
-            guard let f = fopen(path, "r") else { return nil }
-            handle = f; owned = true
-        }
-    }
-
-    deinit { if owned { fclose(handle) } }
-
-    func nextLine() -> String? {
-        var line: UnsafeMutablePointer<CChar>? = nil
-        var capacity = 0
-        defer { free(line) }
-        let n = getline(&line, &capacity, handle)
-        guard n >= 0, let line else { return nil }
-        var s = String(cString: line)
-        while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
-        return s
-    }
-}
-
-/// Standard output in blocks, flushed before anything goes to standard error so lines stay in order.
-struct OutputBuffer {
-    private var text = ""
-    mutating func append(_ line: String) {
-        text += line + "\n"
-        if text.utf8.count > 1 << 16 { flush() }
-    }
-    mutating func flush() {
-        guard !text.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
-        text = ""
     }
 }

@@ -60,17 +60,23 @@ enum Terminal {
 
     /// Runs `job` over `inputs` with the options' workers and reporting, prints one line per
     /// input (JSON or text), a progress bar on a terminal, and a summary; exits 1 if any failed.
-    static func runBatch(inputs: [String], options: RunOptions, textToStandardError: Bool,
+    /// Text lines come in input order; JSON lines as each input finishes, unless `ordered`.
+    static func runBatch(inputs: [String], options: RunOptions, textToStandardError: Bool, ordered: Bool = false,
                          job: @escaping @Sendable (Int) -> BatchReport) throws {
         installSignalHandlers()
-        let runner = BatchRunner(jobs: options.workerCount)
+        let runner = BatchRunner(jobs: options.workerCount, ordered: ordered || !options.json)
         let showProgress = !options.quiet && !options.json && inputs.count > 1 && isTerminal(2)
         let progress = Progress(total: inputs.count, enabled: showProgress)
         let json = options.json, quiet = options.quiet
         runner.run(count: inputs.count, job: job) { report, done in
             progress.clear()
             if let error = report.error {
-                if json { write(report.jsonLine + "\n", toStandardError: textToStandardError) }
+                // What a failed input still produced (a table up to an unsupported layer) comes first.
+                if json {
+                    write(report.jsonLine + "\n", toStandardError: textToStandardError)
+                } else if !quiet, let text = report.text {
+                    write(text + "\n", toStandardError: textToStandardError)
+                }
                 printError(error)
             } else if json {
                 write(report.jsonLine + "\n", toStandardError: textToStandardError)

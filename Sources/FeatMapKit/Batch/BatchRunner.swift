@@ -10,8 +10,20 @@ public struct BatchReport: Sendable, Encodable {
     public var statistics: Statistics?
     public var error: String?
     public var skipped: Bool = false
-    /// Extra lines for a person (e.g. a prediction), printed on standard output.
+    /// What a person reads for this input instead of the default line (a prediction, a table).
     public var text: String?
+    /// A complete JSON object for this input that replaces the default one (a command whose
+    /// report has its own documented shape, such as `layers`).
+    public var json: String?
+    /// The top class, for `predict`.
+    public var prediction: Prediction?
+
+    public struct Prediction: Sendable {
+        public var className: String, index: Int, probability: Float
+        public init(className: String, index: Int, probability: Float) {
+            self.className = className; self.index = index; self.probability = probability
+        }
+    }
 
     public struct Statistics: Sendable, Encodable {
         public var min: Float, mean: Float, max: Float
@@ -20,13 +32,22 @@ public struct BatchReport: Sendable, Encodable {
 
     public init(input: String) { self.input = input }
 
-    enum CodingKeys: String, CodingKey { case input, outputs, width, height, milliseconds = "ms", statistics, error, skipped }
+    enum CodingKeys: String, CodingKey {
+        case input, outputs, width, height, milliseconds = "ms", statistics, error, skipped
+        case className = "class", index, probability
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(input, forKey: .input)
         if let error { try c.encode(error, forKey: .error); return }
-        try c.encode(outputs, forKey: .outputs)
+        if let prediction {
+            try c.encode(prediction.className, forKey: .className)
+            try c.encode(prediction.index, forKey: .index)
+            try c.encode((Double(prediction.probability) * 1e6).rounded() / 1e6, forKey: .probability)
+        } else {
+            try c.encode(outputs, forKey: .outputs)
+        }
         try c.encodeIfPresent(width, forKey: .width)
         try c.encodeIfPresent(height, forKey: .height)
         try c.encode((milliseconds * 10).rounded() / 10, forKey: .milliseconds)
@@ -36,6 +57,7 @@ public struct BatchReport: Sendable, Encodable {
 
     /// The report as one line of JSON.
     public var jsonLine: String {
+        if let json { return json }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return "{\"input\":\"?\"}" }
@@ -46,30 +68,39 @@ public struct BatchReport: Sendable, Encodable {
 /// Runs one job per input on `jobs` workers. Each worker takes the next input when it is
 /// free, so memory is bounded by the work in flight, not by the number of inputs, and each
 /// output depends only on its own input: a parallel run writes the same bytes as a serial one.
+/// With `ordered`, reports are handed on in input order (workers run at most a small window
+/// ahead of the oldest unfinished input); otherwise as each input finishes.
 public final class BatchRunner: @unchecked Sendable {
     public let jobs: Int
-    private let lock = NSLock()
+    public let ordered: Bool
+    private let condition = NSCondition()
     private var next = 0
-    private var stopped = false
+    private var nextToEmit = 0
+    private var waiting: [Int: BatchReport] = [:]
     public private(set) var succeeded = 0
     public private(set) var failed = 0
     public private(set) var skipped = 0
 
-    public init(jobs: Int) { self.jobs = max(1, jobs) }
+    public init(jobs: Int, ordered: Bool = false) {
+        self.jobs = max(1, jobs)
+        self.ordered = ordered
+    }
+
+    private var window: Int { 4 * jobs }
 
     /// Calls `job(i)` for every i in 0..<count, and `finished` (serialised) as each completes.
     public func run(count: Int, job: @escaping @Sendable (Int) -> BatchReport,
                     finished: @escaping @Sendable (BatchReport, _ done: Int) -> Void) {
         let workers = min(jobs, count)
         if workers <= 1 {
-            for i in 0..<count { record(job(i), finished) }
+            for i in 0..<count { record(i, job(i), finished) }
             return
         }
         let group = DispatchGroup()
         for _ in 0..<workers {
             group.enter()
             let thread = Thread { [self] in
-                while let i = take(count) { record(job(i), finished) }
+                while let i = take(count) { record(i, job(i), finished) }
                 group.leave()
             }
             thread.stackSize = 8 << 20
@@ -79,14 +110,25 @@ public final class BatchRunner: @unchecked Sendable {
     }
 
     private func take(_ count: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next < count, !stopped else { return nil }
+        condition.lock(); defer { condition.unlock() }
+        while ordered && next < count && next >= nextToEmit + window { condition.wait() }
+        guard next < count else { return nil }
         next += 1
         return next - 1
     }
 
-    private func record(_ report: BatchReport, _ finished: @Sendable (BatchReport, Int) -> Void) {
-        lock.lock(); defer { lock.unlock() }
+    private func record(_ index: Int, _ report: BatchReport, _ finished: @Sendable (BatchReport, Int) -> Void) {
+        condition.lock(); defer { condition.unlock() }
+        guard ordered else { emit(report, finished); return }
+        waiting[index] = report
+        while let r = waiting.removeValue(forKey: nextToEmit) {
+            emit(r, finished)
+            nextToEmit += 1
+        }
+        condition.broadcast()
+    }
+
+    private func emit(_ report: BatchReport, _ finished: @Sendable (BatchReport, Int) -> Void) {
         if report.error != nil { failed += 1 } else if report.skipped { skipped += 1 } else { succeeded += 1 }
         finished(report, succeeded + failed + skipped)
     }
