@@ -63,6 +63,43 @@ import Testing
         }
     }
 
+    /// Affine layers (batch normalisation, biases) and joins: unit(x) = Σ grad·x + unit(0), so grad[i] is
+    /// unit(e_i) − unit(0). Conv → BatchNorm → Add with a second branch → Concat with the first → padded
+    /// ceil-mode average pooling that counts the padding.
+    @Test func affineLayersAndJoinsMatchDifferences() throws {
+        var seed: UInt32 = 11
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        func t(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in next() }) }
+        let weights: [String: Tensor] = ["w1": t([3, 2, 3, 3]), "b1": t([3]), "w2": t([3, 2, 1, 1]),
+                                         "scale": t([3]), "shift": t([3]), "mean": t([3]),
+                                         "var": Tensor(shape: [3], storage: [0.5, 1, 2])]
+        let nodes = [
+            Self.conv("a", "x", weights: "w1", pads: [1, 1, 1, 1]),
+            GraphNode(op: "BatchNormalization", name: "bn", inputs: ["a", "scale", "shift", "mean", "var"], outputs: ["bn"]),
+            GraphNode(op: "Conv", name: "b", inputs: ["x", "w2", "b1"], outputs: ["b"]),
+            GraphNode(op: "Add", name: "sum", inputs: ["bn", "b"], outputs: ["sum"]),
+            GraphNode(op: "Concat", name: "cat", inputs: ["a", "sum"], outputs: ["cat"], attributes: ["axis": .int(1)]),
+            GraphNode(op: "AveragePool", name: "pool", inputs: ["cat"], outputs: ["pool"],
+                      attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 0, 0]),
+                                   "ceil_mode": .int(1), "count_include_pad": .int(1)]),
+        ]
+        let g = try Graph(nodes: nodes, weights: weights, inputName: "x", inputShape: [1, 2, 6, 7], outputs: ["pool"], opset: 13, file: "test")
+        for unit in [MapUnit(channel: 4, y: 1, x: 2), MapUnit(channel: 1, y: 3, x: 0)] {
+            let grad = try g.inputGradient(of: unit, atNode: 5, input: Tensor(shape: [2, 6, 7], repeating: 0))
+            func value(_ x: Tensor) throws -> Float {
+                let out = try #require(g.forward(x, keep: { $0 == 5 }).layers.first?.featureMaps)
+                let (_, h, w) = try #require(out.planeShape)
+                return out.storage[(unit.channel * h + unit.y) * w + unit.x]
+            }
+            let base = try value(Tensor(shape: [2, 6, 7], repeating: 0))
+            for i in 0..<(2 * 6 * 7) {
+                var basis = Tensor(shape: [2, 6, 7], repeating: 0)
+                basis.storage[i] = 1
+                #expect(abs(grad.storage[i] - (try value(basis) - base)) < 1e-5, "unit \(unit), input cell \(i)")
+            }
+        }
+    }
+
     /// Max pooling sends the gradient to the winning cell; ReLU stops it where the input was negative.
     @Test func maxPoolRoutesAndReluMasks() throws {
         let pool = GraphNode(op: "MaxPool", name: "p", inputs: ["r"], outputs: ["p"],
