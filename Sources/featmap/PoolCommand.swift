@@ -21,13 +21,14 @@ struct PoolCommand: ParsableCommand {
           featmap pool samples/digit.png --size 2 -o digit-pool.png
           featmap pool crop.png --op avg --size 3 --stride 2 --padding 1 --ceil --npy
           featmap pool samples/digit.png --shift 0,1
+          featmap pool digits/ --out-dir pooled -j 2
         """
     )
 
     enum Operation: String, ExpressibleByArgument, CaseIterable { case max, avg }
 
-    @Argument(help: "An image (PNG, JPEG) or a .npy feature map.")
-    var input: String
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var runOptions: RunOptions
 
     @Option(help: "max or avg.")
     var op: Operation = .max
@@ -47,8 +48,11 @@ struct PoolCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also pool the input shifted by DY,DX pixels and report what stayed the same.", valueName: "dy,dx"))
     var shift: Pair?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG (default: INPUT-maxpool.png or INPUT-avgpool.png).", valueName: "out.png"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG for a single input (default: STEM-maxpool.png or STEM-avgpool.png).", valueName: "out.png"))
     var output: String?
+
+    @Option(name: .customLong("out-dir"), help: ArgumentHelp("Folder for the pictures of many inputs.", valueName: "dir"))
+    var outDir: String?
 
     @Flag(help: "Also write the pooled values (float32 [C, Ho, Wo]) beside the picture, same name with .npy.")
     var npy = false
@@ -62,18 +66,42 @@ struct PoolCommand: ParsableCommand {
     }
 
     func run() throws {
+        let inputs: [String]
         do {
-            try runChecked()
-        } catch let e as ExitCode {
-            throw e
+            inputs = try inputOptions.inputList()
+            if let outDir {
+                var dir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: outDir, isDirectory: &dir), dir.boolValue else {
+                    throw BatchError.outputFolderMissing(outDir)
+                }
+            }
         } catch {
-            Terminal.printError("\(error)")
+            Terminal.printError(error.userMessage)
             throw ExitCode.failure
+        }
+        if output != nil && inputs.count > 1 {
+            throw ValidationError("-o names one picture but there are \(inputs.count) inputs; use --out-dir instead")
+        }
+        let naming = OutputNaming(template: "{stem}-\(op == .max ? "maxpool" : "avgpool").png", folder: outDir, inputs: inputs)
+        let command = self
+        try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false) { i in
+            var report = BatchReport(input: inputs[i])
+            let path = command.output ?? naming.name(forInputAt: i, path: inputs[i], ext: "png")
+            report.outputs = [path]
+            let start = DispatchTime.now()
+            do {
+                report.text = try command.runChecked(inputs[i], path: path)
+            } catch {
+                let message = "\(error)"
+                report.error = message.hasPrefix(inputs[i]) ? message : "\(inputs[i]): \(message)"
+            }
+            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            return report
         }
     }
 
     /// The planes to pool and a name for each.
-    static func planes(_ path: String) throws -> (Tensor, [String]) {
+    static func planes(_ path: String, decode: DecodeOptions) throws -> (Tensor, [String]) {
         if path.lowercased().hasSuffix(".npy") {
             var t = try NPY.decode(try InputFile.read(path), source: path)
             if t.rank == 2 { t = t.reshaped([1] + t.shape) }
@@ -83,13 +111,14 @@ struct PoolCommand: ParsableCommand {
             }
             return (t, (0..<t.shape[0]).map { "channel \($0)" })
         }
-        let image = try ImageDecoder.decode(path: path)
+        let image = try ImageDecoder.decode(path: path, options: decode)
         let planes = image.colorPlanes
         return (planes, planes.shape[0] == 3 ? ["red", "green", "blue"] : ["grey"])
     }
 
-    func runChecked() throws {
-        let (planes, names) = try PoolCommand.planes(input)
+    /// Pools one input, writes its picture (and .npy) to `path`, and returns what to print.
+    func runChecked(_ input: String, path: String) throws -> String {
+        let (planes, names) = try PoolCommand.planes(input, decode: inputOptions.decodeOptions)
         guard let (c, h, w) = planes.planeShape else { throw ModelError.badInput("\(input): not a set of planes") }
         let pooling = Pooling(kind: op == .max ? .max : .average, kernel: Pair(both: size), stride: Pair(both: stride ?? size),
                               padding: Padding(all: padding), ceilMode: ceil, countIncludePad: false)
@@ -122,8 +151,6 @@ struct PoolCommand: ParsableCommand {
         caption += "; right: pooled output, each cell where its window starts"
         if comparison != nil { caption += "\nshifted rows: green = pooled value unchanged by the shift" }
         let picture = try PoolingPicture.draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption)
-        let stem = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-        let path = output ?? "\(stem)-\(op == .max ? "maxpool" : "avgpool").png"
         try ImageEncoder.write(picture.canvas.image, as: .png(depth: 8), to: path)
         if npy {
             let npyPath = (path as NSString).deletingPathExtension + ".npy"
@@ -134,10 +161,11 @@ struct PoolCommand: ParsableCommand {
                 throw error
             }
         }
-        print("\(input): \(c)×\(h)×\(w) → \(c)×\(oh)×\(ow), \(path)\(npy ? " and .npy" : "")")
+        var text = "\(input): \(c)×\(h)×\(w) → \(c)×\(oh)×\(ow), \(path)\(npy ? " and .npy" : "")"
         if let comparison {
-            print(String(format: "shift %d,%d: %.4f of pooled values unchanged (%d of %d)", comparison.shift.y, comparison.shift.x,
-                         comparison.unchangedFraction, comparison.unchanged.count, pooled.count))
+            text += String(format: "\nshift %d,%d: %.4f of pooled values unchanged (%d of %d)", comparison.shift.y, comparison.shift.x,
+                           comparison.unchangedFraction, comparison.unchanged.count, pooled.count)
         }
+        return text
     }
 }

@@ -172,4 +172,31 @@ import Testing
         #expect(small > 0 && large > 0)
         #expect(large <= small + 8 * 1024, "peak grew from \(small) KiB to \(large) KiB")
     }
+
+    /// pool and layers take folders like apply: one output per good input, an error line per bad one.
+    @Test(arguments: ["pool", "layers"])
+    func otherImageCommandsRunBatches(command: String) throws {
+        let input = try Self.makeFolder(count: 4, corrupt: [2])
+        let out = input.deletingLastPathComponent().appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples").standardized
+        let args = command == "pool"
+            ? ["pool", input.path, "--out-dir", out.path, "-j", "2"]
+            : ["layers", samples.appendingPathComponent("lenet.weights").path, input.path, "-o", out.path, "-j", "2", "--json"]
+        let r = try CLI.run(args)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("img002.png"))
+        #expect(r.stderr.contains("3 succeeded, 1 failed"))
+        let made = try Self.files(in: out)
+        #expect(made == (command == "pool"
+            ? ["img000-maxpool.png", "img001-maxpool.png", "img003-maxpool.png"]
+            : ["img000-layers", "img001-layers", "img003-layers"]))
+        if command == "layers" {
+            // One JSON line per input: three with their layers, one with the error.
+            let lines = r.stdoutText.split(separator: "\n")
+            #expect(lines.count == 4)
+            #expect(lines.filter { $0.contains("\"layers\":[") }.count == 3)
+            #expect(lines.filter { $0.contains("\"error\":") && $0.contains("img002.png") }.count == 1)
+        }
+    }
 }
