@@ -25,8 +25,8 @@ struct RFCommand: ParsableCommand {
     @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
     var model: String
 
-    @Argument(help: "An image or a .npy network input.")
-    var input: String
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var runOptions: RunOptions
 
     @Option(help: ArgumentHelp("The layer whose units are drawn.", valueName: "name"))
     var layer: String
@@ -43,8 +43,11 @@ struct RFCommand: ParsableCommand {
     @Flag(help: "Lay the effective receptive field (gradient magnitude) over the image inside each box.")
     var effective = false
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG (default: INPUT-rf-LAYER.png).", valueName: "out.png"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG for a single input (default: STEM-rf-LAYER.png).", valueName: "out.png"))
     var output: String?
+
+    @Option(name: .customLong("out-dir"), help: ArgumentHelp("Folder for the pictures of many inputs.", valueName: "dir"))
+    var outDir: String?
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -68,15 +71,44 @@ struct RFCommand: ParsableCommand {
             Terminal.printError("\(error)")
             throw ExitCode(64)
         }
-        do { try draw(m, index) } catch {
-            Terminal.printError("\(error)")
+        let inputs: [String]
+        do {
+            inputs = try inputOptions.inputList()
+            if let outDir {
+                var dir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: outDir, isDirectory: &dir), dir.boolValue else {
+                    throw BatchError.outputFolderMissing(outDir)
+                }
+            }
+        } catch {
+            Terminal.printError(error.userMessage)
             throw ExitCode.failure
+        }
+        if output != nil && inputs.count > 1 {
+            throw ValidationError("-o names one picture but there are \(inputs.count) inputs; use --out-dir instead")
+        }
+        let naming = OutputNaming(template: "{stem}-rf-{layer}.png", folder: outDir, inputs: inputs)
+        let command = self, layerName = LayersCommand.fileSafe(m.graph.layerNames[index])
+        try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false) { i in
+            var report = BatchReport(input: inputs[i])
+            let path = command.output ?? naming.name(forInputAt: i, path: inputs[i], ext: "png", layer: layerName)
+            report.outputs = [path]
+            let start = DispatchTime.now()
+            do {
+                report.text = try command.draw(m, index, input: inputs[i], path: path)
+            } catch {
+                let message = "\(error)"
+                report.error = message.hasPrefix(inputs[i]) ? message : "\(inputs[i]): \(message)"
+            }
+            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            return report
         }
     }
 
-    func draw(_ m: Model, _ index: Int) throws {
+    /// Draws the fields for one input into `path` and returns the lines to print.
+    func draw(_ m: Model, _ index: Int, input: String, path: String) throws -> String {
         let g = m.graph, name = g.layerNames[index]
-        let prepared = try m.input(fromFile: input)
+        let prepared = try m.input(fromFile: input, decodeOptions: inputOptions.decodeOptions)
         guard let (c, h, w) = prepared.tensor.planeShape, let seen = prepared.seen else {
             throw ModelError.badInput("\(input): the input must have 1 or 3 channels to be drawn; got shape \(prepared.tensor.shape)")
         }
@@ -150,11 +182,8 @@ struct RFCommand: ParsableCommand {
         let picture = try ReceptiveFieldPicture.draw(image: seen, marks: marks,
                                                      map: .init(values: mapValues, width: mw, height: mh, caption: mapCaption),
                                                      title: title, caption: caption)
-        let stem = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-        let path = output ?? "\(stem)-rf-\(LayersCommand.fileSafe(name)).png"
         try ImageEncoder.write(picture.canvas.image, as: .png(depth: 8), to: path)
-        for mark in marks { print(mark.label) }
-        print("→ \(path)")
+        return (marks.map(\.label) + ["→ \(path)"]).joined(separator: "\n")
     }
 
     /// Pixels of the field that lie outside an h × w image.
