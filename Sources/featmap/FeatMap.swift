@@ -14,6 +14,7 @@ struct FeatMap: ParsableCommand {
         Exit status: 0 success, 1 a file or model could not be processed, 64 a usage error.
         """,
         version: FeatMapVersion.string,
-        subcommands: [ApplyCommand.self, KernelsCommand.self, LayersCommand.self, PredictCommand.self, ConvertCommand.self]
+        subcommands: [ApplyCommand.self, KernelsCommand.self, LayersCommand.self, PredictCommand.self, ConvertCommand.self,
+                      InfoCommand.self, RFCommand.self, PoolCommand.self, FiltersCommand.self]
     )
 }

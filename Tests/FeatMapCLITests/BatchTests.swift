@@ -138,4 +138,65 @@ import Testing
         #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("interrupted"))
         #expect(try Self.files(in: out).filter { $0.hasPrefix(".") }.isEmpty, "temporary files left behind")
     }
+
+    /// Peak memory of predict does not grow with the number of files: 2,000 inputs peak within
+    /// a few MiB of 200. The peak is the child's own high-water mark (VmHWM, monotonic), read
+    /// from /proc while it runs.
+    @Test func predictMemoryDoesNotGrowWithTheNumberOfFiles() throws {
+        let dir = try CLI.temporaryDirectory()
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples").standardized
+        let digit = samples.appendingPathComponent("digit.png").path
+        func peak(of count: Int) throws -> Int {
+            let list = dir.appendingPathComponent("list\(count).txt")
+            try String(repeating: digit + "\n", count: count).write(to: list, atomically: true, encoding: .utf8)
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = ["predict", samples.appendingPathComponent("lenet.weights").path, "--files-from", list.path, "-j", "2", "--quiet"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            var highest = 0
+            while p.isRunning {
+                if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                   let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) {
+                    highest = max(highest, kib)
+                }
+                usleep(2_000)
+            }
+            #expect(p.terminationStatus == 0)
+            return highest
+        }
+        let small = try peak(of: 200)
+        let large = try peak(of: 2000)
+        #expect(small > 0 && large > 0)
+        #expect(large <= small + 8 * 1024, "peak grew from \(small) KiB to \(large) KiB")
+    }
+
+    /// pool and layers take folders like apply: one output per good input, an error line per bad one.
+    @Test(arguments: ["pool", "layers"])
+    func otherImageCommandsRunBatches(command: String) throws {
+        let input = try Self.makeFolder(count: 4, corrupt: [2])
+        let out = input.deletingLastPathComponent().appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples").standardized
+        let args = command == "pool"
+            ? ["pool", input.path, "--out-dir", out.path, "-j", "2"]
+            : ["layers", samples.appendingPathComponent("lenet.weights").path, input.path, "-o", out.path, "-j", "2", "--json"]
+        let r = try CLI.run(args)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("img002.png"))
+        #expect(r.stderr.contains("3 succeeded, 1 failed"))
+        let made = try Self.files(in: out)
+        #expect(made == (command == "pool"
+            ? ["img000-maxpool.png", "img001-maxpool.png", "img003-maxpool.png"]
+            : ["img000-layers", "img001-layers", "img003-layers"]))
+        if command == "layers" {
+            // One JSON line per input: three with their layers, one with the error.
+            let lines = r.stdoutText.split(separator: "\n")
+            #expect(lines.count == 4)
+            #expect(lines.filter { $0.contains("\"layers\":[") }.count == 3)
+            #expect(lines.filter { $0.contains("\"error\":") && $0.contains("img002.png") }.count == 1)
+        }
+    }
 }

@@ -175,4 +175,14 @@ import Testing
         let good = try CLI.run(["layers", Self.model("tiny.weights"), Self.sample("digit.png"), "-o", "p"], in: dir)
         #expect(good.status == 0 && good.stderr.isEmpty)
     }
+
+    /// The whole SqueezeNet 1.1, converted by featmap, classifies the sample cat as a cat
+    /// (ImageNet 285 Egyptian cat or 281 tabby, as onnxruntime does: see the fixture's README).
+    @Test func squeezeNetSeesACat() throws {
+        let r = try CLI.run(["predict", CLI.fixture("models/squeezenet1.1.weights").path, Self.sample("chelsea.png"), "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdoutText.utf8)) as? [String: Any]
+        let index = obj?["index"] as? Int
+        #expect(index == 285 || index == 281, "top class \(String(describing: index))")
+    }
 }

@@ -1,0 +1,159 @@
+/// What `featmap info` reports for a model at one input size: per layer shape, parameters,
+/// multiply-accumulates and receptive field, and the totals.
+public struct ModelAnalysis: Sendable {
+    /// [C, H, W] of the network input.
+    public var inputShape: [Int]
+    public var layers: [LayerSummary]
+    /// Why the analysis stopped before the end of the graph (an unsupported operator), if it did.
+    public var stoppedBy: ModelError?
+
+    public var totalParameters: Int { layers.reduce(0) { $0 + $1.parameters } }
+    public var totalMultiplyAccumulates: Int { layers.reduce(0) { $0 + $1.multiplyAccumulates } }
+
+    /// The layer summary for a node index, when that node was analysed.
+    public func layer(atNode index: Int) -> LayerSummary? { layers.first { $0.index == index } }
+
+    /// The field of one channel of a node: for a channel concatenation, the field of the branch the channel
+    /// comes from (a Fire module's 1×1 channels see less than its 3×3 ones); for other nodes the layer's.
+    public func field(ofChannel channel: Int, atNode index: Int, in graph: Graph) -> LayerField? {
+        guard let summary = layer(atNode: index) else { return nil }
+        let node = graph.nodes[index]
+        // Tensors run as [1, C, H, W]: the channel axis is 1 (or −3 counted from the end).
+        let axis = node.int("axis", default: 1)
+        guard node.op == "Concat", axis == 1 || axis == -3 else { return summary.field }
+        var start = 0
+        for name in node.inputs {
+            guard let producer = graph.nodes.firstIndex(where: { $0.outputs.first == name }),
+                  let part = layer(atNode: producer), part.outputShape.count == 3 else { return summary.field }
+            if channel < start + part.outputShape[0] {
+                return field(ofChannel: channel - start, atNode: producer, in: graph)
+            }
+            start += part.outputShape[0]
+        }
+        return summary.field
+    }
+}
+
+extension Graph {
+    /// Shapes come from a forward pass on a zero input of the given size, so they are exactly what the
+    /// engine computes (auto_pad, ceil mode and all); fields follow `ReceptiveField`.
+    public func analysed(channels: Int, height: Int, width: Int) throws -> ModelAnalysis {
+        guard channels >= 1, height >= 1, width >= 1 else {
+            throw ModelError.badInput("the input size \(channels)×\(height)×\(width) has an empty axis; give --input H×W with both at least 1")
+        }
+        let input = Tensor(shape: [channels, height, width], repeating: 0)
+        var shapes: [String: [Int]] = [inputName: [channels, height, width]]
+        var fields: [String: LayerField] = [inputName: .spatial(.input)]
+        var layers: [LayerSummary] = []
+        var failure: Error? = nil
+        let result = forward(input) { activation in
+            let i = activation.index, node = nodes[i]
+            let output = Graph.spatialShape(activation.output.shape)
+            for name in node.outputs where !name.isEmpty { shapes[name] = output }
+            guard node.op != "Constant" else { fields[node.outputs.first ?? ""] = .notSpatial; return }
+            do {
+                let summary = try summarise(node: i, outputShape: output, shapes: shapes, fields: fields)
+                for name in node.outputs where !name.isEmpty { fields[name] = summary.field }
+                layers.append(summary)
+            } catch {
+                failure = error
+                throw error
+            }
+        }
+        if let failure, !(failure is ModelError) { throw failure }
+        return ModelAnalysis(inputShape: [channels, height, width], layers: layers, stoppedBy: result.stoppedBy)
+    }
+
+    /// [C, H, W] for a batch of one, the shape itself otherwise.
+    static func spatialShape(_ shape: [Int]) -> [Int] {
+        shape.count == 4 && shape[0] == 1 ? Array(shape.dropFirst()) : shape
+    }
+
+    func summarise(node i: Int, outputShape: [Int], shapes: [String: [Int]],
+                   fields: [String: LayerField]) throws -> LayerSummary {
+        let node = nodes[i]
+        let firstInput = node.inputs.first ?? ""
+        let inputShape = shapes[firstInput] ?? weights[firstInput]?.shape ?? []
+        let inputField = fields[firstInput] ?? .notSpatial
+        var s = LayerSummary(index: i, name: layerNames[i], op: node.op, inputShape: inputShape, outputShape: outputShape,
+                             parameters: parameterCount(ofNode: i), multiplyAccumulates: 0, field: .notSpatial)
+        let spatialOut = outputShape.count == 3
+        switch node.op {
+        case "Conv", "MaxPool", "AveragePool":
+            let kernel: Pair
+            if node.op == "Conv" {
+                guard node.inputs.count > 1, let w = weights[node.inputs[1]], w.rank == 4 else {
+                    throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its weights are not a constant 4-D tensor, so its window is unknown")
+                }
+                kernel = Pair(w.shape[2], w.shape[3])
+                s.groups = node.int("group", default: 1)
+            } else {
+                guard let k = node.ints("kernel_shape"), k.count == 2 else {
+                    throw ModelError.layerFailed(node: s.name, op: node.op, reason: "pooling needs a 2-D kernel_shape")
+                }
+                kernel = Pair(k[0], k[1])
+            }
+            let stride = pair(node.ints("strides"), default: 1), dilation = pair(node.ints("dilations"), default: 1)
+            guard inputShape.count == 3 else {
+                throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its input is not a feature map (shape \(inputShape))")
+            }
+            let padding = try self.padding(node, kernel: kernel, stride: stride, dilation: dilation,
+                                           input: Tensor(shape: [1, inputShape[1], inputShape[2]], repeating: 0))
+            (s.kernel, s.stride, s.dilation, s.padding) = (kernel, stride, dilation, padding)
+            if case .spatial(let f) = inputField {
+                s.field = .spatial(f.through(kernel: kernel, stride: stride, dilation: dilation,
+                                             before: Pair(padding.top, padding.left)))
+            } else {
+                s.field = inputField
+            }
+            if node.op == "Conv", spatialOut {
+                let groups = s.groups ?? 1
+                s.multiplyAccumulates = outputShape.reduce(1, *) * kernel.y * kernel.x * (inputShape[0] / max(1, groups))
+                let hasBias = node.inputs.count > 2 && !node.inputs[2].isEmpty
+                s.weightSharing = WeightSharing(kernel: kernel, inputShape: inputShape, outputShape: outputShape,
+                                                groups: groups, hasBias: hasBias)
+            }
+        case "GlobalAveragePool", "GlobalMaxPool":
+            if case .spatial(let f) = inputField, inputShape.count == 3 {
+                s.kernel = Pair(inputShape[1], inputShape[2])
+                s.field = .spatial(f.through(kernel: Pair(inputShape[1], inputShape[2]), stride: .one, before: Pair(0, 0)))
+            } else {
+                s.field = inputField
+            }
+        case "Add", "Sub", "Mul", "Div", "Concat", "Sum", "Max", "Min":
+            // Inputs that are constants (biases, scales) have no field and do not take part.
+            let joined = node.inputs.compactMap { fields[$0] }
+            if !spatialOut || joined.contains(.notSpatial) {
+                s.field = .notSpatial
+            } else if joined.contains(.notAligned) {
+                s.field = .notAligned
+            } else {
+                s.field = ReceptiveField.merged(joined.compactMap(\.field)).map(LayerField.spatial) ?? .notAligned
+            }
+        case "Flatten", "Reshape", "Gemm", "MatMul", "Transpose", "Softmax":
+            s.field = .notSpatial
+            if node.op == "Gemm" || node.op == "MatMul", let b = shapes[firstInput] ?? weights[firstInput]?.shape, !b.isEmpty {
+                // K is A's inner dimension: its last axis, or its first with transA.
+                let k = node.op == "Gemm" && node.int("transA", default: 0) != 0 ? b[b.count >= 2 ? b.count - 2 : 0] : b[b.count - 1]
+                s.multiplyAccumulates = outputShape.reduce(1, *) * k
+            }
+        default:
+            s.field = spatialOut ? inputField : .notSpatial
+        }
+        return s
+    }
+
+    /// The one-layer network that applying a classic kernel amounts to, seen as a CNN layer: one filter
+    /// of the kernel's size over every input channel, with a bias, "same" padding at the kernel's anchor.
+    public static func singleConvolution(kernel: Kernel, channels: Int) throws -> Graph {
+        let weights = Tensor(shape: [1, channels, kernel.height, kernel.width],
+                             storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
+        let a = kernel.effectiveAnchor
+        let p = Padding.same(kernelHeight: kernel.height, kernelWidth: kernel.width, anchor: (a.y, a.x))
+        let node = GraphNode(op: "Conv", name: kernel.name, inputs: ["image", "weight", "bias"], outputs: ["response"],
+                             attributes: ["pads": .ints([p.top, p.left, p.bottom, p.right]), "strides": .ints([1, 1])])
+        return try Graph(nodes: [node], weights: ["weight": weights, "bias": Tensor(shape: [1], storage: [kernel.offset])],
+                         inputName: "image", inputShape: [1, channels, -1, -1], outputs: ["response"], opset: 13,
+                         file: kernel.name)
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import FeatMapKit
+import Foundation
+
+struct FiltersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filters",
+        abstract: "Draw a convolution layer's learned filters as a grid.",
+        discussion: """
+        Filters over 3 input channels (the first layer of a colour network) are drawn in colour, each
+        stretched over its own range; others get one row per filter and one column per input channel,
+        in a diverging colormap centred on zero (blue negative, red positive).
+
+        Examples:
+          featmap filters samples/squeezenet-first.weights             first convolution
+          featmap filters samples/lenet.weights --layer conv2 -o conv2.png
+        """
+    )
+
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    var model: String
+
+    @Option(help: ArgumentHelp("The convolution layer (default: the first one).", valueName: "name"))
+    var layer: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG (default: MODEL-LAYER-filters.png).", valueName: "out.png"))
+    var output: String?
+
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict.", valueName: "file.json"))
+    var architecture: String?
+
+    func run() throws {
+        let m: Model
+        do {
+            m = try Model.load(contentsOf: URL(fileURLWithPath: model), architecture: architecture.map { URL(fileURLWithPath: $0) })
+        } catch {
+            Terminal.printError("\(error)")
+            throw ExitCode.failure
+        }
+        for warning in m.warnings { Terminal.printError(warning) }
+        let g = m.graph
+        let index: Int
+        do {
+            if let layer {
+                index = try g.nodeIndex(named: layer)
+                guard g.nodes[index].op == "Conv" else {
+                    let convs = g.nodes.indices.filter { g.nodes[$0].op == "Conv" }.map { g.layerNames[$0] }
+                    throw ModelError.badInput("layer '\(layer)' is a \(g.nodes[index].op), not a convolution; convolutions are: \(convs.joined(separator: ", "))")
+                }
+            } else {
+                guard let first = g.nodes.firstIndex(where: { $0.op == "Conv" }) else {
+                    throw ModelError.badInput("\(model) has no convolution layer, so there are no filters to draw")
+                }
+                index = first
+            }
+        } catch {
+            Terminal.printError("\(error)")
+            throw ExitCode(64)
+        }
+        let node = g.nodes[index], name = g.layerNames[index]
+        do {
+            guard node.inputs.count > 1, let weights = g.weights[node.inputs[1]] else {
+                throw ModelError.badInput("layer '\(name)' takes its weights from another layer's output, not from the file; featmap draws only stored filters")
+            }
+            let image = try FilterGrid.render(weights: weights, title: name)
+            let stem = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
+            let path = output ?? "\(stem)-\(LayersCommand.fileSafe(name))-filters.png"
+            try ImageEncoder.write(image, as: .png(depth: 8), to: path)
+            print("\(name): \(weights.shape.map(String.init).joined(separator: "×")) → \(path) (\(image.width)×\(image.height))")
+        } catch {
+            Terminal.printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}

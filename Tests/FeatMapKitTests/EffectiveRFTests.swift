@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import FeatMapKit
+
+/// Effective receptive fields: gradients of one unit with respect to the input (`Graph.inputGradient`).
+@Suite struct EffectiveRFTests {
+    static func conv(_ name: String, _ input: String, weights: String, pads: [Int] = [0, 0, 0, 0], strides: [Int] = [1, 1],
+                     dilations: [Int] = [1, 1], group: Int = 1) -> GraphNode {
+        GraphNode(op: "Conv", name: name, inputs: [input, weights], outputs: [name],
+                  attributes: ["pads": .ints(pads), "strides": .ints(strides), "dilations": .ints(dilations), "group": .int(group)])
+    }
+
+    /// Two 3×3 all-ones convolutions without bias on a 9×9 input: the centre unit of the 5×5 output is
+    /// reached from input pixel (y, x) by as many paths as there are middle cells m with |m − y| ≤ 1 in
+    /// both axes — per axis the counts 1 2 3 2 1 over rows 2…6 (1-D: how many 3-windows of the first
+    /// layer inside the second layer's window contain the pixel), so the 2-D count is their product.
+    @Test func allOnesStackCountsPaths() throws {
+        let ones = Tensor(shape: [1, 1, 3, 3], repeating: 1)
+        let g = try Graph(nodes: [Self.conv("c1", "x", weights: "w"), Self.conv("c2", "c1", weights: "w")],
+                          weights: ["w": ones], inputName: "x", inputShape: [1, 1, 9, 9], outputs: ["c2"], opset: 13, file: "test")
+        let input = Tensor(shape: [1, 9, 9], storage: (0..<81).map { Float($0 % 7) })
+        let grad = try g.inputGradient(of: MapUnit(channel: 0, y: 2, x: 2), atNode: 1, input: input)
+        let counts: [Float] = [0, 0, 1, 2, 3, 2, 1, 0, 0]
+        for y in 0..<9 { for x in 0..<9 { #expect(grad.storage[y * 9 + x] == counts[y] * counts[x], "pixel \(y),\(x)") } }
+    }
+
+    /// An all-ones 3×3 convolution with stride 2 and padding 1, then 2×2 average pooling, on 8×8.
+    /// Pooled unit (0, 0) averages conv units 0 and 1 on each axis (weight ½ each); conv unit 0 sees input
+    /// −1…1 (−1 is padding) and unit 1 sees 1…3. Per axis: pixel 0 ½, pixel 1 ½ + ½ = 1, pixels 2, 3 ½;
+    /// 2-D: the product, e.g. (1, 1) → 1, (0, 0) → ¼.
+    @Test func strideAveragePoolAndPadding() throws {
+        let ones = Tensor(shape: [1, 1, 3, 3], repeating: 1)
+        let pool = GraphNode(op: "AveragePool", name: "p", inputs: ["c"], outputs: ["p"],
+                             attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])])
+        let g = try Graph(nodes: [Self.conv("c", "x", weights: "w", pads: [1, 1, 1, 1], strides: [2, 2]), pool],
+                          weights: ["w": ones], inputName: "x", inputShape: [1, 1, 8, 8], outputs: ["p"], opset: 13, file: "test")
+        let grad = try g.inputGradient(of: MapUnit(channel: 0, y: 0, x: 0), atNode: 1, input: Tensor(shape: [1, 8, 8], repeating: 1))
+        let axis: [Float] = [0.5, 1, 0.5, 0.5, 0, 0, 0, 0]
+        for y in 0..<8 { for x in 0..<8 { #expect(grad.storage[y * 8 + x] == axis[y] * axis[x], "pixel \(y),\(x)") } }
+    }
+
+    /// For a network without bias or nonlinearity, unit = Σ grad·input, so grad[i] is the unit's value on
+    /// the i-th basis image. That checks the transposed correlation, with the forward pass (itself tested
+    /// against onnxruntime) as the reference, over groups, dilation, stride and asymmetric padding.
+    @Test func linearGradientEqualsResponseToBasisImages() throws {
+        var seed: UInt32 = 7
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let w1 = Tensor(shape: [4, 1, 3, 3], storage: (0..<36).map { _ in next() })
+        let w2 = Tensor(shape: [2, 4, 2, 3], storage: (0..<48).map { _ in next() })
+        let nodes = [Self.conv("a", "x", weights: "w1", pads: [1, 0, 2, 1], strides: [1, 2], dilations: [2, 1], group: 2),
+                     Self.conv("b", "a", weights: "w2", pads: [0, 1, 1, 0], strides: [2, 1])]
+        let g = try Graph(nodes: nodes, weights: ["w1": w1, "w2": w2], inputName: "x", inputShape: [1, 2, 9, 10],
+                          outputs: ["b"], opset: 13, file: "test")
+        let unit = MapUnit(channel: 1, y: 2, x: 2)
+        let grad = try g.inputGradient(of: unit, atNode: 1, input: Tensor(shape: [2, 9, 10], repeating: 0))
+        for i in 0..<(2 * 9 * 10) {
+            var basis = Tensor(shape: [2, 9, 10], repeating: 0)
+            basis.storage[i] = 1
+            let out = try #require(g.forward(basis, keep: { $0 == 1 }).layers.first?.featureMaps)
+            let (_, h, w) = try #require(out.planeShape)
+            let expected = out.storage[(unit.channel * h + unit.y) * w + unit.x]
+            #expect(abs(grad.storage[i] - expected) < 1e-5, "input cell \(i)")
+        }
+    }
+
+    /// Affine layers (batch normalisation, biases) and joins: unit(x) = Σ grad·x + unit(0), so grad[i] is
+    /// unit(e_i) − unit(0). Conv → BatchNorm → Add with a second branch → Concat with the first → padded
+    /// ceil-mode average pooling that counts the padding.
+    @Test func affineLayersAndJoinsMatchDifferences() throws {
+        var seed: UInt32 = 11
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        func t(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in next() }) }
+        let weights: [String: Tensor] = ["w1": t([3, 2, 3, 3]), "b1": t([3]), "w2": t([3, 2, 1, 1]),
+                                         "scale": t([3]), "shift": t([3]), "mean": t([3]),
+                                         "var": Tensor(shape: [3], storage: [0.5, 1, 2])]
+        let nodes = [
+            Self.conv("a", "x", weights: "w1", pads: [1, 1, 1, 1]),
+            GraphNode(op: "BatchNormalization", name: "bn", inputs: ["a", "scale", "shift", "mean", "var"], outputs: ["bn"]),
+            GraphNode(op: "Conv", name: "b", inputs: ["x", "w2", "b1"], outputs: ["b"]),
+            GraphNode(op: "Add", name: "sum", inputs: ["bn", "b"], outputs: ["sum"]),
+            GraphNode(op: "Concat", name: "cat", inputs: ["a", "sum"], outputs: ["cat"], attributes: ["axis": .int(1)]),
+            GraphNode(op: "AveragePool", name: "pool", inputs: ["cat"], outputs: ["pool"],
+                      attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 0, 0]),
+                                   "ceil_mode": .int(1), "count_include_pad": .int(1)]),
+        ]
+        let g = try Graph(nodes: nodes, weights: weights, inputName: "x", inputShape: [1, 2, 6, 7], outputs: ["pool"], opset: 13, file: "test")
+        for unit in [MapUnit(channel: 4, y: 1, x: 2), MapUnit(channel: 1, y: 3, x: 0)] {
+            let grad = try g.inputGradient(of: unit, atNode: 5, input: Tensor(shape: [2, 6, 7], repeating: 0))
+            func value(_ x: Tensor) throws -> Float {
+                let out = try #require(g.forward(x, keep: { $0 == 5 }).layers.first?.featureMaps)
+                let (_, h, w) = try #require(out.planeShape)
+                return out.storage[(unit.channel * h + unit.y) * w + unit.x]
+            }
+            let base = try value(Tensor(shape: [2, 6, 7], repeating: 0))
+            for i in 0..<(2 * 6 * 7) {
+                var basis = Tensor(shape: [2, 6, 7], repeating: 0)
+                basis.storage[i] = 1
+                #expect(abs(grad.storage[i] - (try value(basis) - base)) < 1e-5, "unit \(unit), input cell \(i)")
+            }
+        }
+    }
+
+    /// Max pooling sends the gradient to the winning cell; ReLU stops it where the input was negative.
+    @Test func maxPoolRoutesAndReluMasks() throws {
+        let pool = GraphNode(op: "MaxPool", name: "p", inputs: ["r"], outputs: ["p"],
+                             attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])])
+        let relu = GraphNode(op: "Relu", name: "r", inputs: ["x"], outputs: ["r"])
+        let g = try Graph(nodes: [relu, pool], weights: [:], inputName: "x", inputShape: [1, 1, 2, 4], outputs: ["p"], opset: 13, file: "test")
+        // Window 0: cells 1, 2, 5, 6 → max 6 at (1, 0); window 1: all negative, ReLU makes them 0, max picks
+        // the first cell (0, 2), whose ReLU input was negative, so nothing reaches the input.
+        let input = Tensor(shape: [1, 2, 4], storage: [1, 2, -1, -2, 6, 5, -3, -4])
+        let g0 = try g.inputGradient(of: MapUnit(channel: 0, y: 0, x: 0), atNode: 1, input: input)
+        #expect(g0.storage == [0, 0, 0, 0, 1, 0, 0, 0])
+        let g1 = try g.inputGradient(of: MapUnit(channel: 0, y: 0, x: 1), atNode: 1, input: input)
+        #expect(g1.storage == [Float](repeating: 0, count: 8))
+    }
+
+    @Test func unitsOutsideTheMapAreRejected() throws {
+        let g = try Graph(nodes: [Self.conv("c", "x", weights: "w")], weights: ["w": Tensor(shape: [1, 1, 3, 3], repeating: 1)],
+                          inputName: "x", inputShape: [1, 1, 5, 5], outputs: ["c"], opset: 13, file: "test")
+        #expect(throws: ModelError.self) {
+            try g.inputGradient(of: MapUnit(channel: 0, y: 3, x: 0), atNode: 0, input: Tensor(shape: [1, 5, 5], repeating: 0))
+        }
+    }
+}

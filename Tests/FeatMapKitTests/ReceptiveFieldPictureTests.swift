@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import FeatMapKit
+
+/// The receptive-field picture: box, centre, hatched padding, label and the unit in the map.
+@Suite struct ReceptiveFieldPictureTests {
+    /// A 20×20 mid-grey input with one field reaching two rows above the image (rows −2…5, columns 8…15).
+    static func picture(effective: [Float]? = nil) throws -> (canvas: Canvas, layout: ReceptiveFieldPicture.Layout) {
+        let image = Image(width: 20, height: 20, channels: 1, repeating: 128)
+        let mark = ReceptiveFieldPicture.Mark(label: "#1 test", rows: -2...5, columns: 8...15,
+                                              unit: MapUnit(channel: 0, y: 0, x: 2), effective: effective)
+        let map = ReceptiveFieldPicture.FeatureMap(values: (0..<25).map(Float.init), width: 5, height: 5, caption: "map")
+        return try ReceptiveFieldPicture.draw(image: image, marks: [mark], map: map, title: "t", caption: "c")
+    }
+
+    @Test func boxCentreHatchAndLabelWhereTheyBelong() throws {
+        let (canvas, layout) = try Self.picture()
+        let s = layout.scale
+        #expect(canvas.width == layout.width && canvas.height == layout.height)
+        #expect(s == min(16, 600 / 22))  // 600 px over 20 + 2 rows, at most 16 px per input pixel
+        let box = layout.boxes[0], red = ReceptiveFieldPicture.palette[0]
+        #expect(box == PixelRect(x: layout.image.x + 8 * s, y: layout.image.y - 2 * s, width: 8 * s, height: 8 * s))
+        // The outline on all four sides.
+        #expect(canvas[box.x + box.width / 2, box.y] == red)
+        #expect(canvas[box.x, box.y + box.height - 1 - s] == red)
+        #expect(canvas[box.maxX - 1, box.y + box.height / 3] == red)
+        #expect(canvas[box.x + 3 * s, box.maxY - 1] == red)
+        // The centre cross.
+        #expect(canvas[layout.centres[0].x, layout.centres[0].y] == red)
+        #expect(layout.centres[0] == PixelPoint(x: box.x + box.width / 2, y: box.y + box.height / 2))
+        // Above the image (rows −2, −1) the box is hatched: only the two hatch colours appear there.
+        let padding = PixelRect(x: box.x + 2, y: box.y + 2, width: box.width - 4, height: 2 * s - 3)
+        let inPadding = canvas.colors(in: PixelRect(x: padding.x + 40, y: padding.y + 12, width: padding.width - 40, height: padding.height - 12))
+        #expect(inPadding == [ReceptiveFieldPicture.hatchColors.background, ReceptiveFieldPicture.hatchColors.lines])
+        // Inside the image the input shows through unchanged (grey 128), away from the cross.
+        #expect(canvas[box.x + 4, layout.image.y + 4 * s] == RGB(grey: 128))
+        // The label: a red tag at the box's top-left with white text in it.
+        let tag = PixelRect(x: layout.labels[0].x, y: layout.labels[0].y, width: 16, height: 11)
+        #expect(canvas[tag.x, tag.y] == red)
+        #expect(canvas.colors(in: tag).contains(.white))
+        // The unit (0, 2) framed in the map.
+        let unit = layout.mapUnits[0], map = try #require(layout.map)
+        #expect(unit.x == map.x + 2 * unit.width && unit.y == map.y)
+        #expect(canvas[unit.x + unit.width / 2, unit.y - 1] == red)
+    }
+
+    @Test func effectiveFieldIsAHeatMapInsideTheBox() throws {
+        // Gradient magnitude peaking at pixel (3, 12), zero elsewhere.
+        var effective = [Float](repeating: 0, count: 400)
+        effective[3 * 20 + 12] = 2
+        effective[3 * 20 + 13] = 0.5
+        let (canvas, layout) = try Self.picture(effective: effective)
+        let s = layout.scale
+        let peak = canvas[layout.image.x + 12 * s + s / 2, layout.image.y + 3 * s + 3]
+        let weak = canvas[layout.image.x + 13 * s + s / 2, layout.image.y + 3 * s + 3]
+        // Peak: 0.15·128 + 0.85·magma(1) = (0.15·128 + 0.85·252, …) — brighter and redder than the grey.
+        let top = Colormap.magma.rgb(at: 1)
+        #expect(peak == RGB(Canvas.byte(0.15 * 128 + 0.85 * Float(top.r)), Canvas.byte(0.15 * 128 + 0.85 * Float(top.g)),
+                            Canvas.byte(0.15 * 128 + 0.85 * Float(top.b))))
+        #expect(weak != RGB(grey: 128) && weak != peak)
+        #expect(canvas[layout.image.x + 10 * s + s / 2, layout.image.y + 4 * s + 3] == RGB(grey: 128))
+    }
+}
