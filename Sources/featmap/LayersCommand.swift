@@ -7,7 +7,7 @@ struct LayersCommand: ParsableCommand {
         commandName: "layers",
         abstract: "Run a CNN on an input and show what each layer computes: grids, a table, the top classes.",
         discussion: """
-        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected layer in graph order (default: every convolution, activation, pooling and concatenation before the first Flatten/Reshape/Gemm), input.png (what the network saw), and with --npy the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when the network reaches its classifier. An unsupported operator stops the pass there; the layers before it are still written.
+        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected layer in graph order (default: every convolution, activation, pooling and concatenation before the first Flatten/Reshape/Gemm), input.png (what the network saw), overview.png (the input, then every grid in order with its shape and receptive field), with --pool-views NN-LAYER-pool.png per pooling layer (its input maps against its output), and with --npy the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when the network reaches its classifier. An unsupported operator stops the pass there; the layers before it are still written.
 
         Layer names: the node's name, else its output's name, else operator + index (conv1, relu1, pool1, …); --layers and --upto accept any of these.
 
@@ -43,6 +43,9 @@ struct LayersCommand: ParsableCommand {
 
     @Flag(help: "Write no grid PNGs (table, JSON, --npy and input.png only).")
     var noImages = false
+
+    @Flag(help: "Also write NN-LAYER-pool.png for each pooling layer: its input maps against its output, per channel.")
+    var poolViews = false
 
     @Option(help: ArgumentHelp("What grid colours mean: map (each map its own range), layer (one range per layer) or fixed:LO,HI.", valueName: "mode"))
     var norm: String = "map"
@@ -133,13 +136,15 @@ struct LayersCommand: ParsableCommand {
         let digits = max(2, String(m.graph.nodes.count).count)
         var rows: [Row] = []
         var writeError: Error? = nil
+        let pictures = LayerPictures(model: m, input: input.tensor, seen: input.seen, path: path, dir: dir, poolViews: poolViews)
         let result = m.graph.forward(input.tensor, last: last) { layer in
             var file: String? = nil
-            if selected.contains(layer.index), writeError == nil {
-                let base = String(repeating: "0", count: max(0, digits - String(layer.index + 1).count)) + "\(layer.index + 1)-"
-                    + LayersCommand.fileSafe(layer.name)
+            let base = String(repeating: "0", count: max(0, digits - String(layer.index + 1).count)) + "\(layer.index + 1)-"
+                + LayersCommand.fileSafe(layer.name)
+            if writeError == nil {
                 do {
-                    file = try write(layer, base: base, dir: dir, grid: grid)
+                    try pictures.observe(layer, base: base)
+                    if selected.contains(layer.index) { file = try write(layer, base: base, dir: dir, grid: grid, pictures: pictures) }
                 } catch {
                     writeError = error
                     throw ModelError.badInput("stopped: \(error)")
@@ -150,6 +155,7 @@ struct LayersCommand: ParsableCommand {
                             min: o.minimum, mean: o.mean, max: o.maximum, ms: layer.milliseconds, file: file))
         }
         if let writeError { throw writeError }
+        if !noImages { try pictures.finish() }
         let top = result.output.flatMap { ClassScores($0) }?.top(5) ?? []
         let text = table(path: path, rows: rows, top: top, model: m, result: result, dir: dir, several: several)
         let json = jsonObject(path: path, rows: rows, top: top, model: m, result: result, dir: dir)
@@ -166,12 +172,13 @@ struct LayersCommand: ParsableCommand {
     }
 
     /// Writes the grid (and .npy) of one layer; returns the file name written.
-    func write(_ layer: LayerActivation, base: String, dir: String, grid: FeatureGridOptions) throws -> String? {
+    func write(_ layer: LayerActivation, base: String, dir: String, grid: FeatureGridOptions, pictures: LayerPictures) throws -> String? {
         let maps = layer.featureMaps ?? layer.output.reshaped([layer.output.count, 1, 1])
         var name: String? = nil
         if !noImages {
             let title = "\(layer.name) · \(layer.op)"  // the renderer adds the shape
             let image = try FeatureGrid.render(maps, title: title, options: grid)
+            pictures.add(image, layer: layer)
             let file = base + ".png"
             try OutputFile.write(to: (dir as NSString).appendingPathComponent(file)) { f in
                 try ImageEncoder.encode(image, as: .png(depth: 8), to: f, destination: file)

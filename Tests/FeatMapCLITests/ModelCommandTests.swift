@@ -32,7 +32,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let out = dir.appendingPathComponent("digit-layers")
         let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(files == ["01-conv1.png", "02-relu1.png", "03-pool1.png", "04-conv2.png", "05-relu2.png", "06-pool2.png", "input.png"])
+        #expect(files == ["01-conv1.png", "02-relu1.png", "03-pool1.png", "04-conv2.png", "05-relu2.png", "06-pool2.png", "input.png", "overview.png"])
         let lines = r.stdoutText.split(separator: "\n").map(String.init)
         // conv1: 6 filters of 1·5·5 plus 6 biases; the first MNIST test digit is a 7.
         #expect(lines.contains { $0.hasPrefix("conv1") && $0.contains("Conv") && $0.contains("6×28×28") && $0.contains(" 156 ") })
@@ -71,7 +71,7 @@ import Testing
         let r = try CLI.run(["layers", Self.sample("lenet.weights"), Self.sample("digit.png"), "--layers", "15,conv1", "-o", "o"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("o").path).sorted()
-        #expect(files == ["01-conv1.png", "05-relu2.png", "input.png"])
+        #expect(files == ["01-conv1.png", "05-relu2.png", "input.png", "overview.png"])
     }
 
     @Test func layerNameMistakesAreUsageErrors() throws {
@@ -90,7 +90,7 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("node 'norm' uses operator LRN"))
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("o").path).sorted()
-        #expect(files == ["01-conv.png", "02-relu.png", "input.png"])
+        #expect(files == ["01-conv.png", "02-relu.png", "input.png", "overview.png"])
         #expect(r.stdoutText.contains("relu"))
     }
 
