@@ -56,7 +56,7 @@ public enum FilterGrid {
         let gridW = pad + columns * (cellW + pad), gridH = pad + rows * (strip + cellH + pad)
         let titleText = "\(title)  \(outC)×3×\(kh)×\(kw)"
         var caption = "colour filters: each filter's R,G,B weights stretched from its own min..max to 0..255"
-        if shown < outC { caption += "\nshowing filters 0–\(shown - 1) of \(outC)" }
+        if shown < outC { caption += "\nshowing filters 0 to \(shown - 1) of \(outC)" }
         let (captionY, gridY) = header(titleText, caption)
         let contentW = max(gridW, font.width(of: titleText, scale: 2), font.width(of: caption))
         try Canvas.checkSize("filter grid", width: contentW + 2 * margin, height: gridY + gridH + margin)
