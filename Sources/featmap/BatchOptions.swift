@@ -28,6 +28,23 @@ struct InputOptions: ParsableArguments {
         return list.paths
     }
 
+    /// The inputs of a command that writes one picture per input, with -o (one input only) or
+    /// --out-dir (which must exist). Failures print one line and exit 1 (or 64 for -o misuse).
+    func pictureInputs(output: String?, outDir: String?) throws -> [String] {
+        let paths: [String]
+        do {
+            paths = try inputList()
+            if let outDir { try OutputOptions.requireFolder(outDir) }
+        } catch {
+            Terminal.printError(error.userMessage)
+            throw ExitCode.failure
+        }
+        if output != nil && paths.count > 1 {
+            throw ValidationError("-o names one picture but there are \(paths.count) inputs; use --out-dir instead")
+        }
+        return paths
+    }
+
     var decodeOptions: DecodeOptions {
         var o = DecodeOptions()
         o.maxPixels = maxPixels
@@ -88,6 +105,13 @@ struct OutputOptions: ParsableArguments {
         if output != nil && outDir != nil { throw ValidationError("-o and --out-dir do not go together; use --out-dir with --name for many outputs") }
     }
 
+    static func requireFolder(_ path: String) throws {
+        var dir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &dir), dir.boolValue else {
+            throw BatchError.outputFolderMissing(path)
+        }
+    }
+
     static func parseFormat(_ s: String) -> ImageFormat? {
         switch s.lowercased() {
         case "png": return .png
@@ -117,12 +141,7 @@ struct OutputOptions: ParsableArguments {
             }
             return [output]
         }
-        if let outDir {
-            var dir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: outDir, isDirectory: &dir), dir.boolValue else {
-                throw BatchError.outputFolderMissing(outDir)
-            }
-        }
+        if let outDir { try OutputOptions.requireFolder(outDir) }
         let naming = OutputNaming(template: name ?? OutputNaming.defaultTemplate, folder: outDir, inputs: inputs)
         let ext = OutputOptions.fileExtension(chosenFormat)
         return inputs.indices.map { naming.name(forInputAt: $0, path: inputs[$0], ext: ext, kernel: kernel) }

@@ -101,21 +101,13 @@ struct LayersCommand: ParsableCommand {
         let selectedSet = Set(selected), command = self, decode = inputOptions.decodeOptions
         let stopAt = last, gridOptions = options
         try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false) { i in
-            var report = BatchReport(input: inputs[i])
-            report.outputs = [dirs[i]]
-            let start = DispatchTime.now()
-            do {
+            BatchReport.measuring(inputs[i], outputs: [dirs[i]]) { report in
                 let (text, json, failure) = try command.runOne(inputs[i], model: m, selected: selectedSet, last: stopAt, dir: dirs[i],
-                                                      grid: gridOptions, decode: decode, several: inputs.count > 1)
+                                                               grid: gridOptions, decode: decode, several: inputs.count > 1)
                 report.text = text
                 report.json = json
                 report.error = failure
-            } catch {
-                let message = "\(error)"
-                report.error = message.hasPrefix(inputs[i]) ? message : "\(inputs[i]): \(message)"
             }
-            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-            return report
         }
     }
 

@@ -66,37 +66,14 @@ struct PoolCommand: ParsableCommand {
     }
 
     func run() throws {
-        let inputs: [String]
-        do {
-            inputs = try inputOptions.inputList()
-            if let outDir {
-                var dir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: outDir, isDirectory: &dir), dir.boolValue else {
-                    throw BatchError.outputFolderMissing(outDir)
-                }
-            }
-        } catch {
-            Terminal.printError(error.userMessage)
-            throw ExitCode.failure
-        }
-        if output != nil && inputs.count > 1 {
-            throw ValidationError("-o names one picture but there are \(inputs.count) inputs; use --out-dir instead")
-        }
+        let inputs = try inputOptions.pictureInputs(output: output, outDir: outDir)
         let naming = OutputNaming(template: "{stem}-\(op == .max ? "maxpool" : "avgpool").png", folder: outDir, inputs: inputs)
         let command = self
         try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false) { i in
-            var report = BatchReport(input: inputs[i])
             let path = command.output ?? naming.name(forInputAt: i, path: inputs[i], ext: "png")
-            report.outputs = [path]
-            let start = DispatchTime.now()
-            do {
+            return BatchReport.measuring(inputs[i], outputs: [path]) { report in
                 report.text = try command.runChecked(inputs[i], path: path)
-            } catch {
-                let message = "\(error)"
-                report.error = message.hasPrefix(inputs[i]) ? message : "\(inputs[i]): \(message)"
             }
-            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-            return report
         }
     }
 

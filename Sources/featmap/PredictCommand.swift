@@ -40,19 +40,12 @@ struct PredictCommand: ParsableCommand {
         let decode = inputOptions.decodeOptions
         try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false, ordered: true) { i in
             let path = inputs[i]
-            var report = BatchReport(input: path)
-            let start = DispatchTime.now()
-            do {
+            return BatchReport.measuring(path) { report in
                 let (index, p) = try PredictCommand.predict(path, model: m, decode: decode)
                 let name = m.className(index)
                 report.prediction = .init(className: name, index: index, probability: p)
                 report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
-            } catch {
-                let message = "\(error)"
-                report.error = message.hasPrefix(path) ? message : "\(path): \(message)"
             }
-            report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-            return report
         }
     }
 

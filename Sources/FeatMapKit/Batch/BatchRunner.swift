@@ -55,6 +55,23 @@ public struct BatchReport: Sendable, Encodable {
         if skipped { try c.encode(true, forKey: .skipped) }
     }
 
+    /// Runs one input's work, timing it; a thrown error becomes the report's error line,
+    /// prefixed with the input's name unless the message already starts with it.
+    public static func measuring(_ input: String, outputs: [String] = [], _ work: (inout BatchReport) throws -> Void) -> BatchReport {
+        var report = BatchReport(input: input)
+        report.outputs = outputs
+        let start = DispatchTime.now()
+        do {
+            try work(&report)
+        } catch {
+            let message = String(describing: error)
+            let source = input == "-" ? "standard input" : input
+            report.error = message.hasPrefix(source) ? message : "\(source): \(message)"
+        }
+        report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        return report
+    }
+
     /// The report as one line of JSON.
     public var jsonLine: String {
         if let json { return json }
