@@ -93,4 +93,8 @@ FILE *fm_stdout(void);
 const char *fm_png_version(void);
 int fm_jpeg_version(void);
 
+/* Large blocks from the heap, and freed memory kept for reuse (glibc's mallopt). Returns 1 when
+   glibc took both settings, 0 otherwise (another C library). */
+int fm_keep_freed_memory(void);
+
 #endif
