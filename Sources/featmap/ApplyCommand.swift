@@ -217,6 +217,16 @@ extension ApplyJob {
             // The encoder thread also maps responses to pixels, so that the two threads share the
             // work when the encoder itself is quick (JPEG).
             let background = BackgroundWriter<FilterResponse> { response in
+                if outputFormat.isEightBitPixels {
+                    // Map, interleave and quantise in one pass straight to the encoder's bytes.
+                    let (bytes, channels) = responseMap.bytes(from: response, keepAlpha: outputFormat.keepsAlpha)
+                    if writer == nil {
+                        writer = try ImageWriter(file: file, width: plan.outputSize.x, height: height, channels: channels,
+                                                 format: outputFormat, destination: destination)
+                    }
+                    try bytes.withUnsafeBufferPointer { try writer?.writeRows(bytes: $0) }
+                    return
+                }
                 let image: Image
                 switch outputFormat {
                 case .npy: image = Image(planes: response.responses, alpha: nil, bitDepth: response.bitDepth)

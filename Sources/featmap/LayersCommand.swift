@@ -41,6 +41,9 @@ struct LayersCommand: ParsableCommand {
     @Flag(help: "Time each layer's forward computation and print the total.")
     var timing = false
 
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("With --timing, run the forward pass N times and report each layer's median time (the first pass also pays for fresh memory pages; later ones reuse them).", valueName: "N"))
+    var passes: Int = 1
+
     @Flag(help: "Write no grid PNGs (table, JSON, --npy and input.png only).")
     var noImages = false
 
@@ -57,6 +60,8 @@ struct LayersCommand: ParsableCommand {
 
     func validate() throws {
         if layers != nil && upto != nil { throw ValidationError("give either --layers or --upto, not both") }
+        if passes < 1 || passes > 1000 { throw ValidationError("--repeat must be between 1 and 1000 (got \(passes))") }
+        if passes > 1 && !timing { throw ValidationError("--repeat only makes sense with --timing") }
         do { _ = try GridNormalization(parsing: norm) } catch { throw ValidationError("\(error)") }
         if let colormap { do { _ = try Colormap.named(colormap) } catch { throw ValidationError("\(error)") } }
     }
@@ -129,7 +134,13 @@ struct LayersCommand: ParsableCommand {
         var rows: [Row] = []
         var writeError: Error? = nil
         let pictures = LayerPictures(model: m, input: input.tensor, seen: input.seen, path: path, dir: dir, poolViews: poolViews)
-        let result = m.graph.forward(input.tensor, last: last) { layer in
+        // --repeat: the extra passes run first and keep nothing; the last one writes the files.
+        var layerTimes: [Int: [Double]] = [:], totals: [Double] = []
+        for _ in 1..<max(passes, 1) {
+            let warm = m.graph.forward(input.tensor, last: last) { layerTimes[$0.index, default: []].append($0.milliseconds) }
+            totals.append(warm.totalMilliseconds)
+        }
+        var result = m.graph.forward(input.tensor, last: last) { layer in
             var file: String? = nil
             let base = String(repeating: "0", count: max(0, digits - String(layer.index + 1).count)) + "\(layer.index + 1)-"
                 + LayersCommand.fileSafe(layer.name)
@@ -143,9 +154,13 @@ struct LayersCommand: ParsableCommand {
                 }
             }
             let o = layer.output
+            layerTimes[layer.index, default: []].append(layer.milliseconds)
             rows.append(Row(name: layer.name, op: layer.op, shape: layer.featureMaps?.shape ?? o.shape, params: layer.parameters,
-                            min: o.minimum, mean: o.mean, max: o.maximum, ms: layer.milliseconds, file: file))
+                            min: o.minimum, mean: o.mean, max: o.maximum, ms: LayersCommand.median(layerTimes[layer.index]!),
+                            file: file))
         }
+        totals.append(result.totalMilliseconds)
+        result.totalMilliseconds = LayersCommand.median(totals)
         if let writeError { throw writeError }
         if !noImages { try pictures.finish() }
         let top = result.output.flatMap { ClassScores($0) }?.top(5) ?? []
@@ -185,6 +200,11 @@ struct LayersCommand: ParsableCommand {
         return name
     }
 
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
     static func fileSafe(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
     }
@@ -208,7 +228,10 @@ struct LayersCommand: ParsableCommand {
                 return numeric.contains(c) && c < header.count - 1 ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
-        if timing { lines.append(String(format: "forward total: %.2f ms", result.totalMilliseconds)) }
+        if timing {
+            lines.append(String(format: "forward total: %.2f ms", result.totalMilliseconds)
+                         + (passes > 1 ? " (median of \(passes) passes)" : ""))
+        }
         if !top.isEmpty {
             lines.append("top \(top.count):")
             for (i, p) in top { lines.append(String(format: "  %6.2f%%  %@", p * 100, "\(m.className(i))\(m.classes == nil ? "" : " (\(i))")")) }
@@ -232,7 +255,10 @@ struct LayersCommand: ParsableCommand {
                 "{\"class\":\(PredictCommand.jsonString(m.className(i))),\"index\":\(i),\"probability\":\(String(format: "%.6f", p))}"
             }.joined(separator: ",") + "]")
         }
-        if timing { fields.append("\"forward_ms\":\(String(format: "%.3f", result.totalMilliseconds))") }
+        if timing {
+            fields.append("\"forward_ms\":\(String(format: "%.3f", result.totalMilliseconds))")
+            fields.append("\"forward_passes\":\(passes)")
+        }
         if let stop = result.stoppedBy { fields.append("\"stopped\":\(PredictCommand.jsonString("\(stop)"))") }
         return "{" + fields.joined(separator: ",") + "}"
     }

@@ -116,6 +116,27 @@ public final class ImageWriter {
         rowsWritten += rows
     }
 
+    /// Writes whole rows of 8-bit samples that already have the output's channels (no alpha for JPEG).
+    public func writeRows(bytes samples: UnsafeBufferPointer<UInt8>) throws {
+        guard outputDepth == 8, channels == outputChannels else {
+            throw CodecError(.invalidArgument, source: destination,
+                             message: "8-bit rows need an 8-bit output with \(channels) channels; this is a bug in featmap")
+        }
+        let rowSamples = width * channels
+        guard samples.count % rowSamples == 0 else {
+            throw CodecError(.invalidArgument, source: destination,
+                             message: "\(samples.count) samples are not whole rows of \(width)×\(channels); pass complete rows")
+        }
+        let rows = samples.count / rowSamples
+        guard rows <= height - rowsWritten, !finished else {
+            throw CodecError(.invalidArgument, source: destination,
+                             message: "\(rows) rows given but only \(height - rowsWritten) of \(height) are left to write")
+        }
+        guard rows > 0, let src = samples.baseAddress else { return }
+        try check(fm_writer_write_rows(handle, src, UInt32(rows)))
+        rowsWritten += rows
+    }
+
     /// Completes the file once every row is written. The FILE stays open: closing it is the caller's.
     public func finish() throws {
         guard !finished else { return }

@@ -6,6 +6,21 @@ public enum OutputFormat: Equatable, Sendable {
 
     public static let defaultJPEGQuality = 90
 
+    /// Whether the encoder takes 8-bit samples (8-bit PNG, JPEG).
+    public var isEightBitPixels: Bool {
+        switch self {
+        case .png(let depth): return depth == 8
+        case .jpeg: return true
+        case .npy: return false
+        }
+    }
+
+    /// Whether an alpha channel is written (JPEG has none).
+    public var keepsAlpha: Bool {
+        if case .jpeg = self { return false }
+        return true
+    }
+
     /// The format a path's extension asks for; PNG depth follows the image (`depth`).
     public static func forPath(_ path: String, depth: Int = 8, quality: Int = defaultJPEGQuality) -> OutputFormat? {
         switch ImageFormat.fromExtension(path) {

@@ -1,3 +1,4 @@
+import Foundation
 import COpenBLAS
 
 /// A pair of per-axis integers (stride, dilation): y first, then x.
@@ -222,12 +223,19 @@ public struct Convolution: Sendable {
                         1, wP.base, Int32(k), columns, Int32(columnStride), 1, outP.base + n0, Int32(nTotal))
         }
         if kh == 1 && kw == 1 && stride == .one && padding.isZero {
+            let step = max(256, (Int(ProcessInfo.processInfo.environment["FM_STEP"] ?? "") ?? 131072) / max(k, coutG))
             Parallel.forEachChunk(nTotal, minimumChunk: 4096) { range in
-                product(columns: inP.base + range.lowerBound, columnStride: nTotal, n0: range.lowerBound, n: range.count)
+                var n0 = range.lowerBound
+                while n0 < range.upperBound {
+                    let n = min(step, range.upperBound - n0)
+                    product(columns: inP.base + n0, columnStride: nTotal, n0: n0, n: n)
+                    n0 += n
+                }
             }
             return
         }
-        let bandRows = max(1, min(outSize.y, (1 << 18) / max(1, k * outSize.x)))
+        let budget = Int(ProcessInfo.processInfo.environment["FM_BAND"] ?? "") ?? (1 << 18)
+        let bandRows = max(1, min(outSize.y, budget / max(1, max(k, coutG) * outSize.x)))
         let bands = (outSize.y + bandRows - 1) / bandRows
         let stride = self.stride, dilation = self.dilation
         Parallel.forEachChunk(bands) { range in

@@ -56,7 +56,8 @@ public struct Pooling: Sendable, Equatable {
         }
         let out = try outputSize(height: h, width: w)
         guard c > 0 else { throw EngineError.shapeMismatch("pooling input has no channels (shape \(input.shape))") }
-        var result = [Float](repeating: 0, count: c * out.y * out.x)
+        // Every output cell is written below, so no zero fill.
+        var result = LargeBuffer.uninitialized(c * out.y * out.x)
         let (kernel, stride, padding, dilation) = (self.kernel, self.stride, self.padding, self.dilation)
         let isMax = kind == .max, includePad = countIncludePad
         // Per output column: the first and last+1 image column its window covers (with dilation
@@ -73,6 +74,13 @@ public struct Pooling: Sendable, Equatable {
             return (first, taps, padded)
         }
         let columns = (0..<out.x).map { window($0, stride.x, padding.left, kernel.x, dilation.x, w, padding.right) }
+        // Max pooling without dilation: the columns whose window lies wholly inside the image take a
+        // branch-free loop over a fixed window (the per-column bookkeeping cost more than the maxima).
+        let fullColumns = columns.indices.filter { columns[$0].1 == kernel.x }
+        let interior = isMax && dilation.x == 1 && !fullColumns.isEmpty
+            && fullColumns.count == fullColumns.last! - fullColumns.first! + 1
+            ? fullColumns.first!..<(fullColumns.last! + 1) : 0..<0
+        let interiorStart = interior.isEmpty ? 0 : columns[interior.lowerBound].0
         let rowsInfo = (0..<out.y).map { window($0, stride.y, padding.top, kernel.y, dilation.y, h, padding.bottom) }
         input.storage.withUnsafeBufferPointer { srcBuf in
             result.withUnsafeMutableBufferPointer { dstBuf in
@@ -93,8 +101,16 @@ public struct Pooling: Sendable, Equatable {
                                 orow.update(repeating: 0, count: out.x)
                                 continue
                             }
-                            line.update(from: plane + y0 * w, count: w)
-                            for ty in 1..<max(rowTaps, 1) {
+                            var firstRow = 1
+                            if isMax && rowTaps >= 2 {
+                                // The first two rows in one pass instead of a copy and a pass.
+                                let r0 = plane + y0 * w, r1 = r0 + dilation.y * w
+                                for x in 0..<w { let u = r0[x], v = r1[x]; line[x] = v > u ? v : u }
+                                firstRow = 2
+                            } else {
+                                line.update(from: plane + y0 * w, count: w)
+                            }
+                            for ty in firstRow..<max(rowTaps, firstRow) {
                                 let row = plane + (y0 + ty * dilation.y) * w
                                 if isMax {
                                     for x in 0..<w { let v = row[x], u = line[x]; line[x] = v > u ? v : u }
@@ -102,7 +118,11 @@ public struct Pooling: Sendable, Equatable {
                                     for x in 0..<w { line[x] += row[x] }
                                 }
                             }
-                            for ox in 0..<out.x {
+                            if !interior.isEmpty {
+                                Pooling.maxRow(line + interiorStart, into: orow + interior.lowerBound, count: interior.count,
+                                               window: kernel.x, stride: stride.x)
+                            }
+                            for ox in 0..<out.x where !interior.contains(ox) {
                                 let (x0, colTaps, paddedCols) = cols.base[ox]
                                 if colTaps == 0 { orow[ox] = 0; continue }
                                 let p = line + x0
@@ -127,6 +147,39 @@ public struct Pooling: Sendable, Equatable {
             }
         }
         return Tensor(shape: [c, out.y, out.x], storage: result)
+    }
+
+    /// out[i] = max(p[i·s], …, p[i·s + k − 1]) for i < n, with the common windows spelled out.
+    @inline(__always)
+    static func maxRow(_ p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int, window k: Int, stride s: Int) {
+        // The same comparison as the general loop below, so NaNs resolve the same way.
+        @inline(__always) func mx(_ best: Float, _ v: Float) -> Float { v > best ? v : best }
+        switch (k, s) {
+        case (3, 2):
+            // Four outputs at a time: even and odd lanes of p[2i ..< 2i+8] and the even lanes of
+            // p[2i+2 ..< 2i+10]. The last full block must not read past p[2(n−1)+2].
+            var i = 0
+            let raw = UnsafeRawPointer(p)
+            while i + 4 <= n && 2 * i + 10 <= 2 * (n - 1) + 3 {
+                let a = raw.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self)
+                let b = raw.loadUnaligned(fromByteOffset: 8 * i + 8, as: SIMD8<Float>.self)
+                var m = a.evenHalf
+                m.replace(with: a.oddHalf, where: a.oddHalf .> m)
+                m.replace(with: b.evenHalf, where: b.evenHalf .> m)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: m, as: SIMD4<Float>.self)
+                i += 4
+            }
+            while i < n { let q = p + 2 * i; out[i] = mx(mx(q[0], q[1]), q[2]); i += 1 }
+        case (2, 2): for i in 0..<n { let q = p + 2 * i; out[i] = mx(q[0], q[1]) }
+        case (3, 1): for i in 0..<n { out[i] = mx(mx(p[i], p[i + 1]), p[i + 2]) }
+        default:
+            for i in 0..<n {
+                let q = p + s * i
+                var best = q[0]
+                for t in 1..<max(k, 1) { best = mx(best, q[t]) }
+                out[i] = best
+            }
+        }
     }
 
     /// The mean of each [H, W] plane of a [C, H, W] (or [1, C, H, W]) tensor, as [C, 1, 1].

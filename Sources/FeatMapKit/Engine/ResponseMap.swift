@@ -19,22 +19,24 @@ public struct ResponseMap: Sendable {
         self.bias = bias
     }
 
-    /// The mapped planes as an image of `depth` bits (8 or 16; anything else is treated as 8), the
-    /// response's alpha rescaled to that depth.
-    public func image(from response: FilterResponse, depth: Int) -> Image {
-        let outDepth = depth == 16 ? 16 : 8
+    /// t = a·x + b in input units (x = |r| for abs), then v = t·toOutput + bias: the coefficients for
+    /// one response, shared by the float and the byte paths so that both give the same pixels.
+    struct Coefficients {
+        var a: Float, b: Float, toOutput: Float, bias: Float, outMax: Float, takeAbs: Bool
+        @inline(__always) func value(_ r: Float) -> Float {
+            ResponseMap.quantized((a * (takeAbs ? Swift.abs(r) : r) + b) * toOutput + bias, max: outMax)
+        }
+    }
+
+    func coefficients(for response: FilterResponse, depth outDepth: Int) -> Coefficients {
         let inMax: Float = response.bitDepth == 16 ? 65535 : 255
         let outMax: Float = outDepth == 16 ? 65535 : 255
-        let toOutput = outMax / inMax
-        var planes = response.responses
-        let r = planes.storage
-        let (scale, bias) = (self.scale, self.bias)
-        // t = a·x + b in input units, then v = t·toOutput + bias.
         var a: Float = scale, b: Float = 0
         switch mode {
         case .clamp, .abs: break
         case .offset: b = (inMax + 1) / 2
         case .normalize:
+            let r = response.responses.storage
             let lo = r.min() ?? 0, hi = r.max() ?? 0
             if hi > lo {
                 a = scale * inMax / (hi - lo)
@@ -43,22 +45,56 @@ public struct ResponseMap: Sendable {
                 a = 0
             }
         }
-        let takeAbs = mode == .abs
+        return Coefficients(a: a, b: b, toOutput: outMax / inMax, bias: bias, outMax: outMax, takeAbs: mode == .abs)
+    }
+
+    /// The mapped planes as an image of `depth` bits (8 or 16; anything else is treated as 8), the
+    /// response's alpha rescaled to that depth.
+    public func image(from response: FilterResponse, depth: Int) -> Image {
+        let outDepth = depth == 16 ? 16 : 8
+        let k = coefficients(for: response, depth: outDepth)
+        var planes = response.responses
         planes.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count {
-                let x = takeAbs ? Swift.abs(p[i]) : p[i]
-                p[i] = Self.quantized((a * x + b) * toOutput + bias, max: outMax)
-            }
+            for i in 0..<p.count { p[i] = k.value(p[i]) }
         }
-        let alpha = response.alpha.map { $0.map { Self.quantized($0 * toOutput, max: outMax) } }
+        let alpha = response.alpha.map { $0.map { Self.quantized($0 * k.toOutput, max: k.outMax) } }
         if planes.shape.count == 2 { planes = planes.reshaped([1] + planes.shape) }
         return Image(planes: planes, alpha: alpha, bitDepth: outDepth)
+    }
+
+    /// The same pixels as `image(from:depth: 8)`, as interleaved 8-bit samples ready for the encoder,
+    /// in one pass instead of three (map, interleave, convert): colour channels, then alpha when
+    /// `keepAlpha` and the response has one. Returns the samples and the channel count.
+    public func bytes(from response: FilterResponse, keepAlpha: Bool) -> (samples: [UInt8], channels: Int) {
+        let k = coefficients(for: response, depth: 8)
+        let r = response.responses
+        let c = r.shape.count == 3 ? r.shape[0] : 1
+        let n = r.count / max(c, 1)
+        let alpha = keepAlpha ? response.alpha : nil
+        let channels = c + (alpha == nil ? 0 : 1)
+        let out = [UInt8](unsafeUninitializedCapacity: n * channels) { dst, initialized in
+            r.storage.withUnsafeBufferPointer { src in
+                for ch in 0..<c {
+                    let plane = src.baseAddress! + ch * n
+                    for p in 0..<n { dst[p * channels + ch] = UInt8(k.value(plane[p])) }
+                }
+                if let alpha {
+                    for p in 0..<n { dst[p * channels + c] = UInt8(Self.quantized(alpha[p] * k.toOutput, max: k.outMax)) }
+                }
+            }
+            initialized = n * channels
+        }
+        return (out, channels)
     }
 
     /// Round half to even, then clip to 0...max; NaN becomes 0.
     @inline(__always)
     static func quantized(_ v: Float, max: Float) -> Float {
         guard v == v else { return 0 }
-        return Swift.min(Swift.max(v.rounded(.toNearestOrEven), 0), max)
+        // Clipping first changes nothing (the bounds are whole numbers) and brings v under 2²³, where
+        // adding and subtracting 1.5·2²³ rounds half to even in the default rounding mode: the same
+        // result as rounded(.toNearestOrEven), which is a libm call on baseline x86-64.
+        let c = Swift.min(Swift.max(v, 0), max)
+        return (c + 12_582_912) - 12_582_912
     }
 }
