@@ -64,6 +64,7 @@ enum Terminal {
     static func runBatch(inputs: [String], options: RunOptions, textToStandardError: Bool, ordered: Bool = false,
                          job: @escaping @Sendable (Int) -> BatchReport) throws {
         installSignalHandlers()
+        LargeBuffer.keepFreedMemory()
         let runner = BatchRunner(jobs: options.workerCount, ordered: ordered || !options.json)
         let showProgress = !options.quiet && !options.json && inputs.count > 1 && isTerminal(2)
         let progress = Progress(total: inputs.count, enabled: showProgress)

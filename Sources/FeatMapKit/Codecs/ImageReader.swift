@@ -93,6 +93,24 @@ public final class ImageReader {
     public func readRows(_ count: Int) throws -> [Float] {
         let n = max(0, min(count, rowsRemaining))
         guard n > 0 else { return [] }
+        let total = n * header.width * header.channels
+        var failure: Error? = nil
+        let rows = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+            do { try readRows(n, into: buffer.baseAddress!) } catch {
+                buffer.initialize(repeating: 0)
+                failure = error
+            }
+            initialized = total
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    /// Decodes the next `count` rows (at most `rowsRemaining`) straight into `destination`, which must
+    /// hold count × width × channels samples.
+    public func readRows(_ count: Int, into destination: UnsafeMutablePointer<Float>) throws {
+        let n = max(0, min(count, rowsRemaining))
+        guard n > 0 else { return }
         if whole == nil && header.orientationApplied {
             // The first upright row can be the last stored column: decode everything, then turn.
             let stored = try decodeStoredRows(storedHeight)
@@ -100,15 +118,15 @@ public final class ImageReader {
                               bitDepth: header.bitDepth, samples: stored)
             whole = header.orientation.applied(to: image)
         }
-        let rows: [Float]
         if let whole {
             let rowSamples = header.width * header.channels
-            rows = Array(whole.samples[delivered * rowSamples ..< (delivered + n) * rowSamples])
+            whole.samples.withUnsafeBufferPointer { src in
+                destination.update(from: src.baseAddress! + delivered * rowSamples, count: n * rowSamples)
+            }
         } else {
-            rows = try decodeStoredRows(n)
+            try decodeStoredRows(n, into: destination)
         }
         delivered += n
-        return rows
     }
 
     /// All remaining rows as an `Image` (the whole image when nothing was read yet).
@@ -127,19 +145,26 @@ public final class ImageReader {
     }
 
     private func decodeStoredRows(_ n: Int) throws -> [Float] {
-        guard let handle else { return [] }
         let count = n * storedWidth * header.channels
-        var status = FM_OK
+        var failure: Error? = nil
         let out = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            status = fm_reader_read_rows_float(handle, buffer.baseAddress, UInt32(n))
-            if status != FM_OK { buffer.initialize(repeating: 0) }
+            do { try decodeStoredRows(n, into: buffer.baseAddress!) } catch {
+                buffer.initialize(repeating: 0)
+                failure = error
+            }
             initialized = count
         }
+        if let failure { throw failure }
+        return out
+    }
+
+    private func decodeStoredRows(_ n: Int, into destination: UnsafeMutablePointer<Float>) throws {
+        guard let handle else { return }
+        let status = fm_reader_read_rows_float(handle, destination, UInt32(n))
         guard status == FM_OK else {
             throw Self.error(status, message: String(cString: fm_reader_message(handle)), format: header.format,
                              source: source, width: storedWidth, height: storedHeight, maxPixels: 0)
         }
-        return out
     }
 
     /// Turns a shim status and its detail into the one-line error.

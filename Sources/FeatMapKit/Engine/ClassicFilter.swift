@@ -34,8 +34,18 @@ extension ClassicFilter {
     public func applied(to image: Image, options: FilterOptions) throws -> FilterResponse {
         try options.validate()
         let source = options.gray ? image.grayscale : image
-        let planes = source.colorPlanes
-        let channels = source.colorChannels
+        return try applied(toPlanes: source.colorPlanes, alpha: source.alphaPlane, bitDepth: source.bitDepth, options: options)
+    }
+
+    /// The same on colour planes [C, H, W] already separated (and already grey when `options.gray`;
+    /// this call does not convert) and an optional alpha plane of H·W samples.
+    public func applied(toPlanes planes: Tensor, alpha alphaPlane: [Float]?, bitDepth: Int,
+                        options: FilterOptions) throws -> FilterResponse {
+        try options.validate()
+        guard let (channels, height, width) = planes.planeShape else {
+            throw EngineError.shapeMismatch("colour planes must be [C, H, W], got \(planes.shape)")
+        }
+        let maxValue: Float = bitDepth == 16 ? 65535 : 255
         var responses: [Tensor] = []
         var geometry: (padding: Padding, anchor: Pair, size: Pair)?
         for original in kernels {
@@ -47,7 +57,7 @@ extension ClassicFilter {
                     + "and dilation \(options.dilation)) is more than \(FilterOptions.maximumPadding); use a smaller "
                     + "padding, dilation or kernel")
             }
-            let size = try Convolution.outputSize(input: Pair(source.height, source.width),
+            let size = try Convolution.outputSize(input: Pair(height, width),
                                                   kernel: Pair(kernel.height, kernel.width), stride: options.stride,
                                                   dilation: options.dilation, padding: padding)
             geometry = (padding, kernel.effectiveAnchor, size)
@@ -56,7 +66,7 @@ extension ClassicFilter {
             let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
                                           dilation: options.dilation, padding: padding, border: options.border)
             responses.append(try Self.filtered(planes, kernel: kernel, direct: convolution, options: options,
-                                               inputWidth: source.width, outputWidth: size.x))
+                                               inputWidth: width, outputWidth: size.x))
         }
         guard var result = responses.first, let geometry else {
             throw EngineError.invalidParameter("the filter \(name) has no kernel")
@@ -67,15 +77,15 @@ extension ClassicFilter {
                 for i in 0..<gx.count { gx[i] = (gx[i] * gx[i] + other[i] * other[i]).squareRoot() }
             }
         }
-        let offset = (kernels.first?.offset ?? 0) * source.maxValue / 255
+        let offset = (kernels.first?.offset ?? 0) * maxValue / 255
         if offset != 0 {
             result.storage.withUnsafeMutableBufferPointer { r in for i in 0..<r.count { r[i] += offset } }
         }
-        let alpha = source.alphaPlane.map {
-            Self.sampled($0, height: source.height, width: source.width, at: geometry.size, padding: geometry.padding,
+        let alpha = alphaPlane.map {
+            Self.sampled($0, height: height, width: width, at: geometry.size, padding: geometry.padding,
                          anchor: geometry.anchor, stride: options.stride, dilation: options.dilation)
         }
-        return FilterResponse(responses: result, alpha: alpha, bitDepth: source.bitDepth)
+        return FilterResponse(responses: result, alpha: alpha, bitDepth: bitDepth)
     }
 
     /// One kernel over all planes by the cheapest exact route of the one core: two 1-D passes when the

@@ -72,14 +72,37 @@ public struct ResponseMap: Sendable {
         let n = r.count / max(c, 1)
         let alpha = keepAlpha ? response.alpha : nil
         let channels = c + (alpha == nil ? 0 : 1)
+        // In blocks: the map runs over contiguous floats (vectorised; `abs` decided outside the loop),
+        // then the block's bytes are interleaved into place.
+        let block = 2048
         let out = [UInt8](unsafeUninitializedCapacity: n * channels) { dst, initialized in
+            let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: block)
+            defer { tmp.deallocate() }
             r.storage.withUnsafeBufferPointer { src in
-                for ch in 0..<c {
-                    let plane = src.baseAddress! + ch * n
-                    for p in 0..<n { dst[p * channels + ch] = UInt8(k.value(plane[p])) }
-                }
-                if let alpha {
-                    for p in 0..<n { dst[p * channels + c] = UInt8(Self.quantized(alpha[p] * k.toOutput, max: k.outMax)) }
+                for ch in 0...c where ch < c || alpha != nil {
+                    var p0 = 0
+                    while p0 < n {
+                        let m = min(block, n - p0)
+                        if ch < c {
+                            let plane = src.baseAddress! + ch * n + p0
+                            if k.takeAbs {
+                                for i in 0..<m { tmp[i] = Self.byte((k.a * Swift.abs(plane[i]) + k.b) * k.toOutput + k.bias) }
+                            } else {
+                                for i in 0..<m { tmp[i] = Self.byte((k.a * plane[i] + k.b) * k.toOutput + k.bias) }
+                            }
+                        } else {
+                            alpha!.withUnsafeBufferPointer { a in
+                                for i in 0..<m { tmp[i] = Self.byte(a[p0 + i] * k.toOutput) }
+                            }
+                        }
+                        let d = dst.baseAddress! + p0 * channels + ch
+                        if channels == 1 {
+                            d.update(from: tmp, count: m)
+                        } else {
+                            for i in 0..<m { d[i * channels] = tmp[i] }
+                        }
+                        p0 += m
+                    }
                 }
             }
             initialized = n * channels
@@ -90,11 +113,19 @@ public struct ResponseMap: Sendable {
     /// Round half to even, then clip to 0...max; NaN becomes 0.
     @inline(__always)
     static func quantized(_ v: Float, max: Float) -> Float {
-        guard v == v else { return 0 }
         // Clipping first changes nothing (the bounds are whole numbers) and brings v under 2²³, where
         // adding and subtracting 1.5·2²³ rounds half to even in the default rounding mode: the same
-        // result as rounded(.toNearestOrEven), which is a libm call on baseline x86-64.
-        let c = Swift.min(Swift.max(v, 0), max)
+        // result as rounded(.toNearestOrEven), which is a libm call on baseline x86-64. NaN fails
+        // `v > 0` and becomes 0.
+        let c = v > 0 ? (v < max ? v : max) : 0
         return (c + 12_582_912) - 12_582_912
+    }
+
+    /// `UInt8(quantized(v, max: 255))` without a conversion check: 1.5·2²³ + k, for a whole k below
+    /// 2²², carries k in the low bits of its significand.
+    @inline(__always)
+    static func byte(_ v: Float) -> UInt8 {
+        let c = v > 0 ? (v < 255 ? v : 255) : 0
+        return UInt8(truncatingIfNeeded: (c + 12_582_912).bitPattern)
     }
 }

@@ -50,7 +50,6 @@ extension Graph {
     /// nothing: memory stays at what the live intermediate tensors need, whatever the graph's length.
     /// An error thrown by `observe` stops the pass and is returned as `stoppedBy` when it is a `ModelError`.
     public func forward(_ input: Tensor, last: Int? = nil, observe: (LayerActivation) throws -> Void) -> ForwardResult {
-        LargeBuffer.keepFreedMemory()
         var x = input
         if inputShape.count == 4 && input.rank == 3 { x = input.reshaped([1] + input.shape) }
         var values: [String: Tensor] = [inputName: x]

@@ -103,36 +103,92 @@ public struct BandedFilter: Sendable {
         var keepFrom = lowest
         for b in stride(from: bands.count - 2, through: 0, by: -1) { keepFrom[b] = min(keepFrom[b], keepFrom[b + 1]) }
 
+        // The window holds source rows windowStart ..< decoded. Before each band, the rows no band from
+        // here on reads leave it (only the overlap with the previous band is copied), and the new rows
+        // are decoded straight into its tail.
         var window: [Float] = []
         var windowStart = 0, decoded = 0
         let chunk = max(1, min(h, 16))
+        let colourCount = hasAlpha ? channels - 1 : channels
+        let gray = options.gray && colourCount == 3
+        let planeCount = gray ? 1 : colourCount
         for (b, band) in bands.enumerated() {
-            while decoded <= highest[b] {
-                window += try reader.readRows(min(chunk, h - decoded))
-                decoded = min(h, decoded + chunk)
+            // The first source row that this band or a later one reads.
+            let needed = keepFrom[b] == Int.max ? decoded : keepFrom[b]
+            var keep = min(max(windowStart, needed), decoded)
+            while decoded < needed {
+                // Rows no band reads (a stride that steps over them) are decoded and dropped.
+                let n = min(chunk, needed - decoded)
+                _ = try reader.readRows(n)
+                decoded += n
+                keep = decoded
             }
-            if keepFrom[b] != Int.max, keepFrom[b] > windowStart {
-                let drop = min(keepFrom[b], decoded) - windowStart
-                window.removeFirst(drop * rowSamples)
-                windowStart += drop
-            }
-            let rows = paddedRows(band)
-            var samples = [Float](repeating: 0, count: rows.count * rowSamples)
-            window.withUnsafeBufferPointer { src in
-                samples.withUnsafeMutableBufferPointer { dst in
-                    for (t, p) in rows.enumerated() {
-                        let out = dst.baseAddress! + t * rowSamples
-                        if let r = colourRow(p) {
-                            out.update(from: src.baseAddress! + (r - windowStart) * rowSamples, count: rowSamples)
+            let wanted = max(decoded, highest[b] + 1)
+            let kept = decoded - keep, fresh = wanted - decoded
+            if keep != windowStart || fresh > 0 {
+                var failure: Error? = nil
+                let count = (kept + fresh) * rowSamples
+                window = try window.withUnsafeBufferPointer { old in
+                    let next = [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+                        if kept > 0 {
+                            dst.baseAddress!.update(from: old.baseAddress! + (keep - windowStart) * rowSamples, count: kept * rowSamples)
                         }
-                        guard hasAlpha else { continue }
-                        let alpha = src.baseAddress! + (alphaRow(p) - windowStart) * rowSamples
-                        for x in 0..<w { out[x * channels + channels - 1] = alpha[x * channels + channels - 1] }
+                        if fresh > 0 {
+                            do { try reader.readRows(fresh, into: dst.baseAddress! + kept * rowSamples) } catch {
+                                (dst.baseAddress! + kept * rowSamples).initialize(repeating: 0, count: fresh * rowSamples)
+                                failure = error
+                            }
+                        }
+                        initialized = count
+                    }
+                    if let failure { throw failure }
+                    return next
+                }
+                windowStart = keep
+                decoded = wanted
+            }
+            // The band's colour planes [C, rows, w] (grey when asked) and alpha, in one pass over the
+            // window: padded row p holds source row colourRow(p), or zeros.
+            let rows = paddedRows(band)
+            let planeSize = rows.count * w
+            var alpha: [Float]? = hasAlpha ? LargeBuffer.uninitialized(planeSize) : nil
+            var planes = LargeBuffer.uninitialized(planeCount * planeSize)
+            window.withUnsafeBufferPointer { src in
+                planes.withUnsafeMutableBufferPointer { dst in
+                    for (t, p) in rows.enumerated() {
+                        guard let r = colourRow(p) else {
+                            for c in 0..<planeCount { (dst.baseAddress! + c * planeSize + t * w).update(repeating: 0, count: w) }
+                            continue
+                        }
+                        let row = src.baseAddress! + (r - windowStart) * rowSamples
+                        if gray {
+                            // Image.grayscale's expression, term for term.
+                            let out = dst.baseAddress! + t * w
+                            for x in 0..<w {
+                                let red = row[x * channels], green = row[x * channels + 1], blue = row[x * channels + 2]
+                                out[x] = 0.299 * red + 0.587 * green + 0.114 * blue
+                            }
+                        } else if channels == 1 {
+                            (dst.baseAddress! + t * w).update(from: row, count: w)
+                        } else {
+                            for c in 0..<planeCount {
+                                let out = dst.baseAddress! + c * planeSize + t * w
+                                for x in 0..<w { out[x] = row[x * channels + c] }
+                            }
+                        }
+                    }
+                }
+                if hasAlpha {
+                    alpha!.withUnsafeMutableBufferPointer { dst in
+                        for (t, p) in rows.enumerated() {
+                            let row = src.baseAddress! + (alphaRow(p) - windowStart) * rowSamples
+                            for x in 0..<w { dst[t * w + x] = row[x * channels + channels - 1] }
+                        }
                     }
                 }
             }
-            let image = Image(width: w, height: rows.count, channels: channels, bitDepth: header.bitDepth, samples: samples)
-            let response = try filter.applied(to: image, options: bandOptions)
+            let planesTensor = Tensor(shape: [planeCount, rows.count, w], storage: planes)
+            let response = try filter.applied(toPlanes: planesTensor, alpha: alpha, bitDepth: header.bitDepth, options: bandOptions)
             guard response.responses.shape.count == 3, response.responses.shape[1] == band.count else {
                 throw EngineError.shapeMismatch("band \(band) gave responses of shape \(response.responses.shape); this is a bug in featmap")
             }
