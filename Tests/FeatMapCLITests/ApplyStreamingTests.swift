@@ -10,6 +10,9 @@ import Testing
         (["gaussian:3", "ok/photo.jpg", "--border", "reflect", "--stride", "2"], "jpg"),
         (["sobel-y", "ok/gray16.png", "--padding", "3,0,1,1", "--border", "zero"], "png"),
         (["box:4", "ok/photo.png", "--gray", "--dilation", "2"], "npy"),
+        (["laplacian", "ok/rgba.png", "--scale", "0.7", "--bias", "3"], "png"),
+        (["emboss", "ok/rgba.png", "--stride", "3,2"], "jpg"),
+        (["sharpen", "ok/gray16.png", "--depth", "8", "--map", "offset"], "png"),
     ])
     func bandsWriteWhatTheWholeImagePathWrites(arguments: [String], format: String) throws {
         let dir = try CLI.temporaryDirectory()

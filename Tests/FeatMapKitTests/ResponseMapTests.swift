@@ -51,4 +51,50 @@ import Testing
         let r = FilterResponse(responses: Tensor(shape: [1, 1, 1], storage: [.nan]), alpha: nil, bitDepth: 8)
         #expect(ResponseMap(mode: .abs).image(from: r, depth: 8).samples == [0])
     }
+
+    /// The rounding without libm equals rounded(.toNearestOrEven) then clip, on every half and
+    /// quarter step around the range and on values far outside it.
+    @Test func fastRoundingEqualsLibm() {
+        var values: [Float] = [.nan, .infinity, -.infinity, -1e30, 1e30, -0.0, 0, 8_388_608.5, 16_777_215, 70_000.5]
+        for i in -400...131_200 { values.append(Float(i) * 0.5) }
+        for i in -100...100 { values.append(Float(i) * 0.25 + 255) }
+        for v in values {
+            for top: Float in [255, 65535] {
+                let expected: Float = v.isNaN ? 0 : Swift.min(Swift.max(v.rounded(.toNearestOrEven), 0), top)
+                #expect(ResponseMap.quantized(v, max: top) == expected, "\(v) on 0…\(top)")
+            }
+            #expect(Float(ResponseMap.byte(v)) == ResponseMap.quantized(v, max: 255), "\(v) as a byte")
+        }
+    }
+
+    /// The one-pass byte path gives exactly the float path's pixels, for every mode, with and without
+    /// alpha, from 8- and 16-bit responses that cover negatives, halves, huge values and NaN.
+    @Test(arguments: [ResponseMode.clamp, .abs, .offset, .normalize])
+    func bytesEqualTheImagePath(mode: ResponseMode) {
+        var values: [Float] = []
+        for i in 0..<600 { values.append(Float(i % 97) * 7.25 - 300 + Float(i % 5) * 0.5) }
+        values[3] = .nan; values[10] = 1e9; values[11] = -1e9
+        for (depth, channels) in [(8, 1), (8, 3), (16, 3), (16, 1)] {
+            let n = values.count / 3
+            let storage = Array(values.prefix(channels * n)).map { depth == 16 ? $0 * 257 : $0 }
+            let alpha = (0..<n).map { Float(($0 * 37) % (depth == 16 ? 65536 : 256)) }
+            for keepAlpha in [false, true] {
+                let response = FilterResponse(responses: Tensor(shape: [channels, 10, n / 10], storage: storage),
+                                              alpha: keepAlpha ? alpha : nil, bitDepth: depth)
+                for (scale, bias): (Float, Float) in [(1, 0), (0.37, 3.5), (2, -10)] {
+                    let map = ResponseMap(mode: mode, scale: scale, bias: bias)
+                    let image = map.image(from: response, depth: 8)
+                    let (bytes, c) = map.bytes(from: response, keepAlpha: true)
+                    #expect(c == image.channels)
+                    #expect(bytes.map(Float.init) == image.samples, "\(mode) \(depth)-bit \(channels) ch alpha \(keepAlpha) ×\(scale) +\(bias)")
+                    if keepAlpha {
+                        let (noAlpha, c2) = map.bytes(from: response, keepAlpha: false)
+                        #expect(c2 == channels)
+                        let colour = (0..<(n * channels)).map { i in image.samples[(i / channels) * (channels + 1) + i % channels] }
+                        #expect(noAlpha.map(Float.init) == colour)
+                    }
+                }
+            }
+        }
+    }
 }
