@@ -217,6 +217,37 @@ extension ApplyJob {
             // The encoder thread also maps responses to pixels, so that the two threads share the
             // work when the encoder itself is quick (JPEG).
             let background = BackgroundWriter<FilterResponse> { response in
+                // The statistics for the report are gathered here too, off the filtering thread.
+                response.responses.storage.withUnsafeBufferPointer { v in
+                    // Eight lanes at a time (the compiler will not reorder a float reduction by
+                    // itself); each block of 1024 is summed in Float, the blocks in Double.
+                    // NaN fails both comparisons, as in Array.min()/max().
+                    guard let base = v.baseAddress else { return }
+                    let raw = UnsafeRawPointer(base)
+                    var lo8 = SIMD8<Float>(repeating: low), hi8 = SIMD8<Float>(repeating: high)
+                    var j = 0
+                    while j + 8 <= v.count {
+                        var s8 = SIMD8<Float>()
+                        let end = min(v.count, j + 1024)
+                        while j + 8 <= end {
+                            let x = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                            s8 += x
+                            lo8.replace(with: x, where: x .< lo8)
+                            hi8.replace(with: x, where: x .> hi8)
+                            j += 8
+                        }
+                        sum += Double(s8.sum())
+                    }
+                    low = lo8.min(); high = hi8.max()
+                    while j < v.count {
+                        let x = v[j]
+                        if x < low { low = x }
+                        if x > high { high = x }
+                        sum += Double(x)
+                        j += 1
+                    }
+                }
+                count += response.responses.count
                 if outputFormat.isEightBitPixels {
                     // Map, interleave and quantise in one pass straight to the encoder's bytes.
                     let (bytes, channels) = responseMap.bytes(from: response, keepAlpha: outputFormat.keepsAlpha)
@@ -241,36 +272,6 @@ extension ApplyJob {
             }
             do {
                 try banded.run(reader, plan: plan) { response in
-                    response.responses.storage.withUnsafeBufferPointer { v in
-                        // Eight lanes at a time (the compiler will not reorder a float reduction by
-                        // itself); each block of 1024 is summed in Float, the blocks in Double.
-                        // NaN fails both comparisons, as in Array.min()/max().
-                        guard let base = v.baseAddress else { return }
-                        let raw = UnsafeRawPointer(base)
-                        var lo8 = SIMD8<Float>(repeating: low), hi8 = SIMD8<Float>(repeating: high)
-                        var j = 0
-                        while j + 8 <= v.count {
-                            var s8 = SIMD8<Float>()
-                            let end = min(v.count, j + 1024)
-                            while j + 8 <= end {
-                                let x = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                                s8 += x
-                                lo8.replace(with: x, where: x .< lo8)
-                                hi8.replace(with: x, where: x .> hi8)
-                                j += 8
-                            }
-                            sum += Double(s8.sum())
-                        }
-                        low = lo8.min(); high = hi8.max()
-                        while j < v.count {
-                            let x = v[j]
-                            if x < low { low = x }
-                            if x > high { high = x }
-                            sum += Double(x)
-                            j += 1
-                        }
-                    }
-                    count += response.responses.count
                     try background.submit(response)
                 }
                 try background.finish()

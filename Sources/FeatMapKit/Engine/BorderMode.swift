@@ -73,21 +73,28 @@ extension Tensor {
         guard let (c, h, w) = planeShape else { preconditionFailure("padded(by:) needs planes, got \(shape)") }
         if pad.isZero { return self }
         let ph = h + pad.top + pad.bottom, pw = w + pad.left + pad.right
-        var out = [Float](repeating: 0, count: c * ph * pw)
+        // Every cell is written below (zeros where the border gives no source), rows split over the cores.
+        var out = LargeBuffer.uninitialized(c * ph * pw)
         // Column map computed once: source column or -1 for zero.
         let columnSource = (0..<pw).map { border.sourceIndex($0 - pad.left, count: w) ?? -1 }
         storage.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for ch in 0..<c {
-                    let srcPlane = src.baseAddress! + ch * h * w
-                    let dstPlane = dst.baseAddress! + ch * ph * pw
-                    for y in 0..<ph {
-                        guard let sy = border.sourceIndex(y - pad.top, count: h) else { continue }
-                        let srow = srcPlane + sy * w
-                        let drow = dstPlane + y * pw
-                        (drow + pad.left).update(from: srow, count: w)
-                        for x in 0..<pad.left where columnSource[x] >= 0 { drow[x] = srow[columnSource[x]] }
-                        for x in (pad.left + w)..<pw where columnSource[x] >= 0 { drow[x] = srow[columnSource[x]] }
+                columnSource.withUnsafeBufferPointer { colBuf in
+                    let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
+                    let cols = SendableConstPointer(colBuf.baseAddress!)
+                    Parallel.forEachChunk(c * ph, minimumChunk: 64) { range in
+                        for item in range {
+                            let ch = item / ph, y = item % ph
+                            let drow = dstP.base + (ch * ph + y) * pw
+                            guard let sy = border.sourceIndex(y - pad.top, count: h) else {
+                                drow.update(repeating: 0, count: pw)
+                                continue
+                            }
+                            let srow = srcP.base + (ch * h + sy) * w
+                            (drow + pad.left).update(from: srow, count: w)
+                            for x in 0..<pad.left { drow[x] = cols.base[x] >= 0 ? srow[cols.base[x]] : 0 }
+                            for x in (pad.left + w)..<pw { drow[x] = cols.base[x] >= 0 ? srow[cols.base[x]] : 0 }
+                        }
                     }
                 }
             }

@@ -74,7 +74,12 @@ extension ClassicFilter {
         if combinesMagnitude && responses.count == 2 {
             let other = responses[1].storage
             result.storage.withUnsafeMutableBufferPointer { gx in
-                for i in 0..<gx.count { gx[i] = (gx[i] * gx[i] + other[i] * other[i]).squareRoot() }
+                other.withUnsafeBufferPointer { gy in
+                    let x = SendablePointer(gx.baseAddress!), y = SendableConstPointer(gy.baseAddress!)
+                    Parallel.forEachChunk(gx.count, minimumChunk: 1 << 16) { range in
+                        for i in range { x.base[i] = (x.base[i] * x.base[i] + y.base[i] * y.base[i]).squareRoot() }
+                    }
+                }
             }
         }
         let offset = (kernels.first?.offset ?? 0) * maxValue / 255

@@ -1,4 +1,3 @@
-import Foundation
 import COpenBLAS
 
 /// A pair of per-axis integers (stride, dilation): y first, then x.
@@ -184,7 +183,21 @@ public struct Convolution: Sendable {
         }
         for ky in firstSingle..<kernelSize.y {
             let irow = plane + (row + ky * dilation.y) * planeWidth
-            for kx in 0..<kernelSize.x {
+            // Four taps of the row per sweep at stride 1, for the same reason (the horizontal pass of a
+            // 61-tap Gaussian).
+            var firstTap = 0
+            if sx == 1 {
+                let kw = kernelSize.x, dx = dilation.x
+                while firstTap + 4 <= kw {
+                    let kx = firstTap
+                    let w0 = k[ky * kw + kx], w1 = k[ky * kw + kx + 1], w2 = k[ky * kw + kx + 2], w3 = k[ky * kw + kx + 3]
+                    firstTap += 4
+                    if w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0 { continue }
+                    let b0 = irow + kx * dx, b1 = b0 + dx, b2 = b1 + dx, b3 = b2 + dx
+                    for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + (w2 * b2[ox] + w3 * b3[ox]) }
+                }
+            }
+            for kx in firstTap..<kernelSize.x {
                 let wv = k[ky * kernelSize.x + kx]
                 if wv == 0 { continue }
                 let base = irow + kx * dilation.x
@@ -223,7 +236,9 @@ public struct Convolution: Sendable {
                         1, wP.base, Int32(k), columns, Int32(columnStride), 1, outP.base + n0, Int32(nTotal))
         }
         if kh == 1 && kw == 1 && stride == .one && padding.isZero {
-            let step = max(256, (Int(ProcessInfo.processInfo.environment["FM_STEP"] ?? "") ?? 131072) / max(k, coutG))
+            // Slices of about 512 KB of input columns, so that the bias rows written before the product
+            // are still in cache when it adds to them.
+            let step = max(256, (1 << 17) / max(k, coutG))
             Parallel.forEachChunk(nTotal, minimumChunk: 4096) { range in
                 var n0 = range.lowerBound
                 while n0 < range.upperBound {
@@ -234,8 +249,7 @@ public struct Convolution: Sendable {
             }
             return
         }
-        let budget = Int(ProcessInfo.processInfo.environment["FM_BAND"] ?? "") ?? (1 << 18)
-        let bandRows = max(1, min(outSize.y, budget / max(1, max(k, coutG) * outSize.x)))
+        let bandRows = max(1, min(outSize.y, (1 << 18) / max(1, k * outSize.x)))
         let bands = (outSize.y + bandRows - 1) / bandRows
         let stride = self.stride, dilation = self.dilation
         Parallel.forEachChunk(bands) { range in

@@ -106,9 +106,11 @@ public struct BandedFilter: Sendable {
         // The window holds source rows windowStart ..< decoded. Before each band, the rows no band from
         // here on reads leave it (only the overlap with the previous band is copied), and the new rows
         // are decoded straight into its tail.
+        let rowsIn = RowPrefetcher(reader, chunkRows: max(1, min(h, 16)))
+        defer { rowsIn.cancel() }
         var window: [Float] = []
         var windowStart = 0, decoded = 0
-        let chunk = max(1, min(h, 16))
+        let chunk = max(1, min(h, 16))  // rows skipped at a time
         let colourCount = hasAlpha ? channels - 1 : channels
         let gray = options.gray && colourCount == 3
         let planeCount = gray ? 1 : colourCount
@@ -119,7 +121,7 @@ public struct BandedFilter: Sendable {
             while decoded < needed {
                 // Rows no band reads (a stride that steps over them) are decoded and dropped.
                 let n = min(chunk, needed - decoded)
-                _ = try reader.readRows(n)
+                try rowsIn.skipRows(n)
                 decoded += n
                 keep = decoded
             }
@@ -134,7 +136,7 @@ public struct BandedFilter: Sendable {
                             dst.baseAddress!.update(from: old.baseAddress! + (keep - windowStart) * rowSamples, count: kept * rowSamples)
                         }
                         if fresh > 0 {
-                            do { try reader.readRows(fresh, into: dst.baseAddress! + kept * rowSamples) } catch {
+                            do { try rowsIn.readRows(fresh, into: dst.baseAddress! + kept * rowSamples) } catch {
                                 (dst.baseAddress! + kept * rowSamples).initialize(repeating: 0, count: fresh * rowSamples)
                                 failure = error
                             }
@@ -153,35 +155,40 @@ public struct BandedFilter: Sendable {
             let planeSize = rows.count * w
             var alpha: [Float]? = hasAlpha ? LargeBuffer.uninitialized(planeSize) : nil
             var planes = LargeBuffer.uninitialized(planeCount * planeSize)
-            window.withUnsafeBufferPointer { src in
-                planes.withUnsafeMutableBufferPointer { dst in
-                    for (t, p) in rows.enumerated() {
-                        guard let r = colourRow(p) else {
-                            for c in 0..<planeCount { (dst.baseAddress! + c * planeSize + t * w).update(repeating: 0, count: w) }
-                            continue
-                        }
-                        let row = src.baseAddress! + (r - windowStart) * rowSamples
-                        if gray {
-                            // Image.grayscale's expression, term for term.
-                            let out = dst.baseAddress! + t * w
-                            for x in 0..<w {
-                                let red = row[x * channels], green = row[x * channels + 1], blue = row[x * channels + 2]
-                                out[x] = 0.299 * red + 0.587 * green + 0.114 * blue
+            let colourRows = rows.map { colourRow($0).map { $0 - windowStart } ?? -1 }
+            let alphaRows = rows.map { alphaRow($0) - windowStart }
+            window.withUnsafeBufferPointer { srcBuf in
+                planes.withUnsafeMutableBufferPointer { dstBuf in
+                    let src = SendableConstPointer(srcBuf.baseAddress!), dst = SendablePointer(dstBuf.baseAddress!)
+                    Parallel.forEachChunk(rows.count, minimumChunk: 4) { range in
+                        for t in range {
+                            guard colourRows[t] >= 0 else {
+                                for c in 0..<planeCount { (dst.base + c * planeSize + t * w).update(repeating: 0, count: w) }
+                                continue
                             }
-                        } else if channels == 1 {
-                            (dst.baseAddress! + t * w).update(from: row, count: w)
-                        } else {
-                            for c in 0..<planeCount {
-                                let out = dst.baseAddress! + c * planeSize + t * w
-                                for x in 0..<w { out[x] = row[x * channels + c] }
+                            let row = src.base + colourRows[t] * rowSamples
+                            if gray {
+                                // Image.grayscale's expression, term for term.
+                                let out = dst.base + t * w
+                                for x in 0..<w {
+                                    let red = row[x * channels], green = row[x * channels + 1], blue = row[x * channels + 2]
+                                    out[x] = 0.299 * red + 0.587 * green + 0.114 * blue
+                                }
+                            } else if channels == 1 {
+                                (dst.base + t * w).update(from: row, count: w)
+                            } else {
+                                for c in 0..<planeCount {
+                                    let out = dst.base + c * planeSize + t * w
+                                    for x in 0..<w { out[x] = row[x * channels + c] }
+                                }
                             }
                         }
                     }
                 }
                 if hasAlpha {
                     alpha!.withUnsafeMutableBufferPointer { dst in
-                        for (t, p) in rows.enumerated() {
-                            let row = src.baseAddress! + (alphaRow(p) - windowStart) * rowSamples
+                        for t in 0..<rows.count {
+                            let row = srcBuf.baseAddress! + alphaRows[t] * rowSamples
                             for x in 0..<w { dst[t * w + x] = row[x * channels + channels - 1] }
                         }
                     }
@@ -196,6 +203,6 @@ public struct BandedFilter: Sendable {
         }
         // Rows no band reads (below the last window) are still decoded, so that a damaged end of
         // file fails here as it does on the whole-image path.
-        while reader.rowsRemaining > 0 { _ = try reader.readRows(chunk) }
+        try rowsIn.finish()
     }
 }
