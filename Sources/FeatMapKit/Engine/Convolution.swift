@@ -249,48 +249,36 @@ public struct Convolution: Sendable {
             }
             return
         }
-        // The bias rides in the product as one more column of the weights against a row of ones in the
-        // columns, so the output is written once (beta 0) instead of filled with the bias and then read
-        // back and rewritten: at 2048² SqueezeNet's conv1 output alone is 268 MB.
-        let kb = bias == nil ? k : k + 1
-        var weightsWithBias = [Float](repeating: 0, count: coutG * kb)
-        for oc in 0..<coutG {
-            for i in 0..<k { weightsWithBias[oc * kb + i] = wP.base[oc * k + i] }
-            if let bias { weightsWithBias[oc * kb + k] = bias[oc] }
-        }
-        let bandRows = max(1, min(outSize.y, (1 << 18) / max(1, kb * outSize.x)))
+        // Bands of output rows small enough that both the band's columns and its output block (filled
+        // with the bias, then added to by the product) stay in cache.
+        let bandRows = max(1, min(outSize.y, (1 << 18) / max(1, max(k, coutG) * outSize.x)))
         let bands = (outSize.y + bandRows - 1) / bandRows
         let stride = self.stride, dilation = self.dilation
-        weightsWithBias.withUnsafeBufferPointer { wbBuf in
-            let wb = SendableConstPointer(wbBuf.baseAddress!)
-            Parallel.forEachChunk(bands) { range in
-                let columns = UnsafeMutablePointer<Float>.allocate(capacity: kb * bandRows * outSize.x)
-                defer { columns.deallocate() }
-                for band in range {
-                    let y0 = band * bandRows, rows = min(bandRows, outSize.y - y0)
-                    let n = rows * outSize.x
-                    for r in 0..<k {
-                        let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
-                        let plane = inP.base + c * planeSize.y * planeSize.x
-                        let dst = columns + r * n
-                        // Samples left in the padded row from the first one this tap reads.
-                        let rowRoom = planeSize.x - kx * dilation.x
-                        for oy in 0..<rows {
-                            let irow = plane + ((y0 + oy) * stride.y + ky * dilation.y) * planeSize.x + kx * dilation.x
-                            let drow = dst + oy * outSize.x
-                            if stride.x == 1 {
-                                drow.update(from: irow, count: outSize.x)
-                            } else if stride.x == 2 {
-                                Convolution.gatherEven(irow, into: drow, count: outSize.x, available: rowRoom)
-                            } else {
-                                for ox in 0..<outSize.x { drow[ox] = irow[ox * stride.x] }
-                            }
+        Parallel.forEachChunk(bands) { range in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * bandRows * outSize.x)
+            defer { columns.deallocate() }
+            for band in range {
+                let y0 = band * bandRows, rows = min(bandRows, outSize.y - y0)
+                let n = rows * outSize.x
+                for r in 0..<k {
+                    let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
+                    let plane = inP.base + c * planeSize.y * planeSize.x
+                    let dst = columns + r * n
+                    // Samples left in the padded row from the first one this tap reads.
+                    let rowRoom = planeSize.x - kx * dilation.x
+                    for oy in 0..<rows {
+                        let irow = plane + ((y0 + oy) * stride.y + ky * dilation.y) * planeSize.x + kx * dilation.x
+                        let drow = dst + oy * outSize.x
+                        if stride.x == 1 {
+                            drow.update(from: irow, count: outSize.x)
+                        } else if stride.x == 2 {
+                            Convolution.gatherEven(irow, into: drow, count: outSize.x, available: rowRoom)
+                        } else {
+                            for ox in 0..<outSize.x { drow[ox] = irow[ox * stride.x] }
                         }
                     }
-                    if kb > k { (columns + k * n).update(repeating: 1, count: n) }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(n), Int32(kb),
-                                1, wb.base, Int32(kb), columns, Int32(n), 0, outP.base + y0 * outSize.x, Int32(nTotal))
                 }
+                product(columns: columns, columnStride: n, n0: y0 * outSize.x, n: n)
             }
         }
     }

@@ -81,6 +81,8 @@ public struct Pooling: Sendable, Equatable {
             && fullColumns.count == fullColumns.last! - fullColumns.first! + 1
             ? fullColumns.first!..<(fullColumns.last! + 1) : 0..<0
         let interiorStart = interior.isEmpty ? 0 : columns[interior.lowerBound].0
+        // The columns outside the fast range: at most a few at each edge (all of them without one).
+        let edgeColumns = Array(0..<interior.lowerBound) + Array(interior.upperBound..<out.x)
         let rowsInfo = (0..<out.y).map { window($0, stride.y, padding.top, kernel.y, dilation.y, h, padding.bottom) }
         input.storage.withUnsafeBufferPointer { srcBuf in
             result.withUnsafeMutableBufferPointer { dstBuf in
@@ -122,7 +124,7 @@ public struct Pooling: Sendable, Equatable {
                                 Pooling.maxRow(line + interiorStart, into: orow + interior.lowerBound, count: interior.count,
                                                window: kernel.x, stride: stride.x)
                             }
-                            for ox in 0..<out.x where !interior.contains(ox) {
+                            for ox in edgeColumns {
                                 let (x0, colTaps, paddedCols) = cols.base[ox]
                                 if colTaps == 0 { orow[ox] = 0; continue }
                                 let p = line + x0
