@@ -75,33 +75,40 @@ public struct ResponseMap: Sendable {
         // In blocks: the map runs over contiguous floats (vectorised; `abs` decided outside the loop),
         // then the block's bytes are interleaved into place.
         let block = 2048
-        let out = [UInt8](unsafeUninitializedCapacity: n * channels) { dst, initialized in
-            let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: block)
-            defer { tmp.deallocate() }
-            r.storage.withUnsafeBufferPointer { src in
-                for ch in 0...c where ch < c || alpha != nil {
-                    var p0 = 0
-                    while p0 < n {
-                        let m = min(block, n - p0)
-                        if ch < c {
-                            let plane = src.baseAddress! + ch * n + p0
-                            if k.takeAbs {
-                                for i in 0..<m { tmp[i] = Self.byte((k.a * Swift.abs(plane[i]) + k.b) * k.toOutput + k.bias) }
-                            } else {
-                                for i in 0..<m { tmp[i] = Self.byte((k.a * plane[i] + k.b) * k.toOutput + k.bias) }
-                            }
-                        } else {
-                            alpha!.withUnsafeBufferPointer { a in
-                                for i in 0..<m { tmp[i] = Self.byte(a[p0 + i] * k.toOutput) }
+        let alphaSamples = alpha ?? []
+        let out = [UInt8](unsafeUninitializedCapacity: n * channels) { dstBuf, initialized in
+            r.storage.withUnsafeBufferPointer { srcBuf in
+                alphaSamples.withUnsafeBufferPointer { alphaBuf in
+                    let dst = SendablePointer(dstBuf.baseAddress!), src = SendableConstPointer(srcBuf.baseAddress!)
+                    // An empty array can still have a base address: whether there is alpha comes from `alpha`.
+                    let a = alpha == nil ? nil : alphaBuf.baseAddress.map(SendableConstPointer.init)
+                    // Blocks of pixels over the cores: the encoder thread calls this, and for PNG it is
+                    // the one the whole pipeline waits for.
+                    Parallel.forEachChunk((n + block - 1) / block, minimumChunk: 16) { blocks in
+                        let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: block)
+                        defer { tmp.deallocate() }
+                        for b in blocks {
+                            let p0 = b * block, m = min(block, n - p0)
+                            for ch in 0..<channels {
+                                if ch < c {
+                                    let plane = src.base + ch * n + p0
+                                    if k.takeAbs {
+                                        for i in 0..<m { tmp[i] = Self.byte((k.a * Swift.abs(plane[i]) + k.b) * k.toOutput + k.bias) }
+                                    } else {
+                                        for i in 0..<m { tmp[i] = Self.byte((k.a * plane[i] + k.b) * k.toOutput + k.bias) }
+                                    }
+                                } else if let a {
+                                    let alphaRow = a.base + p0
+                                    for i in 0..<m { tmp[i] = Self.byte(alphaRow[i] * k.toOutput) }
+                                }
+                                let d = dst.base + p0 * channels + ch
+                                if channels == 1 {
+                                    d.update(from: tmp, count: m)
+                                } else {
+                                    for i in 0..<m { d[i * channels] = tmp[i] }
+                                }
                             }
                         }
-                        let d = dst.baseAddress! + p0 * channels + ch
-                        if channels == 1 {
-                            d.update(from: tmp, count: m)
-                        } else {
-                            for i in 0..<m { d[i * channels] = tmp[i] }
-                        }
-                        p0 += m
                     }
                 }
             }
