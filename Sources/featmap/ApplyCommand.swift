@@ -163,10 +163,11 @@ struct ApplyJob: Sendable {
             // Bands of rows whenever the result is the same: not for normalize (which needs the whole
             // image's min and max first) nor for standard output (a decoding error halfway would
             // leave half an image there).
-            let banded = BandedFilter(filter: filter, options: options,
-                                      bandRows: BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels))
+            var banded = BandedFilter(filter: filter, options: options)
             if destination != "-", format == .npy || responseMap.mode != .normalize,
                let plan = banded.plan(height: reader.header.height, width: reader.header.width) {
+                banded.bandRows = BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels,
+                                                        span: plan.span)
                 try runBanded(banded, plan: plan, reader: reader, destination: destination, report: &report)
                 report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
                 return report
