@@ -72,6 +72,31 @@ import Testing
         try Self.compare(spec, FilterOptions(), image: try FilterFixtures.image("chelsea.npy"))
     }
 
+    /// The fused gradient magnitude gives exactly (==) each derivative's two passes followed by
+    /// √(x² + y²), for every border, with strides, dilation and uneven padding, on a real photo crop.
+    @Test(arguments: BorderMode.allCases)
+    func fusedMagnitudeEqualsTwoPasses(border: BorderMode) throws {
+        let planes = try FilterFixtures.image("camera.npy").colorPlanes
+        for spec in ["sobel", "scharr", "prewitt"] {
+            let filter = try KernelLibrary.resolve(spec)
+            for (stride, dilation, padding) in [(Pair.one, Pair.one, Padding(top: 1, bottom: 1, left: 1, right: 1)),
+                                                (Pair(2, 3), Pair(2, 1), Padding(top: 0, bottom: 3, left: 5, right: 1))] {
+                let passes = filter.kernels.map { k -> SeparableConvolution in
+                    let f = k.separableFactors()!
+                    let c = planes.shape[0]
+                    return SeparableConvolution(columns: Tensor(shape: [c, k.height], storage: Array([[Float]](repeating: f.column, count: c).joined())),
+                                                rows: Tensor(shape: [c, k.width], storage: Array([[Float]](repeating: f.row, count: c).joined())),
+                                                stride: stride, dilation: dilation, padding: padding, border: border)
+                }
+                let fused = try SeparableConvolution.gradientMagnitude(passes[0], passes[1], of: planes)
+                let x = try passes[0].applied(to: planes).storage, y = try passes[1].applied(to: planes).storage
+                let expected = zip(x, y).map { ($0 * $0 + $1 * $1).squareRoot() }
+                #expect(fused.storage == expected, "\(spec) \(border) stride \(stride)")
+                #expect(fused.storage.contains { $0 > 10 }, "\(spec): the crop has edges")
+            }
+        }
+    }
+
     @Test(arguments: BorderMode.allCases)
     func bordersStridesAndDilationsAgree(border: BorderMode) throws {
         let image = try FilterFixtures.image("camera.npy")

@@ -46,7 +46,7 @@ extension ClassicFilter {
             throw EngineError.shapeMismatch("colour planes must be [C, H, W], got \(planes.shape)")
         }
         let maxValue: Float = bitDepth == 16 ? 65535 : 255
-        var responses: [Tensor] = []
+        var prepared: [(kernel: Kernel, convolution: Convolution, outputWidth: Int)] = []
         var geometry: (padding: Padding, anchor: Pair, size: Pair)?
         for original in kernels {
             let kernel = options.convolve ? original.flipped : original
@@ -65,12 +65,25 @@ extension ClassicFilter {
                                  storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
             let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
                                           dilation: options.dilation, padding: padding, border: options.border)
-            responses.append(try Self.filtered(planes, kernel: kernel, direct: convolution, options: options,
-                                               inputWidth: width, outputWidth: size.x))
+            prepared.append((kernel, convolution, size.x))
         }
-        guard var result = responses.first, let geometry else {
+        guard let geometry, !prepared.isEmpty else {
             throw EngineError.invalidParameter("the filter \(name) has no kernel")
         }
+        // Both derivatives as plain two-pass filters: one fused pass gives the magnitude.
+        let routes = prepared.map { Self.separableRoute($0.kernel, direct: $0.convolution, options: options,
+                                                        inputWidth: width, outputWidth: $0.outputWidth) }
+        var responses: [Tensor] = []
+        if combinesMagnitude && prepared.count == 2, let x = routes[0], let y = routes[1],
+           let magnitude = try? SeparableConvolution.gradientMagnitude(x, y, of: planes) {
+            responses = [magnitude]
+        } else {
+            for p in prepared {
+                responses.append(try Self.filtered(planes, kernel: p.kernel, direct: p.convolution, options: options,
+                                                   inputWidth: width, outputWidth: p.outputWidth))
+            }
+        }
+        var result = responses[0]
         if combinesMagnitude && responses.count == 2 {
             let other = responses[1].storage
             result.storage.withUnsafeMutableBufferPointer { gx in
@@ -98,9 +111,29 @@ extension ClassicFilter {
     /// window; a sum of a few separable terms (the rank-3 Laplacian of Gaussian) when that still costs
     /// less than the direct window; otherwise the direct window. `options.separable` forces (true) or
     /// forbids (false) the split routes.
+    /// The two 1-D passes `filtered` runs for a kernel that is column ⊗ row, or nil when it takes
+    /// another route.
+    static func separableRoute(_ kernel: Kernel, direct: Convolution, options: FilterOptions, inputWidth: Int,
+                               outputWidth: Int) -> SeparableConvolution? {
+        guard options.separable != false, let f = kernel.separableFactors() else { return nil }
+        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
+                                                 inputWidth: inputWidth, outputWidth: outputWidth)
+        guard options.separable == true || pairCost < Double(kernel.width * kernel.height * outputWidth) else { return nil }
+        let channels = direct.outputChannels
+        let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
+        return SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(f.column)),
+                                    rows: Tensor(shape: [channels, kernel.width], storage: repeated(f.row)),
+                                    stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
+                                    border: direct.border)
+    }
+
     static func filtered(_ planes: Tensor, kernel: Kernel, direct: Convolution, options: FilterOptions,
                          inputWidth: Int, outputWidth: Int) throws -> Tensor {
         guard options.separable != false else { return try direct.applied(to: planes) }
+        if let pass = separableRoute(kernel, direct: direct, options: options, inputWidth: inputWidth,
+                                     outputWidth: outputWidth) {
+            return try pass.applied(to: planes)
+        }
         let channels = direct.outputChannels
         let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
         func pass(_ column: [Float], _ row: [Float]) -> SeparableConvolution {
@@ -115,9 +148,6 @@ extension ClassicFilter {
                                                  inputWidth: inputWidth, outputWidth: outputWidth)
         let affordable = { (terms: Int) in
             forced || Double(terms) * pairCost < Double(kernel.width * kernel.height * outputWidth)
-        }
-        if let f = kernel.separableFactors(), affordable(1) {
-            return try pass(f.column, f.row).applied(to: planes)
         }
         let large = kernel.width * kernel.height >= 25 || forced
         if large, affordable(1), let split = kernel.impulsePlusSeparable() {

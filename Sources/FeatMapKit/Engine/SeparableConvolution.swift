@@ -64,69 +64,18 @@ public struct SeparableConvolution: Sendable {
         let out = try Convolution.outputSize(input: Pair(h, w), kernel: kernelSize, stride: stride, dilation: dilation,
                                              padding: padding)
         let padded = input.padded(by: padding, border: border)
-        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
-        let (kh, kw) = (kernelSize.y, kernelSize.x)
-        // Only the padded columns some output window reaches.
-        let usedWidth = (out.x - 1) * stride.x + dilation.x * (kw - 1) + 1
         // Every output element is written (bias first, then the sums).
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
-        let bias = self.bias, stride = self.stride, dilation = self.dilation
-        // Symmetric factors (every Gaussian and box) sum mirrored pairs first: half the multiplies.
-        let symmetricColumns = kh >= 5 && Self.isSymmetric(columns.storage, taps: kh)
-        let symmetricRows = kw >= 5 && stride.x == 1 && Self.isSymmetric(rows.storage, taps: kw)
+        let plan = Plan(self, inputSize: Pair(h, w), outputSize: out)
         padded.storage.withUnsafeBufferPointer { src in
-            columns.storage.withUnsafeBufferPointer { colBuf in
-                rows.storage.withUnsafeBufferPointer { rowBuf in
-                    result.withUnsafeMutableBufferPointer { dst in
-                        let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
-                        let colP = SendableConstPointer(colBuf.baseAddress!), rowP = SendableConstPointer(rowBuf.baseAddress!)
-                        Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
-                            // The vertical pass runs for up to `group` output rows of one channel at a
-                            // time, strip by strip across the width: the kh input rows under a strip stay
-                            // in cache while the group's rows are summed, where whole rows (a 61-tap
-                            // Gaussian on a 6000-wide photo reads 61 × 24 KB per output row) streamed
-                            // from memory each time. Each element gets the same sum in the same order.
-                            let group = 16, strip = 512
-                            let lines = UnsafeMutablePointer<Float>.allocate(capacity: group * usedWidth)
-                            defer { lines.deallocate() }
-                            var item = range.lowerBound
-                            while item < range.upperBound {
-                                let ch = item / out.y, oy0 = item % out.y
-                                let g = min(group, range.upperBound - item, out.y - oy0)
-                                let plane = srcP.base + ch * ph * pw
-                                lines.update(repeating: 0, count: g * usedWidth)
-                                var x0 = 0
-                                while x0 < usedWidth {
-                                    let n = min(strip, usedWidth - x0)
-                                    for r in 0..<g {
-                                        if symmetricColumns {
-                                            Self.accumulateSymmetric(into: lines + r * usedWidth + x0, count: n,
-                                                                     source: plane + x0 + (oy0 + r) * stride.y * pw,
-                                                                     step: dilation.y * pw, weights: colP.base + ch * kh, taps: kh)
-                                        } else {
-                                            Convolution.accumulateRow(into: lines + r * usedWidth + x0, count: n, plane: plane + x0,
-                                                                      planeWidth: pw, row: (oy0 + r) * stride.y,
-                                                                      kernel: colP.base + ch * kh, kernelSize: Pair(kh, 1),
-                                                                      stride: 1, dilation: dilation)
-                                        }
-                                    }
-                                    x0 += n
-                                }
-                                for r in 0..<g {
-                                    let orow = dstP.base + (ch * out.y + oy0 + r) * out.x
-                                    orow.update(repeating: bias?[ch] ?? 0, count: out.x)
-                                    if symmetricRows {
-                                        Self.accumulateSymmetric(into: orow, count: out.x, source: lines + r * usedWidth,
-                                                                 step: dilation.x, weights: rowP.base + ch * kw, taps: kw)
-                                    } else {
-                                        Convolution.accumulateRow(into: orow, count: out.x, plane: lines + r * usedWidth,
-                                                                  planeWidth: usedWidth, row: 0, kernel: rowP.base + ch * kw,
-                                                                  kernelSize: Pair(1, kw), stride: stride.x, dilation: dilation)
-                                    }
-                                }
-                                item += g
-                            }
-                        }
+            result.withUnsafeMutableBufferPointer { dst in
+                let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
+                Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
+                    let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * plan.usedWidth)
+                    defer { lines.deallocate() }
+                    plan.forEachGroup(in: range) { ch, oy0, g in
+                        plan.filter(channel: ch, rows: oy0, count: g, source: srcP.base,
+                                    into: dstP.base + (ch * out.y + oy0) * out.x, lines: lines)
                     }
                 }
             }
@@ -136,6 +85,132 @@ public struct SeparableConvolution: Sendable {
 }
 
 extension SeparableConvolution {
+    /// √(x² + y²) of two filters of one geometry (Sobel, Scharr, Prewitt): the input is padded once, and
+    /// each group of rows is run through both filters and combined while it is in cache, instead of two
+    /// full passes, two result tensors and a third pass. The numbers are those of `applied(to:)` on each
+    /// filter followed by the magnitude.
+    public static func gradientMagnitude(_ x: SeparableConvolution, _ y: SeparableConvolution, of input: Tensor) throws -> Tensor {
+        guard x.kernelSize == y.kernelSize, x.stride == y.stride, x.dilation == y.dilation, x.padding == y.padding,
+              x.border == y.border, x.channels == y.channels, x.bias == nil, y.bias == nil else {
+            throw EngineError.shapeMismatch("a gradient magnitude needs two bias-free filters of one size, stride, dilation, padding and border")
+        }
+        guard let (c, h, w) = input.planeShape, c == x.channels else {
+            throw EngineError.shapeMismatch("the filters expect \(x.channels) input channels, the input has shape \(input.shape)")
+        }
+        let out = try Convolution.outputSize(input: Pair(h, w), kernel: x.kernelSize, stride: x.stride, dilation: x.dilation,
+                                             padding: x.padding)
+        let padded = input.padded(by: x.padding, border: x.border)
+        var result = LargeBuffer.uninitialized(c * out.y * out.x)
+        let px = Plan(x, inputSize: Pair(h, w), outputSize: out), py = Plan(y, inputSize: Pair(h, w), outputSize: out)
+        padded.storage.withUnsafeBufferPointer { src in
+            result.withUnsafeMutableBufferPointer { dst in
+                let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
+                Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
+                    let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * px.usedWidth)
+                    let other = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * out.x)
+                    defer { lines.deallocate(); other.deallocate() }
+                    px.forEachGroup(in: range) { ch, oy0, g in
+                        let gx = dstP.base + (ch * out.y + oy0) * out.x
+                        px.filter(channel: ch, rows: oy0, count: g, source: srcP.base, into: gx, lines: lines)
+                        py.filter(channel: ch, rows: oy0, count: g, source: srcP.base, into: other, lines: lines)
+                        for i in 0..<(g * out.x) { gx[i] = (gx[i] * gx[i] + other[i] * other[i]).squareRoot() }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [c, out.y, out.x], storage: result)
+    }
+
+    /// One filter's geometry and factors, ready for its row loop.
+    struct Plan: Sendable {
+        /// Output rows of one channel whose vertical pass runs together, and the strip width it runs in.
+        static let group = 16, strip = 512
+        let columnFactors: [Float], rowFactors: [Float]
+        let bias: [Float]?
+        let kernel: Pair, stride: Pair, dilation: Pair
+        let paddedSize: Pair, outputSize: Pair, usedWidth: Int
+        let symmetricColumns: Bool, symmetricRows: Bool
+
+        init(_ f: SeparableConvolution, inputSize: Pair, outputSize out: Pair) {
+            columnFactors = f.columns.storage
+            rowFactors = f.rows.storage
+            bias = f.bias
+            kernel = f.kernelSize; stride = f.stride; dilation = f.dilation
+            paddedSize = Pair(inputSize.y + f.padding.top + f.padding.bottom, inputSize.x + f.padding.left + f.padding.right)
+            outputSize = out
+            // Only the padded columns some output window reaches.
+            usedWidth = (out.x - 1) * f.stride.x + f.dilation.x * (f.kernelSize.x - 1) + 1
+            // Symmetric factors (every Gaussian and box) sum mirrored pairs first: half the multiplies.
+            symmetricColumns = kernel.y >= 5 && SeparableConvolution.isSymmetric(columnFactors, taps: kernel.y)
+            symmetricRows = kernel.x >= 5 && stride.x == 1 && SeparableConvolution.isSymmetric(rowFactors, taps: kernel.x)
+        }
+
+        /// Splits (channel, row) items into groups of up to `group` rows of one channel.
+        @inline(__always)
+        func forEachGroup(in range: Range<Int>, _ body: (_ channel: Int, _ firstRow: Int, _ count: Int) -> Void) {
+            var item = range.lowerBound
+            while item < range.upperBound {
+                let ch = item / outputSize.y, oy0 = item % outputSize.y
+                let g = min(Plan.group, range.upperBound - item, outputSize.y - oy0)
+                body(ch, oy0, g)
+                item += g
+            }
+        }
+
+        /// Output rows oy0 ..< oy0 + g of channel `ch` into `out` (rows outputSize.x apart). The vertical
+        /// pass runs strip by strip across the width: the kh input rows under a strip stay in cache while
+        /// the group's rows are summed, where whole rows (a 61-tap Gaussian on a 6000-wide photo reads
+        /// 61 × 24 KB per output row) streamed from memory each time. Each element gets the same sum in
+        /// the same order either way.
+        @inline(__always)
+        func filter(channel ch: Int, rows oy0: Int, count g: Int, source: UnsafePointer<Float>,
+                    into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>) {
+            columnFactors.withUnsafeBufferPointer { c in
+                rowFactors.withUnsafeBufferPointer { r in
+                    filter(channel: ch, rows: oy0, count: g, source: source, into: out, lines: lines,
+                           columns: c.baseAddress!, rows: r.baseAddress!)
+                }
+            }
+        }
+
+        @inline(__always)
+        private func filter(channel ch: Int, rows oy0: Int, count g: Int, source: UnsafePointer<Float>,
+                            into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>,
+                            columns: UnsafePointer<Float>, rows: UnsafePointer<Float>) {
+            let (kh, kw, pw) = (kernel.y, kernel.x, paddedSize.x)
+            let plane = source + ch * paddedSize.y * pw
+            lines.update(repeating: 0, count: g * usedWidth)
+            var x0 = 0
+            while x0 < usedWidth {
+                let n = min(Plan.strip, usedWidth - x0)
+                for r in 0..<g {
+                    if symmetricColumns {
+                        SeparableConvolution.accumulateSymmetric(into: lines + r * usedWidth + x0, count: n,
+                                                                 source: plane + x0 + (oy0 + r) * stride.y * pw,
+                                                                 step: dilation.y * pw, weights: columns + ch * kh, taps: kh)
+                    } else {
+                        Convolution.accumulateRow(into: lines + r * usedWidth + x0, count: n, plane: plane + x0,
+                                                  planeWidth: pw, row: (oy0 + r) * stride.y, kernel: columns + ch * kh,
+                                                  kernelSize: Pair(kh, 1), stride: 1, dilation: dilation)
+                    }
+                }
+                x0 += n
+            }
+            for r in 0..<g {
+                let orow = out + r * outputSize.x
+                orow.update(repeating: bias?[ch] ?? 0, count: outputSize.x)
+                if symmetricRows {
+                    SeparableConvolution.accumulateSymmetric(into: orow, count: outputSize.x, source: lines + r * usedWidth,
+                                                             step: dilation.x, weights: rows + ch * kw, taps: kw)
+                } else {
+                    Convolution.accumulateRow(into: orow, count: outputSize.x, plane: lines + r * usedWidth,
+                                              planeWidth: usedWidth, row: 0, kernel: rows + ch * kw,
+                                              kernelSize: Pair(1, kw), stride: stride.x, dilation: dilation)
+                }
+            }
+        }
+    }
+
     /// Whether every channel's factor reads the same forwards and backwards (exactly).
     static func isSymmetric(_ factors: [Float], taps k: Int) -> Bool {
         guard k > 0 else { return false }
