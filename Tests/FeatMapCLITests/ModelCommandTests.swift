@@ -65,6 +65,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/03-pool1.png").path))
     }
 
+    /// --repeat runs the pass several times and reports the median; the outputs are those of one pass.
+    @Test func layersRepeatTimesSeveralPasses() throws {
+        let dir = try CLI.temporaryDirectory()
+        let args = ["layers", Self.sample("lenet.weights"), Self.sample("digit-2.png"), "--upto", "pool1", "--json",
+                    "--timing", "--no-images", "--npy"]
+        let once = try CLI.run(args + ["-o", "once"], in: dir)
+        let r = try CLI.run(args + ["--repeat", "5", "-o", "five"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try Self.json(r.stdoutText)
+        #expect(object["forward_passes"] as? Int == 5)
+        #expect((object["forward_ms"] as? Double).map { $0 > 0 } == true)
+        let a = try Data(contentsOf: dir.appendingPathComponent("once/03-pool1.npy"))
+        let b = try Data(contentsOf: dir.appendingPathComponent("five/03-pool1.npy"))
+        #expect(once.status == 0 && a == b)
+        let text = try CLI.run(Array(args.filter { $0 != "--json" }) + ["--repeat", "3", "-o", "t"], in: dir)
+        #expect(text.stdoutText.contains("(median of 3 passes)"))
+        // Without --timing, or out of range: a usage error.
+        for bad in [["--repeat", "3"], ["--timing", "--repeat", "0"]] {
+            let u = try CLI.run(["layers", Self.sample("lenet.weights"), Self.sample("digit-2.png"), "-o", "u"] + bad, in: dir)
+            #expect(u.status == 64, "\(bad)")
+            #expect(u.stderr.contains("--repeat"))
+        }
+    }
+
     @Test func layersSelectsByAnyName() throws {
         let dir = try CLI.temporaryDirectory()
         // "15" is relu2's output name in the ONNX export; conv1 is a generated name.
