@@ -34,6 +34,17 @@ def measure(argv, runs=RUNS, env=None):
     return statistics.median(walls), max(mems)
 
 
+def measure_pair(a, b, runs=RUNS):
+    """Both commands, alternating a, b, a, b…, so that a burst of load on the shared machine falls
+    on both sides of a ratio rather than on one."""
+    results = [([], []), ([], [])]
+    for _ in range(runs):
+        for argv, (walls, mems) in ((a, results[0]), (b, results[1])):
+            w, m = measure(argv, runs=1)
+            walls.append(w); mems.append(m)
+    return tuple((statistics.median(walls), max(mems)) for walls, mems in results)
+
+
 def prepare_big():
     path = os.path.join(WORK, "big.jpg")
     if not os.path.exists(path):
@@ -57,28 +68,31 @@ def bench_apply():
     out = os.path.join(WORK, "out")
     os.makedirs(out, exist_ok=True)
     png, jpg = os.path.join(out, "o.png"), os.path.join(out, "o.jpg")
-    sobel_png = measure([FM, "apply", "sobel", big, "-o", png])
-    sobel_jpg = measure([FM, "apply", "sobel", big, "-o", jpg])
-    ident_png = measure([FM, "apply", "identity", big, "-o", png])
-    ident_jpg = measure([FM, "apply", "identity", big, "-o", jpg])
-    gauss_png = measure([FM, "apply", "gaussian:10", big, "-o", png])
-    gauss_jpg = measure([FM, "apply", "gaussian:10", big, "-o", jpg])
+    fm = {name: [FM, "apply", spec, big, "-o", dest] for name, spec, dest in [
+        ("sobel_png", "sobel", png), ("sobel_jpg", "sobel", jpg), ("ident_png", "identity", png),
+        ("ident_jpg", "identity", jpg), ("gauss_png", "gaussian:10", png), ("gauss_jpg", "gaussian:10", jpg)]}
     if have("vips"):
-        row("Sobel magnitude 6000×4000 → PNG", sobel_png, "vips sobel", measure(["vips", "sobel", big, png]))
         # vips writes JPEG at Q 75 unless told; featmap's default is 92, so vips gets the same.
-        row("Sobel magnitude → JPEG", sobel_jpg, "vips sobel", measure(["vips", "sobel", big, jpg + "[Q=92]"]))
-        row("decode + PNG encode (identity)", ident_png, "vips copy", measure(["vips", "copy", big, png]))
-        row("Gaussian σ 10 → PNG", gauss_png, "vips gaussblur 10", measure(["vips", "gaussblur", big, png, "10"]))
-        row("Gaussian σ 10 → JPEG", gauss_jpg, "vips gaussblur 10", measure(["vips", "gaussblur", big, jpg + "[Q=92]", "10"]))
+        for work, key, name, peer in [
+                ("Sobel magnitude 6000×4000 → PNG", "sobel_png", "vips sobel", ["vips", "sobel", big, png]),
+                ("Sobel magnitude → JPEG", "sobel_jpg", "vips sobel", ["vips", "sobel", big, jpg + "[Q=92]"]),
+                ("decode + PNG encode (identity)", "ident_png", "vips copy", ["vips", "copy", big, png]),
+                ("Gaussian σ 10 → PNG", "gauss_png", "vips gaussblur 10", ["vips", "gaussblur", big, png, "10"]),
+                ("Gaussian σ 10 → JPEG", "gauss_jpg", "vips gaussblur 10", ["vips", "gaussblur", big, jpg + "[Q=92]", "10"])]:
+            ours, theirs = measure_pair(fm[key], peer)
+            row(work, ours, name, theirs)
+    sobel_png = measure(fm["sobel_png"])
     try:
         import cv2  # noqa: F401
-        row("Sobel magnitude → PNG", sobel_png, "OpenCV (Python)",
-            measure([sys.executable, os.path.join(HERE, "opencv_sobel.py"), big, png]))
+        ours, theirs = measure_pair(fm["sobel_png"], [sys.executable, os.path.join(HERE, "opencv_sobel.py"), big, png])
+        row("Sobel magnitude → PNG", ours, "OpenCV (Python)", theirs)
     except ImportError:
         print("  OpenCV not installed; skipped")
     if have("convert"):
         row("Sobel magnitude → PNG", sobel_png, "ImageMagick",
             measure(["convert", big, "-define", "morphology:compose=Lighten", "-morphology", "Convolve", "Sobel:>", png], runs=1))
+    sobel_png, ident_png = measure_pair(fm["sobel_png"], fm["ident_png"])
+    sobel_jpg, ident_jpg = measure_pair(fm["sobel_jpg"], fm["ident_jpg"])
     row("identity vs Sobel → PNG (filter cost)", sobel_png, "featmap identity", ident_png)
     # JPEG encoding costs the same for both pictures; PNG's deflate works harder on an edge map.
     row("identity vs Sobel → JPEG (filter cost)", sobel_jpg, "featmap identity", ident_jpg)
@@ -121,9 +135,9 @@ def bench_predict():
     files = os.path.join(WORK, "mnist.txt")
     with open(files, "w") as f:
         f.write("\n".join(os.path.join(folder, f"{i:05d}.png") for i in range(10000)) + "\n")
-    ours = measure([FM, "predict", weights, "--files-from", files])
     model = os.path.join(SHARED, "models/lenet5/lenet5-mnist.onnx")
-    peer = measure([sys.executable, os.path.join(HERE, "python_predict.py"), model, files])
+    ours, peer = measure_pair([FM, "predict", weights, "--files-from", files],
+                              [sys.executable, os.path.join(HERE, "python_predict.py"), model, files])
     row("LeNet-5 predict, 10,000 MNIST PNGs", ours, "OpenCV + onnxruntime", peer)
 
 

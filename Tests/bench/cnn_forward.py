@@ -59,14 +59,6 @@ def timed(sess):
     return (time.perf_counter() - t) * 1000
 
 
-# Warm: one run, then the median of RUNS (onnxruntime's arena and featmap's heap hold their memory).
-sess = ort_session()
-timed(sess)
-ort_warm = statistics.median(timed(sess) for _ in range(RUNS))
-# Cold: the first run of a new session, which also pays for fresh memory pages.
-ort_cold = statistics.median(timed(ort_session()) for _ in range(RUNS))
-del sess
-
 npy = os.path.join(work, f"input-{size}.npy")
 np.save(npy, x[0])
 
@@ -80,8 +72,17 @@ def featmap_ms(passes):
     return float(json.loads(r.stdout)["forward_ms"])
 
 
-# Warm: featmap's own median over RUNS + 1 passes in one process (the first, cold one among them).
-fm_warm = statistics.median(featmap_ms(RUNS + 1) for _ in range(3))
-# Cold: one pass per process.
-fm_cold = statistics.median(featmap_ms(1) for _ in range(RUNS))
-print(fm_warm, ort_warm, fm_cold, ort_cold)
+# The two sides alternate, so that a burst of load on the machine falls on both.
+# Warm: onnxruntime's runs after a first one in the same session (its arena holds the memory), and
+# featmap's own median over RUNS + 1 passes in one process (the first, cold one among them).
+# Cold: the first run of a new onnxruntime session, and one featmap pass per process.
+sess = ort_session()
+timed(sess)
+ort_warm, fm_warm, ort_cold, fm_cold = [], [], [], []
+for _ in range(RUNS):
+    ort_warm.append(timed(sess))
+    fm_warm.append(featmap_ms(RUNS + 1))
+    ort_cold.append(timed(ort_session()))
+    fm_cold.append(featmap_ms(1))
+m = statistics.median
+print(m(fm_warm), m(ort_warm), m(fm_cold), m(ort_cold))

@@ -4,7 +4,7 @@ public enum OutputFormat: Equatable, Sendable {
     case jpeg(quality: Int)
     case npy
 
-    public static let defaultJPEGQuality = 90
+    public static let defaultJPEGQuality = 92
 
     /// Whether the encoder takes 8-bit samples (8-bit PNG, JPEG).
     public var isEightBitPixels: Bool {
