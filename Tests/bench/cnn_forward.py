@@ -72,16 +72,18 @@ def featmap_ms(passes):
     return float(json.loads(r.stdout)["forward_ms"])
 
 
-# The two sides alternate, so that a burst of load on the machine falls on both.
-# Warm: onnxruntime's runs after a first one in the same session (its arena holds the memory), and
-# featmap's own median over RUNS + 1 passes in one process (the first, cold one among them).
-# Cold: the first run of a new onnxruntime session, and one featmap pass per process.
+# The two sides alternate block by block, so that a burst of load on the machine falls on both.
+# Warm: onnxruntime's median of RUNS back-to-back runs after a first one in the same session (its arena
+# and threads are ready), and featmap's own median over RUNS + 1 back-to-back passes in one process
+# (the first, cold one among them). Cold: the first run of a new onnxruntime session, and one featmap
+# pass per process.
 sess = ort_session()
-timed(sess)
 ort_warm, fm_warm, ort_cold, fm_cold = [], [], [], []
-for _ in range(RUNS):
-    ort_warm.append(timed(sess))
+for _ in range(3):
+    timed(sess)
+    ort_warm.append(statistics.median(timed(sess) for _ in range(RUNS)))
     fm_warm.append(featmap_ms(RUNS + 1))
+for _ in range(RUNS):
     ort_cold.append(timed(ort_session()))
     fm_cold.append(featmap_ms(1))
 m = statistics.median
