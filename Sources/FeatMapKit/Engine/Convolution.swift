@@ -180,6 +180,23 @@ public struct Convolution: Sendable {
                 }
                 firstSingle += 4
             }
+            // The last two or three rows in one sweep too (a 3×1 derivative factor is one sweep, not three).
+            let rest = kernelSize.y - firstSingle
+            if rest == 2 || rest == 3 {
+                let ky = firstSingle
+                for kx in 0..<kw {
+                    let w0 = k[ky * kw + kx], w1 = k[(ky + 1) * kw + kx], w2 = rest == 3 ? k[(ky + 2) * kw + kx] : 0
+                    if w0 == 0 && w1 == 0 && w2 == 0 { continue }
+                    let b0 = plane + (row + ky * dy) * planeWidth + kx * dilation.x, b1 = b0 + dy * planeWidth
+                    if rest == 3 {
+                        let b2 = b1 + dy * planeWidth
+                        for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + w2 * b2[ox] }
+                    } else {
+                        for ox in 0..<n { orow[ox] += w0 * b0[ox] + w1 * b1[ox] }
+                    }
+                }
+                firstSingle = kernelSize.y
+            }
         }
         for ky in firstSingle..<kernelSize.y {
             let irow = plane + (row + ky * dilation.y) * planeWidth
@@ -195,6 +212,21 @@ public struct Convolution: Sendable {
                     if w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0 { continue }
                     let b0 = irow + kx * dx, b1 = b0 + dx, b2 = b1 + dx, b3 = b2 + dx
                     for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + (w2 * b2[ox] + w3 * b3[ox]) }
+                }
+                let rest = kw - firstTap
+                if rest == 2 || rest == 3 {
+                    let kx = firstTap
+                    let w0 = k[ky * kw + kx], w1 = k[ky * kw + kx + 1], w2 = rest == 3 ? k[ky * kw + kx + 2] : 0
+                    firstTap = kw
+                    if !(w0 == 0 && w1 == 0 && w2 == 0) {
+                        let b0 = irow + kx * dx, b1 = b0 + dx
+                        if rest == 3 {
+                            let b2 = b1 + dx
+                            for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + w2 * b2[ox] }
+                        } else {
+                            for ox in 0..<n { orow[ox] += w0 * b0[ox] + w1 * b1[ox] }
+                        }
+                    }
                 }
             }
             for kx in firstTap..<kernelSize.x {
