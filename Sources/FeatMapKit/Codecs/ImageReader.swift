@@ -93,17 +93,21 @@ public final class ImageReader {
     public func readRows(_ count: Int) throws -> [Float] {
         let n = max(0, min(count, rowsRemaining))
         guard n > 0 else { return [] }
-        let total = n * header.width * header.channels
+        return try Self.samples(n * header.width * header.channels) { try readRows(n, into: $0) }
+    }
+
+    /// A new array of `count` samples that `fill` writes; what `fill` throws is rethrown.
+    private static func samples(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) throws -> Void) throws -> [Float] {
         var failure: Error? = nil
-        let rows = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
-            do { try readRows(n, into: buffer.baseAddress!) } catch {
+        let out = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do { try fill(buffer.baseAddress!) } catch {
                 buffer.initialize(repeating: 0)
                 failure = error
             }
-            initialized = total
+            initialized = count
         }
         if let failure { throw failure }
-        return rows
+        return out
     }
 
     /// Decodes the next `count` rows (at most `rowsRemaining`) straight into `destination`, which must
@@ -145,17 +149,7 @@ public final class ImageReader {
     }
 
     private func decodeStoredRows(_ n: Int) throws -> [Float] {
-        let count = n * storedWidth * header.channels
-        var failure: Error? = nil
-        let out = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do { try decodeStoredRows(n, into: buffer.baseAddress!) } catch {
-                buffer.initialize(repeating: 0)
-                failure = error
-            }
-            initialized = count
-        }
-        if let failure { throw failure }
-        return out
+        try Self.samples(n * storedWidth * header.channels) { try decodeStoredRows(n, into: $0) }
     }
 
     private func decodeStoredRows(_ n: Int, into destination: UnsafeMutablePointer<Float>) throws {
