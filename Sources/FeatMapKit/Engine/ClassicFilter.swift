@@ -115,39 +115,47 @@ extension ClassicFilter {
     /// another route.
     static func separableRoute(_ kernel: Kernel, direct: Convolution, options: FilterOptions, inputWidth: Int,
                                outputWidth: Int) -> SeparableConvolution? {
-        guard options.separable != false, let f = kernel.separableFactors() else { return nil }
-        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
-                                                 inputWidth: inputWidth, outputWidth: outputWidth)
-        guard options.separable == true || pairCost < Double(kernel.width * kernel.height * outputWidth) else { return nil }
+        guard options.separable != false, let f = kernel.separableFactors(),
+              affordable(1, kernel: kernel, direct: direct, options: options, inputWidth: inputWidth,
+                         outputWidth: outputWidth) else { return nil }
+        return passes(f.column, f.row, kernel: kernel, direct: direct)
+    }
+
+    /// column ⊗ row on every channel, with the direct window's stride, dilation, padding and border.
+    static func passes(_ column: [Float], _ row: [Float], kernel: Kernel, direct: Convolution) -> SeparableConvolution {
         let channels = direct.outputChannels
         let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
-        return SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(f.column)),
-                                    rows: Tensor(shape: [channels, kernel.width], storage: repeated(f.row)),
+        return SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(column)),
+                                    rows: Tensor(shape: [channels, kernel.width], storage: repeated(row)),
                                     stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
                                     border: direct.border)
+    }
+
+    /// Whether `terms` pairs of passes cost fewer multiply-adds per output row than the direct window
+    /// (always when `options.separable` forces them).
+    static func affordable(_ terms: Int, kernel: Kernel, direct: Convolution, options: FilterOptions, inputWidth: Int,
+                           outputWidth: Int) -> Bool {
+        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
+                                                 inputWidth: inputWidth, outputWidth: outputWidth)
+        return options.separable == true || Double(terms) * pairCost < Double(kernel.width * kernel.height * outputWidth)
     }
 
     static func filtered(_ planes: Tensor, kernel: Kernel, direct: Convolution, options: FilterOptions,
                          inputWidth: Int, outputWidth: Int) throws -> Tensor {
         guard options.separable != false else { return try direct.applied(to: planes) }
-        if let pass = separableRoute(kernel, direct: direct, options: options, inputWidth: inputWidth,
-                                     outputWidth: outputWidth) {
-            return try pass.applied(to: planes)
+        if let route = separableRoute(kernel, direct: direct, options: options, inputWidth: inputWidth,
+                                      outputWidth: outputWidth) {
+            return try route.applied(to: planes)
         }
         let channels = direct.outputChannels
         let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
         func pass(_ column: [Float], _ row: [Float]) -> SeparableConvolution {
-            SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(column)),
-                                 rows: Tensor(shape: [channels, kernel.width], storage: repeated(row)),
-                                 stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
-                                 border: direct.border)
+            passes(column, row, kernel: kernel, direct: direct)
         }
-        // `terms` pairs of passes against the direct window, in multiply-adds per output row.
         let forced = options.separable == true
-        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
-                                                 inputWidth: inputWidth, outputWidth: outputWidth)
         let affordable = { (terms: Int) in
-            forced || Double(terms) * pairCost < Double(kernel.width * kernel.height * outputWidth)
+            Self.affordable(terms, kernel: kernel, direct: direct, options: options, inputWidth: inputWidth,
+                            outputWidth: outputWidth)
         }
         let large = kernel.width * kernel.height >= 25 || forced
         if large, affordable(1), let split = kernel.impulsePlusSeparable() {
