@@ -16,13 +16,13 @@ let package = Package(
         // System libraries, found through pkg-config; the providers name the Debian packages.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg.
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"]),
         .target(
             name: "FeatMapKit",
             dependencies: [
-                "CCodecs", "COpenBLAS",
+                "CCodecs", "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

@@ -26,25 +26,31 @@ public enum Activation: Sendable, Equatable {
         tensor.storage.withUnsafeMutableBufferPointer { buf in
             let p = SendablePointer(buf.baseAddress!)
             Parallel.forEachChunk(n, minimumChunk: 1 << 16) { range in
-                let v = p.base
-                switch self {
-                case .relu:
-                    // A select rather than a conditional store, so the loop vectorises; NaN stays NaN.
-                    for i in range { let x = v[i]; v[i] = x < 0 ? 0 : x }
-                case .leakyRelu(let alpha):
-                    for i in range { let x = v[i]; v[i] = x < 0 ? x * alpha : x }
-                case .sigmoid:
-                    for i in range {
-                        // Written so neither branch overflows: e^−|x| ≤ 1.
-                        let x = v[i]
-                        if x >= 0 { v[i] = 1 / (1 + Foundation.exp(-x)) } else { let e = Foundation.exp(x); v[i] = e / (1 + e) }
-                    }
-                case .tanh:
-                    for i in range { v[i] = Foundation.tanh(v[i]) }
-                case .clip(let lo, let hi):
-                    for i in range { v[i] = Swift.min(Swift.max(v[i], lo), hi) }
-                }
+                apply(to: p.base + range.lowerBound, count: range.count)
             }
+        }
+    }
+
+    /// The activation applied in place to `count` floats at `v`, on the calling thread: a convolution
+    /// applies it to each block of its output while the block is still in cache.
+    @inline(__always)
+    func apply(to v: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu:
+            // A select rather than a conditional store, so the loop vectorises; NaN stays NaN.
+            for i in 0..<count { let x = v[i]; v[i] = x < 0 ? 0 : x }
+        case .leakyRelu(let alpha):
+            for i in 0..<count { let x = v[i]; v[i] = x < 0 ? x * alpha : x }
+        case .sigmoid:
+            for i in 0..<count {
+                // Written so neither branch overflows: e^−|x| ≤ 1.
+                let x = v[i]
+                if x >= 0 { v[i] = 1 / (1 + Foundation.exp(-x)) } else { let e = Foundation.exp(x); v[i] = e / (1 + e) }
+            }
+        case .tanh:
+            for i in 0..<count { v[i] = Foundation.tanh(v[i]) }
+        case .clip(let lo, let hi):
+            for i in 0..<count { v[i] = Swift.min(Swift.max(v[i], lo), hi) }
         }
     }
 }

@@ -1,4 +1,3 @@
-import COpenBLAS
 
 /// A pair of per-axis integers (stride, dilation): y first, then x.
 public struct Pair: Equatable, Sendable, CustomStringConvertible {
@@ -99,7 +98,30 @@ public struct Convolution: Sendable {
     }
 
     /// Applies the convolution to a [C, H, W] (or [1, C, H, W]) tensor and returns [outC, Ho, Wo].
-    public func applied(to input: Tensor) throws -> Tensor {
+    /// An `activation` is applied to each block of the output right after it is computed, while the
+    /// block is still in cache: the same values as applying it afterwards, one pass over memory fewer.
+    public func applied(to input: Tensor, activation: Activation? = nil) throws -> Tensor {
+        let out = try outputSize(checking: input)
+        // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
+        // what can be hundreds of megabytes.
+        var result = LargeBuffer.uninitialized(outputChannels * out.y * out.x)
+        result.withUnsafeMutableBufferPointer { dst in
+            compute(input, into: SendablePointer(dst.baseAddress!), outSize: out, activation: activation)
+        }
+        return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
+    }
+
+    /// Writes the [outC, Ho, Wo] result into `destination`, which must hold outC·Ho·Wo floats: a
+    /// channel Concat's buffer, for instance, at the offset of this convolution's channels. Returns Ho, Wo.
+    @discardableResult
+    public func apply(to input: Tensor, into destination: UnsafeMutablePointer<Float>, activation: Activation? = nil) throws -> Pair {
+        let out = try outputSize(checking: input)
+        compute(input, into: SendablePointer(destination), outSize: out, activation: activation)
+        return out
+    }
+
+    /// The output size for `input`, after checking that the input, groups and bias fit the weights.
+    public func outputSize(checking input: Tensor) throws -> Pair {
         guard let (c, h, w) = input.planeShape else {
             throw EngineError.shapeMismatch("convolution input must be [C, H, W], got \(input.shape)")
         }
@@ -112,35 +134,32 @@ public struct Convolution: Sendable {
         if let bias, bias.count != outputChannels {
             throw EngineError.shapeMismatch("bias has \(bias.count) values for \(outputChannels) filters")
         }
-        let out = try outputSize(height: h, width: w)
+        return try outputSize(height: h, width: w)
+    }
+
+    private func compute(_ input: Tensor, into dstP: SendablePointer<Float>, outSize out: Pair, activation: Activation?) {
+        let (_, h, w) = input.planeShape!
         let padded = input.padded(by: padding, border: border)
         let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
-        // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
-        // what can be hundreds of megabytes.
-        let resultCount = outputChannels * out.y * out.x
-        var result = LargeBuffer.uninitialized(resultCount)
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         padded.storage.withUnsafeBufferPointer { src in
             weights.storage.withUnsafeBufferPointer { wts in
-                result.withUnsafeMutableBufferPointer { dst in
-                    let srcP = SendableConstPointer(src.baseAddress!), wP = SendableConstPointer(wts.baseAddress!)
-                    let dstP = SendablePointer(dst.baseAddress!)
-                    if cinG == 1 && coutG == 1 {
-                        depthwise(src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out)
-                    } else {
-                        for g in 0..<groups {
-                            grouped(group: g, src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out)
-                        }
+                let srcP = SendableConstPointer(src.baseAddress!), wP = SendableConstPointer(wts.baseAddress!)
+                if cinG == 1 && coutG == 1 {
+                    depthwise(src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out, activation: activation)
+                } else {
+                    for g in 0..<groups {
+                        grouped(group: g, src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out,
+                                activation: activation)
                     }
                 }
             }
         }
-        return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
     }
 
     // One filter per channel: a direct sliding window, split over (channel, rows) chunks.
     private func depthwise(src: SendableConstPointer<Float>, planeSize: Pair, weights: SendableConstPointer<Float>,
-                           out: SendablePointer<Float>, outSize: Pair) {
+                           out: SendablePointer<Float>, outSize: Pair, activation: Activation?) {
         let channels = outputChannels
         let (kh, kw) = (kernelSize.y, kernelSize.x)
         let bias = self.bias, stride = self.stride, dilation = self.dilation
@@ -154,6 +173,7 @@ public struct Convolution: Sendable {
                 Convolution.accumulateRow(into: orow, count: outSize.x, plane: plane, planeWidth: planeSize.x,
                                           row: oy * stride.y, kernel: k, kernelSize: Pair(kh, kw),
                                           stride: stride.x, dilation: dilation)
+                activation?.apply(to: orow, count: outSize.x)
             }
         }
     }
@@ -242,15 +262,15 @@ public struct Convolution: Sendable {
         }
     }
 
-    // The general case: im2col over bands of output rows, then one SGEMM per band
-    // (weights [coutG, cinG·kh·kw] × columns [cinG·kh·kw, band]) in OpenBLAS. The bands are split
+    // The general case: im2col over bands of output rows, then one matrix product per band
+    // (weights [coutG, cinG·kh·kw] × columns [cinG·kh·kw, band], `MatrixProduct`). The bands are split
     // over our workers, each with its own column buffer of about 1 MB (it stays in cache between
-    // im2col and the product) and a single-threaded SGEMM: OpenBLAS's own threads on top of ours
+    // im2col and the product) and a single-threaded product: a library's own threads on top of ours
     // would oversubscribe the cores. 1×1 convolutions need no im2col: the input planes already are
     // the columns, and the workers take slices of the output columns.
     private func grouped(group g: Int, src: SendableConstPointer<Float>, planeSize: Pair,
-                         weights: SendableConstPointer<Float>, out: SendablePointer<Float>, outSize: Pair) {
-        Convolution.singleThreadedBLAS()
+                         weights: SendableConstPointer<Float>, out: SendablePointer<Float>, outSize: Pair,
+                         activation: Activation?) {
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         let (kh, kw) = (kernelSize.y, kernelSize.x)
         let k = cinG * kh * kw
@@ -259,13 +279,16 @@ public struct Convolution: Sendable {
         let wP = SendableConstPointer(weights.base + g * coutG * k)
         let outP = SendablePointer(out.base + g * coutG * nTotal)
         let bias = self.bias.map { Array($0[(g * coutG)..<((g + 1) * coutG)]) }
-        // out[oc, n0 ..< n0 + n] = bias[oc], then += W · columns.
+        // out[oc, n0 ..< n0 + n] = bias[oc], then += W · columns, then the activation while the block is in cache.
         @Sendable func product(columns: UnsafePointer<Float>, columnStride: Int, n0: Int, n: Int) {
             for oc in 0..<coutG {
                 (outP.base + oc * nTotal + n0).update(repeating: bias?[oc] ?? 0, count: n)
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(n), Int32(k),
-                        1, wP.base, Int32(k), columns, Int32(columnStride), 1, outP.base + n0, Int32(nTotal))
+            MatrixProduct.multiply(m: coutG, n: n, k: k, a: wP.base, lda: k, b: columns, ldb: columnStride, beta: 1,
+                                   c: outP.base + n0, ldc: nTotal)
+            if let activation {
+                for oc in 0..<coutG { activation.apply(to: outP.base + oc * nTotal + n0, count: n) }
+            }
         }
         if kh == 1 && kw == 1 && stride == .one && padding.isZero {
             // Slices of about 512 KB of input columns, so that the bias rows written before the product
@@ -328,8 +351,4 @@ public struct Convolution: Sendable {
         }
         while i < n { out[i] = p[2 * i]; i += 1 }
     }
-
-    /// OpenBLAS runs single-threaded: `Parallel` already gives each core its share of the work.
-    private static let blasThreads: Void = { openblas_set_num_threads(1) }()
-    static func singleThreadedBLAS() { _ = blasThreads }
 }

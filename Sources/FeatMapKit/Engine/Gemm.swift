@@ -1,7 +1,5 @@
-import COpenBLAS
-
 /// General matrix product Y = α·op(A)·op(B) + β·C (ONNX Gemm), op = transpose or not,
-/// C broadcast to [M, N]. The product runs in OpenBLAS's SGEMM.
+/// C broadcast to [M, N]. The product runs in `MatrixProduct` (oneDNN's sgemm).
 public struct Gemm: Sendable, Equatable {
     public var alpha: Float, beta: Float
     public var transposeA: Bool, transposeB: Bool
@@ -33,9 +31,9 @@ public struct Gemm: Sendable, Equatable {
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
-                    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                                Int32(m), Int32(n), Int32(k), alpha, pa.baseAddress!, Int32(a.shape[1]),
-                                pb.baseAddress!, Int32(b.shape[1]), betaUsed, po.baseAddress!, Int32(n))
+                    MatrixProduct.multiply(m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: a.shape[1], transposeA: transposeA,
+                                           b: pb.baseAddress!, ldb: b.shape[1], transposeB: transposeB, beta: betaUsed,
+                                           c: po.baseAddress!, ldc: n)
                 }
             }
         }

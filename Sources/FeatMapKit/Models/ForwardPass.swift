@@ -50,6 +50,19 @@ extension Graph {
     /// nothing: memory stays at what the live intermediate tensors need, whatever the graph's length.
     /// An error thrown by `observe` stops the pass and is returned as `stoppedBy` when it is a `ModelError`.
     public func forward(_ input: Tensor, last: Int? = nil, observe: (LayerActivation) throws -> Void) -> ForwardResult {
+        run(input, last: last, plan: .none, observing: true, observe: observe)
+    }
+
+    /// Runs the graph for its output alone, as an inference engine does: no layer is observed, so each
+    /// Conv runs with the activation that follows it folded in, and Convs that feed a channel Concat
+    /// write into its buffer (see `FusionPlan`). The output is the same, bit for bit, as `forward`'s.
+    public func forwardFused(_ input: Tensor, last: Int? = nil) -> ForwardResult {
+        let end = min(last ?? nodes.count - 1, nodes.count - 1)
+        return run(input, last: last, plan: FusionPlan(self, end: end), observing: false) { _ in }
+    }
+
+    private func run(_ input: Tensor, last: Int?, plan: FusionPlan, observing: Bool,
+                     observe: (LayerActivation) throws -> Void) -> ForwardResult {
         var x = input
         if inputShape.count == 4 && input.rank == 3 { x = input.reshaped([1] + input.shape) }
         var values: [String: Tensor] = [inputName: x]
@@ -58,16 +71,26 @@ extension Graph {
         var lastUse: [String: Int] = [:]
         for (i, node) in nodes.enumerated() where i <= end { for name in node.inputs { lastUse[name] = i } }
         let outputSet = Set(outputs)
+        let folded = plan.folded
+        var buffers: [Int: ConcatBuffer] = [:]
         var total = 0.0, ran = 0
         var stop: ModelError? = nil
         for i in 0...max(end, -1) where end >= 0 {
             let node = nodes[i]
             let started = DispatchTime.now().uptimeNanoseconds
-            var results: [Tensor]
+            var results: [Tensor] = []
             do {
-                // An activation whose input nobody reads later works in place on that tensor.
-                if let source = node.inputs.first, lastUse[source] == i, source != inputName, !outputSet.contains(source),
+                if folded.contains(i) {
+                    // Computed with its Conv.
+                } else if node.op == "Conv" && (plan.activation[i] != nil || plan.slot[i] != nil) {
+                    if let result = try fusedConvolution(i, plan: plan, values: values, buffers: &buffers) {
+                        values[result.name] = result.value
+                    }
+                } else if let buffer = buffers.removeValue(forKey: i) {
+                    results = [try buffer.concatenation(of: node.inputs, values: values)]
+                } else if let source = node.inputs.first, lastUse[source] == i, source != inputName, !outputSet.contains(source),
                    Graph.activationOperators.contains(node.op), var t = values.removeValue(forKey: source) {
+                    // An activation whose input nobody reads later works in place on that tensor.
                     let bounds = node.inputs.dropFirst().map { $0.isEmpty ? nil : (values[$0] ?? weights[$0]) }
                     guard let activation = activation(node, [nil] + bounds) else { throw ModelError.unsupportedOperator(node: layerNames[i], op: node.op) }
                     activation.apply(to: &t)
@@ -85,7 +108,7 @@ extension Graph {
             total += ms
             ran += 1
             for (name, value) in zip(node.outputs, results) where !name.isEmpty { values[name] = value }
-            if let first = results.first {
+            if observing, let first = results.first {
                 do {
                     try observe(LayerActivation(index: i, name: layerNames[i], op: node.op, output: first,
                                                 parameters: parameterCount(ofNode: i), milliseconds: ms))
@@ -101,5 +124,80 @@ extension Graph {
         }
         let output = stop == nil ? outputs.first.flatMap { values[$0] } : nil
         return ForwardResult(layers: [], output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)
+    }
+
+    /// Runs Conv node `i` as `plan` says: with its activation folded in, and into its Concat's buffer
+    /// when the input is a single image. Returns the value to store under its name, or nil when the
+    /// result went into the buffer.
+    private func fusedConvolution(_ i: Int, plan: FusionPlan, values: [String: Tensor],
+                                  buffers: inout [Int: ConcatBuffer]) throws -> (name: String, value: Tensor)? {
+        let node = nodes[i]
+        func value(_ name: String) -> Tensor? { name.isEmpty ? nil : (values[name] ?? weights[name]) }
+        let args = node.inputs.map(value)
+        guard args.count >= 2, let x = args[0], let w = args[1] else {
+            return try evaluate(node, index: i, args).first.map { (node.outputs[0], $0) }
+        }
+        let bias = args.count > 2 ? args[2] : nil
+        var activation: Activation? = nil
+        var name = node.outputs[0]
+        if let j = plan.activation[i] {
+            activation = self.activation(nodes[j], [nil] + nodes[j].inputs.dropFirst().map(value))
+            name = nodes[j].outputs[0]
+        }
+        if let slot = plan.slot[i], x.rank == 4, x.shape[0] == 1 {
+            let conv = try convolution(node, weights: w, bias: bias, input: x)
+            let size = try conv.outputSize(checking: x)
+            let buffer = buffers[slot.concat] ?? ConcatBuffer(channels: plan.concatChannels[slot.concat]!, size: size)
+            buffers[slot.concat] = buffer
+            // A branch of another size cannot share the buffer; the Concat then reports the mismatch.
+            if buffer.size == size {
+                try buffer.write(name, channel: slot.channel, count: conv.outputChannels) { try conv.apply(to: x, into: $0, activation: activation) }
+                return nil
+            }
+        }
+        return (name, try perImage(x) { image in
+            try convolution(node, weights: w, bias: bias, input: image).applied(to: image, activation: activation)
+        })
+    }
+}
+
+/// A channel Concat's output, allocated when the first Conv that feeds it runs; the Convs write their
+/// channels into it in place.
+final class ConcatBuffer {
+    let channels: Int
+    let size: Pair
+    private var storage: [Float]
+    /// The values written in place, with their channel counts.
+    private var written: [String: Int] = [:]
+
+    init(channels: Int, size: Pair) {
+        self.channels = channels
+        self.size = size
+        storage = LargeBuffer.uninitialized(channels * size.y * size.x)
+    }
+
+    /// Lets `body` write the `count` channels of value `name` from channel `channel` on.
+    func write(_ name: String, channel: Int, count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        try storage.withUnsafeMutableBufferPointer { try body($0.baseAddress! + channel * size.y * size.x) }
+        written[name] = count
+    }
+
+    /// The [1, C, H, W] concatenation of `inputs`. A part not written in place (its Conv ran on a batch
+    /// of several images, or gave another size) is copied in after the checks of `Tensor.concatenated`.
+    func concatenation(of inputs: [String], values: [String: Tensor]) throws -> Tensor {
+        let plane = size.y * size.x
+        var channel = 0
+        for name in inputs {
+            if let count = written[name] { channel += count; continue }
+            guard let t = values[name] else { throw EngineError.invalidParameter("input '\(name)' of the concatenation is missing") }
+            guard t.rank == 4, t.shape[0] == 1, t.shape[2] == size.y, t.shape[3] == size.x, channel + t.shape[1] <= channels else {
+                throw EngineError.shapeMismatch("cannot concatenate shapes [1, \(channels), \(size.y), \(size.x)] and \(t.shape) along axis 1; the other axes must match")
+            }
+            storage.withUnsafeMutableBufferPointer { dst in
+                t.storage.withUnsafeBufferPointer { (dst.baseAddress! + channel * plane).update(from: $0.baseAddress!, count: $0.count) }
+            }
+            channel += t.shape[1]
+        }
+        return Tensor(shape: [1, channels, size.y, size.x], storage: storage)
     }
 }

@@ -20,22 +20,8 @@ extension Graph {
         do {
             switch node.op {
             case "Conv":
-                let w = try arg(0 + 1)
-                guard w.rank == 4 else { throw EngineError.shapeMismatch("only 2-D convolutions are supported; weights have shape \(w.shape)") }
-                let x = try arg(0)
-                guard w.count > 0, x.count > 0 else {
-                    throw EngineError.shapeMismatch("convolution with empty weights \(w.shape) or input \(x.shape)")
-                }
-                let bias = optionalArg(2)?.storage
-                let stride = pair(node.ints("strides"), default: 1)
-                let dilation = pair(node.ints("dilations"), default: 1)
-                let kernel = Pair(w.shape[2], w.shape[3])
-                return [try perImage(x) { image in
-                    let padding = try padding(node, kernel: kernel, stride: stride, dilation: dilation, input: image)
-                    let conv = Convolution(weights: w, bias: bias, groups: node.int("group", default: 1), stride: stride,
-                                           dilation: dilation, padding: padding, border: .zero)
-                    return try conv.applied(to: image)
-                }]
+                let w = try arg(1), bias = optionalArg(2)
+                return [try perImage(try arg(0)) { image in try convolution(node, weights: w, bias: bias, input: image).applied(to: image) }]
             case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip":
                 return [activation(node, args)!.applied(to: try arg(0))]
             case "MaxPool", "AveragePool":
@@ -86,6 +72,20 @@ extension Graph {
         } catch let e as EngineError {
             throw ModelError.layerFailed(node: label, op: node.op, reason: e.description)
         }
+    }
+
+    /// The convolution a Conv node computes on one [C, H, W] image.
+    func convolution(_ node: GraphNode, weights w: Tensor, bias: Tensor?, input x: Tensor) throws -> Convolution {
+        guard w.rank == 4 else { throw EngineError.shapeMismatch("only 2-D convolutions are supported; weights have shape \(w.shape)") }
+        guard w.count > 0, x.count > 0 else {
+            throw EngineError.shapeMismatch("convolution with empty weights \(w.shape) or input \(x.shape)")
+        }
+        let stride = pair(node.ints("strides"), default: 1)
+        let dilation = pair(node.ints("dilations"), default: 1)
+        let kernel = Pair(w.shape[2], w.shape[3])
+        return Convolution(weights: w, bias: bias?.storage, groups: node.int("group", default: 1), stride: stride,
+                           dilation: dilation, padding: try padding(node, kernel: kernel, stride: stride, dilation: dilation, input: x),
+                           border: .zero)
     }
 
     /// The elementwise activation a node computes, or nil for other operators. Clip takes its
