@@ -38,10 +38,11 @@ struct PredictCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let decode = inputOptions.decodeOptions
+        let plan = m.graph.fusionPlan()
         try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false, ordered: true) { i in
             let path = inputs[i]
             return BatchReport.measuring(path) { report in
-                let (index, p) = try PredictCommand.predict(path, model: m, decode: decode)
+                let (index, p) = try PredictCommand.predict(path, model: m, plan: plan, decode: decode)
                 let name = m.className(index)
                 report.prediction = .init(className: name, index: index, probability: p)
                 report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
@@ -50,9 +51,9 @@ struct PredictCommand: ParsableCommand {
     }
 
     /// The most probable class of one input and its probability.
-    static func predict(_ path: String, model: Model, decode: DecodeOptions) throws -> (Int, Float) {
+    static func predict(_ path: String, model: Model, plan: FusionPlan, decode: DecodeOptions) throws -> (Int, Float) {
         let input = try model.input(fromFile: path, decodeOptions: decode)
-        let result = model.graph.forward(input.tensor)
+        let result = model.graph.forwardFused(input.tensor, plan: plan)
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {
             throw ModelError.badInput("\(path): the model's output is not a vector of class scores, so there is nothing to predict; use `featmap layers` to see its layers")

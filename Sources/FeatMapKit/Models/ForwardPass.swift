@@ -56,9 +56,14 @@ extension Graph {
     /// Runs the graph for its output alone, as an inference engine does: no layer is observed, so each
     /// Conv runs with the activation that follows it folded in, and Convs that feed a channel Concat
     /// write into its buffer (see `FusionPlan`). The output is the same, bit for bit, as `forward`'s.
-    public func forwardFused(_ input: Tensor, last: Int? = nil) -> ForwardResult {
-        let end = min(last ?? nodes.count - 1, nodes.count - 1)
-        return run(input, last: last, plan: FusionPlan(self, end: end), observing: false) { _ in }
+    /// `plan`, from `fusionPlan(last:)` with the same `last`, saves working it out again for each input of a batch.
+    public func forwardFused(_ input: Tensor, last: Int? = nil, plan: FusionPlan? = nil) -> ForwardResult {
+        run(input, last: last, plan: plan ?? fusionPlan(last: last), observing: false) { _ in }
+    }
+
+    /// What `forwardFused` folds together in a pass that stops after node `last`.
+    public func fusionPlan(last: Int? = nil) -> FusionPlan {
+        FusionPlan(self, end: min(last ?? nodes.count - 1, nodes.count - 1))
     }
 
     private func run(_ input: Tensor, last: Int?, plan: FusionPlan, observing: Bool,

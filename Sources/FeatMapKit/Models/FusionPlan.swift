@@ -6,7 +6,7 @@
 ///   the Concat's buffer, at their channels' offset, instead of being copied there afterwards
 ///   (SqueezeNet's Fire modules: the two expand branches).
 /// The values computed are the same, bit for bit: the same operations run on the same floats.
-struct FusionPlan {
+public struct FusionPlan: Sendable {
     /// Conv node → the activation node folded into it.
     var activation: [Int: Int] = [:]
     /// Conv node → the Concat node whose buffer it writes, and its first channel there.
