@@ -76,11 +76,18 @@ import Testing
         let object = try Self.json(r.stdoutText)
         #expect(object["forward_passes"] as? Int == 5)
         #expect((object["forward_ms"] as? Double).map { $0 > 0 } == true)
+        // The fused pass that keeps no layer is timed too, up to the same layer.
+        #expect((object["inference_ms"] as? Double).map { $0 > 0 } == true)
+        #expect((try Self.json(once.stdoutText)["inference_ms"] as? Double) != nil)
         let a = try Data(contentsOf: dir.appendingPathComponent("once/03-pool1.npy"))
         let b = try Data(contentsOf: dir.appendingPathComponent("five/03-pool1.npy"))
         #expect(once.status == 0 && a == b)
         let text = try CLI.run(Array(args.filter { $0 != "--json" }) + ["--repeat", "3", "-o", "t"], in: dir)
         #expect(text.stdoutText.contains("(median of 3 passes)"))
+        #expect(text.stdoutText.contains("inference: "), "\(text.stdoutText)")
+        // Without --timing neither figure is printed.
+        let untimed = try CLI.run(["layers", Self.sample("lenet.weights"), Self.sample("digit-2.png"), "--no-images", "-o", "n"], in: dir)
+        #expect(untimed.status == 0 && !untimed.stdoutText.contains("inference") && !untimed.stdoutText.contains("forward total"))
         // Without --timing, or out of range: a usage error.
         for bad in [["--repeat", "3"], ["--timing", "--repeat", "0"]] {
             let u = try CLI.run(["layers", Self.sample("lenet.weights"), Self.sample("digit-2.png"), "-o", "u"] + bad, in: dir)
