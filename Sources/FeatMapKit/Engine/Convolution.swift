@@ -1,4 +1,3 @@
-
 /// A pair of per-axis integers (stride, dilation): y first, then x.
 public struct Pair: Equatable, Sendable, CustomStringConvertible {
     public var y: Int, x: Int
@@ -112,12 +111,9 @@ public struct Convolution: Sendable {
     }
 
     /// Writes the [outC, Ho, Wo] result into `destination`, which must hold outC·Ho·Wo floats: a
-    /// channel Concat's buffer, for instance, at the offset of this convolution's channels. Returns Ho, Wo.
-    @discardableResult
-    public func apply(to input: Tensor, into destination: UnsafeMutablePointer<Float>, activation: Activation? = nil) throws -> Pair {
-        let out = try outputSize(checking: input)
-        compute(input, into: SendablePointer(destination), outSize: out, activation: activation)
-        return out
+    /// channel Concat's buffer, for instance, at the offset of this convolution's channels.
+    public func apply(to input: Tensor, into destination: UnsafeMutablePointer<Float>, activation: Activation? = nil) throws {
+        compute(input, into: SendablePointer(destination), outSize: try outputSize(checking: input), activation: activation)
     }
 
     /// The output size for `input`, after checking that the input, groups and bias fit the weights.

@@ -160,9 +160,7 @@ extension Graph {
                 return nil
             }
         }
-        return (name, try perImage(x) { image in
-            try convolution(node, weights: w, bias: bias, input: image).applied(to: image, activation: activation)
-        })
+        return (name, try convolved(node, input: x, weights: w, bias: bias, activation: activation))
     }
 }
 

@@ -20,8 +20,7 @@ extension Graph {
         do {
             switch node.op {
             case "Conv":
-                let w = try arg(1), bias = optionalArg(2)
-                return [try perImage(try arg(0)) { image in try convolution(node, weights: w, bias: bias, input: image).applied(to: image) }]
+                return [try convolved(node, input: try arg(0), weights: try arg(1), bias: optionalArg(2))]
             case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip":
                 return [activation(node, args)!.applied(to: try arg(0))]
             case "MaxPool", "AveragePool":
@@ -71,6 +70,13 @@ extension Graph {
             }
         } catch let e as EngineError {
             throw ModelError.layerFailed(node: label, op: node.op, reason: e.description)
+        }
+    }
+
+    /// A Conv node's output for an [N, C, H, W] batch, with `activation` applied to each block as it is computed.
+    func convolved(_ node: GraphNode, input x: Tensor, weights w: Tensor, bias: Tensor?, activation: Activation? = nil) throws -> Tensor {
+        try perImage(x) { image in
+            try convolution(node, weights: w, bias: bias, input: image).applied(to: image, activation: activation)
         }
     }
 
