@@ -69,6 +69,11 @@ public struct SeparableConvolution: Sendable {
         let plan = Plan(self, inputSize: Pair(h, w), outputSize: out)
         padded.storage.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
+                if let products = ToeplitzPasses(self, paddedSize: plan.paddedSize, usedWidth: plan.usedWidth, outputSize: out),
+                   ToeplitzPasses.isFinite(src) {
+                    products.apply(source: src.baseAddress!, paddedHeight: plan.paddedSize.y, channels: c, into: dst.baseAddress!)
+                    return
+                }
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
                 Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
                     let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * plan.usedWidth)

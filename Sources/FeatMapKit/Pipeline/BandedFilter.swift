@@ -30,9 +30,12 @@ public struct BandedFilter: Sendable {
     /// Tall kernels get taller bands: each band also holds span − 1 rows of its neighbours, which are
     /// copied (split into planes, padded) once per band, so with a 61-tap Gaussian and the usual band
     /// those copies doubled; at least 2 × (span − 1) output rows keeps them under half (measured on the
-    /// 6000×4000 benchmark photo: about 6% faster, 75 → 103 MiB).
+    /// 6000×4000 benchmark photo: about 6% faster, 75 → 103 MiB). Rounded up to a multiple of the rows
+    /// `ToeplitzPasses` groups (32), so that the bands of a long Gaussian issue the same matrix products
+    /// as the whole image.
     public static func bandRows(width: Int, channels: Int, span: Int = 1) -> Int {
-        max(16, (1 << 20) / max(1, width * channels), 2 * (span - 1))
+        let rows = max(16, (1 << 20) / max(1, width * channels), 2 * (span - 1))
+        return (rows + ToeplitzPasses.rows - 1) / ToeplitzPasses.rows * ToeplitzPasses.rows
     }
 
     /// Where the output rows come from, for an input of a given size.
