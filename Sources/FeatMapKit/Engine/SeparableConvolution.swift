@@ -52,6 +52,11 @@ public struct SeparableConvolution: Sendable {
     /// Applies the filters to a [C, H, W] tensor and returns [C, Ho, Wo], the same numbers as the
     /// direct `Convolution` up to float rounding.
     public func applied(to input: Tensor) throws -> Tensor {
+        try applied(to: input, products: true)
+    }
+
+    /// `products: false` keeps long factors on the direct passes (for the tests that compare the two).
+    func applied(to input: Tensor, products: Bool) throws -> Tensor {
         guard let (c, h, w) = input.planeShape else {
             throw EngineError.shapeMismatch("convolution input must be [C, H, W], got \(input.shape)")
         }
@@ -69,9 +74,9 @@ public struct SeparableConvolution: Sendable {
         let plan = Plan(self, inputSize: Pair(h, w), outputSize: out)
         padded.storage.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
-                if let products = ToeplitzPasses(self, paddedSize: plan.paddedSize, usedWidth: plan.usedWidth, outputSize: out),
+                if products, let passes = ToeplitzPasses(self, paddedSize: plan.paddedSize, usedWidth: plan.usedWidth, outputSize: out),
                    ToeplitzPasses.isFinite(src) {
-                    products.apply(source: src.baseAddress!, paddedHeight: plan.paddedSize.y, channels: c, into: dst.baseAddress!)
+                    passes.apply(source: src.baseAddress!, paddedHeight: plan.paddedSize.y, channels: c, into: dst.baseAddress!)
                     return
                 }
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
