@@ -71,8 +71,7 @@ import Testing
                                           bias: g.bias ? [0.5, -2, 7] : nil, dilation: g.dilation, padding: g.padding)
         let out = try Convolution.outputSize(input: Pair(g.height, g.width), kernel: g.kernel, stride: .one,
                                              dilation: g.dilation, padding: g.padding)
-        let plan = SeparableConvolution.Plan(filter, inputSize: Pair(g.height, g.width), outputSize: out)
-        let runsAsProducts = ToeplitzPasses(filter, paddedSize: plan.paddedSize, usedWidth: plan.usedWidth, outputSize: out) != nil
+        let runsAsProducts = ToeplitzPasses(filter, inputSize: Pair(g.height, g.width), outputSize: out) != nil
         #expect(runsAsProducts)
         let products = try filter.applied(to: input, products: true)
         let direct = try filter.applied(to: input, products: false)
@@ -88,7 +87,7 @@ import Testing
     @Test func matricesByHand() throws {
         let column = (1...19).map(Float.init), row = (1...19).map { Float($0) * 10 }
         let f = SeparableConvolution(columns: Tensor(shape: [1, 19], storage: column), rows: Tensor(shape: [1, 19], storage: row))
-        let p = try #require(ToeplitzPasses(f, paddedSize: Pair(40, 100), usedWidth: 100, outputSize: Pair(22, 82)))
+        let p = try #require(ToeplitzPasses(f, inputSize: Pair(40, 100), outputSize: Pair(22, 82)))
         #expect(p.verticalDepth == 50 && p.slices == 2 && p.blocks == 4 && p.lineLength == 128)
         #expect(p.vertical.count == 32 * 50 && p.horizontal.count == 2 * 32 * 32)
         for r in 0..<32 { for i in 0..<50 {
@@ -102,11 +101,11 @@ import Testing
         // Shorter factors and strides stay on the direct passes.
         let short = SeparableConvolution(columns: Tensor(shape: [1, 13], storage: Array(column[0..<13])),
                                          rows: Tensor(shape: [1, 19], storage: row))
-        let shortDirect = ToeplitzPasses(short, paddedSize: Pair(40, 100), usedWidth: 100, outputSize: Pair(28, 82)) == nil
+        let shortDirect = ToeplitzPasses(short, inputSize: Pair(40, 100), outputSize: Pair(28, 82)) == nil
         #expect(shortDirect)
         var strided = f
         strided.stride = Pair(2, 1)
-        let stridedDirect = ToeplitzPasses(strided, paddedSize: Pair(40, 100), usedWidth: 100, outputSize: Pair(11, 82)) == nil
+        let stridedDirect = ToeplitzPasses(strided, inputSize: Pair(40, 100), outputSize: Pair(11, 82)) == nil
         #expect(stridedDirect)
     }
 

@@ -85,11 +85,12 @@ public struct ResponseMap: Sendable {
                     // Blocks of pixels over the cores: the encoder thread calls this, and for PNG it is
                     // the one the whole pipeline waits for.
                     Parallel.forEachChunk((n + block - 1) / block, minimumChunk: 16) { blocks in
-                        let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: block)
-                        defer { tmp.deallocate() }
+                        let mapped = UnsafeMutablePointer<UInt8>.allocate(capacity: block * channels)
+                        defer { mapped.deallocate() }
                         for b in blocks {
                             let p0 = b * block, m = min(block, n - p0)
                             for ch in 0..<channels {
+                                let tmp = mapped + ch * block
                                 if ch < c {
                                     let plane = src.base + ch * n + p0
                                     if k.takeAbs {
@@ -101,12 +102,16 @@ public struct ResponseMap: Sendable {
                                     let alphaRow = a.base + p0
                                     for i in 0..<m { tmp[i] = Self.byte(alphaRow[i] * k.toOutput) }
                                 }
-                                let d = dst.base + p0 * channels + ch
-                                if channels == 1 {
-                                    d.update(from: tmp, count: m)
-                                } else {
-                                    for i in 0..<m { d[i * channels] = tmp[i] }
-                                }
+                            }
+                            // One pass over the destination, a pixel at a time.
+                            let d = dst.base + p0 * channels
+                            switch channels {
+                            case 1: d.update(from: mapped, count: m)
+                            case 3:
+                                let (r, g, bl) = (mapped, mapped + block, mapped + 2 * block)
+                                for i in 0..<m { d[3 * i] = r[i]; d[3 * i + 1] = g[i]; d[3 * i + 2] = bl[i] }
+                            default:
+                                for i in 0..<m { for ch in 0..<channels { d[i * channels + ch] = mapped[ch * block + i] } }
                             }
                         }
                     }

@@ -68,17 +68,24 @@ public struct SeparableConvolution: Sendable {
         }
         let out = try Convolution.outputSize(input: Pair(h, w), kernel: kernelSize, stride: stride, dilation: dilation,
                                              padding: padding)
-        let padded = input.padded(by: padding, border: border)
         // Every output element is written (bias first, then the sums).
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
+        if products, let passes = ToeplitzPasses(self, inputSize: Pair(h, w), outputSize: out),
+           input.storage.withUnsafeBufferPointer(ToeplitzPasses.isFinite) {
+            // The passes pad left and right themselves.
+            let rows = input.padded(by: Padding(top: padding.top, bottom: padding.bottom, left: 0, right: 0), border: border)
+            rows.storage.withUnsafeBufferPointer { src in
+                result.withUnsafeMutableBufferPointer { dst in
+                    passes.apply(source: src.baseAddress!, paddedHeight: h + padding.top + padding.bottom, channels: c,
+                                 into: dst.baseAddress!)
+                }
+            }
+            return Tensor(shape: [c, out.y, out.x], storage: result)
+        }
+        let padded = input.padded(by: padding, border: border)
         let plan = Plan(self, inputSize: Pair(h, w), outputSize: out)
         padded.storage.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
-                if products, let passes = ToeplitzPasses(self, paddedSize: plan.paddedSize, usedWidth: plan.usedWidth, outputSize: out),
-                   ToeplitzPasses.isFinite(src) {
-                    passes.apply(source: src.baseAddress!, paddedHeight: plan.paddedSize.y, channels: c, into: dst.baseAddress!)
-                    return
-                }
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
                 Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
                     let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * plan.usedWidth)

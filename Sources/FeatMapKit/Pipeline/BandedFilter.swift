@@ -183,6 +183,13 @@ public struct BandedFilter: Sendable {
                                 }
                             } else if channels == 1 {
                                 (dst.base + t * w).update(from: row, count: w)
+                            } else if planeCount == 3 {
+                                // RGB(A) in one pass over the row rather than one strided pass per plane.
+                                let red = dst.base + t * w, green = red + planeSize, blue = green + planeSize
+                                for x in 0..<w {
+                                    let pixel = row + x * channels
+                                    red[x] = pixel[0]; green[x] = pixel[1]; blue[x] = pixel[2]
+                                }
                             } else {
                                 for c in 0..<planeCount {
                                     let out = dst.base + c * planeSize + t * w
