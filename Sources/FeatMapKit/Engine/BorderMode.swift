@@ -64,6 +64,8 @@ public struct Padding: Equatable, Sendable {
     }
 
     public var isZero: Bool { top == 0 && bottom == 0 && left == 0 && right == 0 }
+    /// The padding above and below, none left and right.
+    public var rowsOnly: Padding { Padding(top: top, bottom: bottom, left: 0, right: 0) }
 }
 
 extension Tensor {

@@ -70,11 +70,11 @@ public struct SeparableConvolution: Sendable {
                                              padding: padding)
         // Every output element is written (bias first, then the sums).
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
+        // Padded above and below only: both routes pad left and right on the vertical pass's output.
+        let padded = input.padded(by: padding.rowsOnly, border: border)
         if products, let passes = ToeplitzPasses(self, inputSize: Pair(h, w), outputSize: out),
            input.storage.withUnsafeBufferPointer(ToeplitzPasses.isFinite) {
-            // The passes pad left and right themselves.
-            let rows = input.padded(by: Padding(top: padding.top, bottom: padding.bottom, left: 0, right: 0), border: border)
-            rows.storage.withUnsafeBufferPointer { src in
+            padded.storage.withUnsafeBufferPointer { src in
                 result.withUnsafeMutableBufferPointer { dst in
                     passes.apply(source: src.baseAddress!, paddedHeight: h + padding.top + padding.bottom, channels: c,
                                  into: dst.baseAddress!)
@@ -82,13 +82,12 @@ public struct SeparableConvolution: Sendable {
             }
             return Tensor(shape: [c, out.y, out.x], storage: result)
         }
-        let padded = input.padded(by: padding, border: border)
         let plan = Plan(self, inputSize: Pair(h, w), outputSize: out)
         padded.storage.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
                 Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
-                    let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * plan.usedWidth)
+                    let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * plan.lineWidth)
                     defer { lines.deallocate() }
                     plan.forEachGroup(in: range) { ch, oy0, g in
                         plan.filter(channel: ch, rows: oy0, count: g, source: srcP.base,
@@ -116,14 +115,14 @@ extension SeparableConvolution {
         }
         let out = try Convolution.outputSize(input: Pair(h, w), kernel: x.kernelSize, stride: x.stride, dilation: x.dilation,
                                              padding: x.padding)
-        let padded = input.padded(by: x.padding, border: x.border)
+        let padded = input.padded(by: x.padding.rowsOnly, border: x.border)
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
         let px = Plan(x, inputSize: Pair(h, w), outputSize: out), py = Plan(y, inputSize: Pair(h, w), outputSize: out)
         padded.storage.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
                 Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
-                    let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * px.usedWidth)
+                    let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * px.lineWidth)
                     let other = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * out.x)
                     defer { lines.deallocate(); other.deallocate() }
                     px.forEachGroup(in: range) { ch, oy0, g in
@@ -146,6 +145,9 @@ extension SeparableConvolution {
         let bias: [Float]?
         let kernel: Pair, stride: Pair, dilation: Pair
         let paddedSize: Pair, outputSize: Pair, usedWidth: Int
+        /// The input's width and left padding; a row of `lines` holds the padded columns 0 ..< lineWidth.
+        let inputWidth: Int, left: Int, lineWidth: Int
+        let edgeColumns: [(column: Int, source: Int)]
         let symmetricColumns: Bool, symmetricRows: Bool
 
         init(_ f: SeparableConvolution, inputSize: Pair, outputSize out: Pair) {
@@ -157,6 +159,10 @@ extension SeparableConvolution {
             outputSize = out
             // Only the padded columns some output window reaches.
             usedWidth = (out.x - 1) * f.stride.x + f.dilation.x * (f.kernelSize.x - 1) + 1
+            inputWidth = inputSize.x
+            left = f.padding.left
+            lineWidth = max(usedWidth, left + inputWidth)
+            edgeColumns = SeparableConvolution.edgeColumns(left: left, inputWidth: inputWidth, usedWidth: usedWidth, border: f.border)
             // Symmetric factors (every Gaussian and box) sum mirrored pairs first: half the multiplies.
             symmetricColumns = kernel.y >= 5 && SeparableConvolution.isSymmetric(columnFactors, taps: kernel.y)
             symmetricRows = kernel.x >= 5 && stride.x == 1 && SeparableConvolution.isSymmetric(rowFactors, taps: kernel.x)
@@ -194,38 +200,54 @@ extension SeparableConvolution {
         private func filter(channel ch: Int, rows oy0: Int, count g: Int, source: UnsafePointer<Float>,
                             into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>,
                             columns: UnsafePointer<Float>, rows: UnsafePointer<Float>) {
-            let (kh, kw, pw) = (kernel.y, kernel.x, paddedSize.x)
-            let plane = source + ch * paddedSize.y * pw
-            lines.update(repeating: 0, count: g * usedWidth)
+            let (kh, kw, w) = (kernel.y, kernel.x, inputWidth)
+            let plane = source + ch * paddedSize.y * w
+            lines.update(repeating: 0, count: g * lineWidth)
             var x0 = 0
-            while x0 < usedWidth {
-                let n = min(Plan.strip, usedWidth - x0)
+            while x0 < w {
+                let n = min(Plan.strip, w - x0)
                 for r in 0..<g {
+                    let line = lines + r * lineWidth + left + x0
                     if symmetricColumns {
-                        SeparableConvolution.accumulateSymmetric(into: lines + r * usedWidth + x0, count: n,
-                                                                 source: plane + x0 + (oy0 + r) * stride.y * pw,
-                                                                 step: dilation.y * pw, weights: columns + ch * kh, taps: kh)
+                        SeparableConvolution.accumulateSymmetric(into: line, count: n, source: plane + x0 + (oy0 + r) * stride.y * w,
+                                                                 step: dilation.y * w, weights: columns + ch * kh, taps: kh)
                     } else {
-                        Convolution.accumulateRow(into: lines + r * usedWidth + x0, count: n, plane: plane + x0,
-                                                  planeWidth: pw, row: (oy0 + r) * stride.y, kernel: columns + ch * kh,
-                                                  kernelSize: Pair(kh, 1), stride: 1, dilation: dilation)
+                        Convolution.accumulateRow(into: line, count: n, plane: plane + x0, planeWidth: w, row: (oy0 + r) * stride.y,
+                                                  kernel: columns + ch * kh, kernelSize: Pair(kh, 1), stride: 1, dilation: dilation)
                     }
                 }
                 x0 += n
             }
+            for r in 0..<g { SeparableConvolution.fillEdges(of: lines + r * lineWidth, left: left, edgeColumns) }
             for r in 0..<g {
                 let orow = out + r * outputSize.x
                 orow.update(repeating: bias?[ch] ?? 0, count: outputSize.x)
                 if symmetricRows {
-                    SeparableConvolution.accumulateSymmetric(into: orow, count: outputSize.x, source: lines + r * usedWidth,
+                    SeparableConvolution.accumulateSymmetric(into: orow, count: outputSize.x, source: lines + r * lineWidth,
                                                              step: dilation.x, weights: rows + ch * kw, taps: kw)
                 } else {
-                    Convolution.accumulateRow(into: orow, count: outputSize.x, plane: lines + r * usedWidth,
-                                              planeWidth: usedWidth, row: 0, kernel: rows + ch * kw,
+                    Convolution.accumulateRow(into: orow, count: outputSize.x, plane: lines + r * lineWidth,
+                                              planeWidth: lineWidth, row: 0, kernel: rows + ch * kw,
                                               kernelSize: Pair(1, kw), stride: stride.x, dilation: dilation)
                 }
             }
         }
+    }
+
+    /// The padded columns 0 ..< usedWidth outside the input, each with the input column it copies (−1 for
+    /// zeros): `Tensor.padded(by:border:)`'s column map. A padded column is a copy of an input column, so
+    /// the vertical pass of it is the same copy of the vertical pass of that column; both routes pad the
+    /// vertical pass's output instead of copying the input to add a few columns.
+    static func edgeColumns(left: Int, inputWidth w: Int, usedWidth: Int, border: BorderMode) -> [(column: Int, source: Int)] {
+        (Array(0..<min(left, usedWidth)) + Array(min(left + w, usedWidth)..<usedWidth)).map {
+            ($0, border.sourceIndex($0 - left, count: w) ?? -1)
+        }
+    }
+
+    /// Writes a line's padded columns from its input columns, which start at `left`.
+    @inline(__always)
+    static func fillEdges(of line: UnsafeMutablePointer<Float>, left: Int, _ edges: [(column: Int, source: Int)]) {
+        for (column, source) in edges { line[column] = source >= 0 ? line[left + source] : 0 }
     }
 
     /// Whether every channel's factor reads the same forwards and backwards (exactly).
