@@ -118,6 +118,11 @@ extension SeparableConvolution {
         let padded = input.padded(by: x.padding.rowsOnly, border: x.border)
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
         let px = Plan(x, inputSize: Pair(h, w), outputSize: out), py = Plan(y, inputSize: Pair(h, w), outputSize: out)
+        // 3 × 3 at horizontal stride 1 (every built-in gradient): one sweep per row for both filters.
+        let threeTaps = x.kernelSize == Pair(3, 3) && x.stride.x == 1
+            && [px.columnFactors, px.rowFactors, py.columnFactors, py.rowFactors].allSatisfy { factors in
+                Swift.stride(from: 0, to: factors.count, by: 3).allSatisfy { factors[$0..<($0 + 3)].contains { $0 != 0 } }
+            }
         padded.storage.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
@@ -127,6 +132,10 @@ extension SeparableConvolution {
                     defer { lines.deallocate(); other.deallocate() }
                     px.forEachGroup(in: range) { ch, oy0, g in
                         let gx = dstP.base + (ch * out.y + oy0) * out.x
+                        if threeTaps {
+                            gradientRows(px, py, channel: ch, rows: oy0, count: g, source: srcP.base, into: gx, lines: lines)
+                            return
+                        }
                         px.filter(channel: ch, rows: oy0, count: g, source: srcP.base, into: gx, lines: lines)
                         py.filter(channel: ch, rows: oy0, count: g, source: srcP.base, into: other, lines: lines)
                         for i in 0..<(g * out.x) { gx[i] = (gx[i] * gx[i] + other[i] * other[i]).squareRoot() }
@@ -135,6 +144,45 @@ extension SeparableConvolution {
             }
         }
         return Tensor(shape: [c, out.y, out.x], storage: result)
+    }
+
+    /// Output rows oy0 ..< oy0 + g of √(x² + y²) for two 3 × 3 filters at horizontal stride 1: for each
+    /// row, one sweep over its three input rows makes both filters' vertical passes, and one sweep over
+    /// those makes both horizontal passes and the magnitude, where `Plan.filter` twice and a magnitude
+    /// pass wrote and re-read each line and output five times. Every sum is the expression
+    /// `Convolution.accumulateRow` evaluates for three taps, (w₀a + w₁b) + w₂c, so the numbers are the
+    /// same (it adds each to a zero, which can only turn a −0 into +0, and squaring makes both +0).
+    /// `lines` holds two padded lines.
+    @inline(__always)
+    static func gradientRows(_ x: Plan, _ y: Plan, channel ch: Int, rows oy0: Int, count g: Int, source: UnsafePointer<Float>,
+                             into out: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>) {
+        let (w, wo, width, left) = (x.inputWidth, x.outputSize.x, x.lineWidth, x.left)
+        let (dy, dx) = (x.dilation.y, x.dilation.x)
+        let plane = source + ch * x.paddedSize.y * w
+        let (a0, a1, a2) = (x.columnFactors[3 * ch], x.columnFactors[3 * ch + 1], x.columnFactors[3 * ch + 2])
+        let (b0, b1, b2) = (y.columnFactors[3 * ch], y.columnFactors[3 * ch + 1], y.columnFactors[3 * ch + 2])
+        let (k0, k1, k2) = (x.rowFactors[3 * ch], x.rowFactors[3 * ch + 1], x.rowFactors[3 * ch + 2])
+        let (m0, m1, m2) = (y.rowFactors[3 * ch], y.rowFactors[3 * ch + 1], y.rowFactors[3 * ch + 2])
+        let lx = lines, ly = lines + width
+        for r in 0..<g {
+            let r0 = plane + (oy0 + r) * x.stride.y * w, r1 = r0 + dy * w, r2 = r1 + dy * w
+            let vx = lx + left, vy = ly + left
+            for i in 0..<w {
+                let p = r0[i], q = r1[i], s = r2[i]
+                vx[i] = (a0 * p + a1 * q) + a2 * s
+                vy[i] = (b0 * p + b1 * q) + b2 * s
+            }
+            fillEdges(of: lx, left: left, x.edgeColumns)
+            fillEdges(of: ly, left: left, y.edgeColumns)
+            // Shifted pointers rather than i + dx: no overflow checks in the loop, so it vectorises.
+            let (x1, x2, y1, y2) = (lx + dx, lx + 2 * dx, ly + dx, ly + 2 * dx)
+            let o = out + r * wo
+            for i in 0..<wo {
+                let gx = (k0 * lx[i] + k1 * x1[i]) + k2 * x2[i]
+                let gy = (m0 * ly[i] + m1 * y1[i]) + m2 * y2[i]
+                o[i] = (gx * gx + gy * gy).squareRoot()
+            }
+        }
     }
 
     /// One filter's geometry and factors, ready for its row loop.
