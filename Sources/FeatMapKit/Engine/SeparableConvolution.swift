@@ -3,9 +3,11 @@
 /// horizontal pass slides the row factor along it with the x stride. Cost per output row is
 /// kh·Wp + kw·Wo multiply-adds instead of kh·kw·Wo (a 61-tap Gaussian: ~122 instead of 3721).
 ///
-/// It is part of the one core, not a second one: the input is padded by the same
-/// `Tensor.padded(by:border:)`, the output size is `Convolution.outputSize`, and both passes run the
-/// same inner loop `Convolution.accumulateRow` as the direct path.
+/// It is part of the one core, not a second one: the rows are padded by the same
+/// `Tensor.padded(by:border:)` and the columns by its column map (`edgeColumns`, on the vertical
+/// pass's output), the output size is `Convolution.outputSize`, and both passes run the same inner loop
+/// `Convolution.accumulateRow` as the direct path, or, for factors of 19 taps and more, the engine's
+/// one matrix product (`ToeplitzPasses`).
 public struct SeparableConvolution: Sendable {
     /// [C, kh]: the column factor of each channel's filter.
     public var columns: Tensor
