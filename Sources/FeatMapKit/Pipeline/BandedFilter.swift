@@ -28,7 +28,7 @@ public struct BandedFilter: Sendable {
     /// Output rows per band so that a band's input is about a million samples (~4 MB of floats, a few
     /// times that in the filter's copies), at least 16 rows so that thin images do not pay per band.
     /// Tall kernels get taller bands: each band also holds span − 1 rows of its neighbours, which are
-    /// copied (split into planes, padded) once per band, so with a 61-tap Gaussian and the usual band
+    /// copied (split into planes) once per band, so with a 61-tap Gaussian and the usual band
     /// those copies doubled; at least 2 × (span − 1) output rows keeps them under half (measured on the
     /// 6000×4000 benchmark photo: about 6% faster, 75 → 103 MiB). Rounded up to a multiple of the rows
     /// `ToeplitzPasses` groups (32), so that the bands of a long Gaussian issue the same matrix products
