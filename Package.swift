@@ -17,8 +17,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg.
-        .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // zlib, for the tests only: they inflate featmap's PNG streams with the reference inflater.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
+        // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
+        .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("isal")]),
         .target(
             name: "FeatMapKit",
             dependencies: [
@@ -33,7 +36,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "FeatMapKitTests", dependencies: ["FeatMapKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeatMapKitTests", dependencies: ["FeatMapKit", "CZlib"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatMapCLITests", dependencies: ["FeatMapKit"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

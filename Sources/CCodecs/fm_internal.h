@@ -55,6 +55,9 @@ struct fm_writer {
     fm_jpeg_error jpeg_error;
     int jpeg_created;
     uint8_t *row;                /* one converted row for fm_writer_write_rows_float */
+    /* PNG at the default setting: featmap filters the rows and compresses them with ISA-L; libpng
+     * writes the chunks (fm_png_fast.c). */
+    struct fm_png_fast *fast;
 };
 
 void fm_set_message(char *buffer, const char *format, ...);
@@ -66,6 +69,13 @@ void fm_png_close(fm_reader *r);
 fm_status fm_jpeg_open(fm_reader *r, uint64_t max_pixels);
 fm_status fm_jpeg_read_rows(fm_reader *r, uint8_t *dst, uint32_t rows);
 void fm_jpeg_close(fm_reader *r);
+
+/* The default PNG encoder: Up filter, ISA-L's deflate, libpng's chunk writer. Every call that may
+ * reach libpng expects the caller's setjmp on png_jmpbuf(w->png). */
+fm_status fm_png_fast_open(fm_writer *w);
+fm_status fm_png_fast_write(fm_writer *w, const uint8_t *rows, uint32_t count);
+fm_status fm_png_fast_finish(fm_writer *w);
+void fm_png_fast_destroy(fm_writer *w);
 
 void fm_jpeg_install_errors(fm_jpeg_error *e, fm_status *status, char *message, char *warnings, int is_decoder);
 #endif

@@ -1,7 +1,6 @@
 #include "fm_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define FM_WRITE_FAILED() (w->status == FM_OK ? FM_ERR_IO : w->status)
 
@@ -52,23 +51,17 @@ fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t 
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_user_limits(w->png, 0x7FFFFFFF, 0x7FFFFFFF);
     png_init_io(w->png, file);
-    /* Speed (docs/benchmark.md): libpng's default tries all five row filters on every row and
-     * compresses at zlib level 6. featmap writes every row with the Paeth filter and compresses the
-     * result with zlib's run-length strategy (Z_RLE: matches at distance 1 only, so no hash chains
-     * to search). Against the Up filter at level 4 (featmap's earlier default), on the 6000×4000
-     * benchmark photo: Sobel edge map 2.02 → 1.02 s and 22.3 → 20.7 MB, Gaussian σ 10 1.28 → 0.89 s
-     * and 9.7 → 10.0 MB, the photo itself 0.93 → 0.83 s and 8.7 → 9.8 MB; libvips' default writes
-     * 17.9 MB for the photo. A level the caller gives (0–9) compresses at that level with zlib's
-     * usual strategy for filtered rows instead. */
-    if (compression_level >= 0 && compression_level <= 9) {
-        png_set_compression_level(w->png, compression_level);
-    } else {
-        png_set_compression_strategy(w->png, Z_RLE);
-    }
+    /* Speed (docs/benchmark.md): by default featmap filters and compresses the rows itself
+     * (fm_png_fast.c: Up filter, ISA-L deflate level 1) and libpng writes the chunks. A level the
+     * caller gives (0–9) goes through libpng and zlib at that level, with the Paeth filter on every
+     * row (libpng's default tries all five filters on every row). */
+    int fast = !(compression_level >= 0 && compression_level <= 9);
+    if (!fast) png_set_compression_level(w->png, compression_level);
     png_set_filter(w->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
     png_set_IHDR(w->png, w->png_info, width, height, bit_depth, color_types[channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(w->png, w->png_info);
+    if (fast) return fm_png_fast_open(w);
     if (bit_depth == 16) {
         const uint16_t probe = 1;
         if (*(const uint8_t *)&probe == 1) png_set_swap(w->png);
@@ -117,6 +110,12 @@ fm_status fm_writer_write_rows(fm_writer *w, const void *rows, uint32_t count) {
     const uint8_t *p = rows;
     if (w->format == FM_FORMAT_PNG) {
         if (setjmp(png_jmpbuf(w->png))) return w->status = FM_WRITE_FAILED();
+        if (w->fast) {
+            fm_status s = fm_png_fast_write(w, p, count);
+            if (s != FM_OK) return s;
+            w->rows_written += count;
+            return FM_OK;
+        }
         for (uint32_t i = 0; i < count; i++) {
             png_write_row(w->png, p + row_bytes * i);
             w->rows_written++;
@@ -174,7 +173,12 @@ fm_status fm_writer_finish(fm_writer *w) {
     }
     if (w->format == FM_FORMAT_PNG) {
         if (setjmp(png_jmpbuf(w->png))) return w->status = FM_WRITE_FAILED();
-        png_write_end(w->png, NULL);
+        if (w->fast) {
+            fm_status s = fm_png_fast_finish(w);
+            if (s != FM_OK) return s;
+        } else {
+            png_write_end(w->png, NULL);
+        }
     } else {
         if (setjmp(w->jpeg_error.jump)) return w->status = FM_WRITE_FAILED();
         jpeg_finish_compress(&w->jpeg);
@@ -189,6 +193,7 @@ fm_status fm_writer_finish(fm_writer *w) {
 
 void fm_writer_destroy(fm_writer *w) {
     if (!w) return;
+    fm_png_fast_destroy(w);
     if (w->png) png_destroy_write_struct(&w->png, w->png_info ? &w->png_info : NULL);
     if (w->jpeg_created && setjmp(w->jpeg_error.jump) == 0) jpeg_destroy_compress(&w->jpeg);
     free(w->row);
