@@ -130,11 +130,12 @@ extension SeparableConvolution {
                 let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
                 Parallel.forEachChunk(c * out.y, minimumChunk: 8) { range in
                     let lines = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * px.lineWidth)
-                    let other = UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * out.x)
-                    defer { lines.deallocate(); other.deallocate() }
+                    // The second filter's rows, when the two filters run one after the other.
+                    let second = threeTaps ? nil : UnsafeMutablePointer<Float>.allocate(capacity: Plan.group * out.x)
+                    defer { lines.deallocate(); second?.deallocate() }
                     px.forEachGroup(in: range) { ch, oy0, g in
                         let gx = dstP.base + (ch * out.y + oy0) * out.x
-                        if threeTaps {
+                        guard let other = second else {
                             gradientRows(px, py, channel: ch, rows: oy0, count: g, source: srcP.base, into: gx, lines: lines)
                             return
                         }
