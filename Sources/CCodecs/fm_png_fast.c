@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FM_IDAT_BYTES = 1 << 18, FM_INPUT_BYTES = 1 << 18 };
+enum { FM_IDAT_BYTES = 1 << 18, FM_INPUT_BYTES = 1 << 18, FM_INPUT_PADDING = 64 };
 
 struct fm_png_fast {
     struct isal_zstream stream;
@@ -32,10 +32,12 @@ fm_status fm_png_fast_open(fm_writer *w) {
     if (!f) goto no_memory;
     w->fast = f;
     f->row_bytes = (size_t)w->width * w->channels * (w->bit_depth / 8);
-    f->level_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
+    /* Zeroed, like the padding after the deflate input: nothing ISA-L's vector code might read
+     * beyond what it was given comes from an earlier allocation. */
+    f->level_buf = calloc(1, ISAL_DEF_LVL1_DEFAULT);
     f->previous = calloc(1, f->row_bytes);
     f->current = malloc(f->row_bytes);
-    f->input = malloc(FM_INPUT_BYTES);
+    f->input = calloc(1, FM_INPUT_BYTES + FM_INPUT_PADDING);
     f->idat = malloc(FM_IDAT_BYTES);
     if (!f->level_buf || !f->previous || !f->current || !f->input || !f->idat) goto no_memory;
     isal_deflate_init(&f->stream);
@@ -121,6 +123,7 @@ fm_status fm_png_fast_write(fm_writer *w, const uint8_t *rows, uint32_t count) {
 
 fm_status fm_png_fast_finish(fm_writer *w) {
     struct fm_png_fast *f = w->fast;
+    memset(f->input + f->pending, 0, FM_INPUT_PADDING); /* the bytes after the last block read as zeros */
     f->stream.next_in = f->input;
     f->stream.avail_in = (uint32_t)f->pending;
     f->pending = 0;

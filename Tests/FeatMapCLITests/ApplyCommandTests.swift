@@ -88,7 +88,8 @@ import Testing
         #expect(try CLI.run(["apply", "sobel", photo.path, "-o", out.path]).status == 0)
         let piped = try CLI.run(["apply", "sobel", "-", "-o", "-"], stdin: try Data(contentsOf: photo))
         #expect(piped.status == 0, "\(piped.stderr)")
-        #expect(piped.stdout == (try Data(contentsOf: out)))
+        let pipedImage = try ImageDecoder.decode([UInt8](piped.stdout), source: "piped")
+        #expect(try pipedImage == ImageDecoder.decode([UInt8](Data(contentsOf: out)), source: "o.png"))
     }
 
     @Test(arguments: ["jpg", "npy", "png"])
