@@ -18,7 +18,7 @@ struct fm_png_fast {
     uint8_t *level_buf;
     size_t row_bytes;            /* bytes of one raw row (big-endian samples) */
     uint8_t *previous;           /* the last raw row written (zeros before the first) */
-    uint8_t *current;            /* a 16-bit row turned big-endian */
+    uint8_t *current;            /* scratch: a 16-bit row turned big-endian */
     uint8_t *input;              /* filtered lines waiting for deflate: `pending` of FM_INPUT_BYTES */
     size_t pending;
     uint8_t *idat;               /* compressed bytes not yet written as a chunk */
@@ -107,6 +107,7 @@ fm_status fm_png_fast_write(fm_writer *w, const uint8_t *rows, uint32_t count) {
     size_t n = f->row_bytes;
     const uint16_t probe = 1;
     int swap = w->bit_depth == 16 && *(const uint8_t *)&probe == 1;
+    const uint8_t *above = f->previous;
     for (uint32_t y = 0; y < count; y++) {
         const uint8_t *row = rows + n * y;
         if (swap) {
@@ -114,10 +115,15 @@ fm_status fm_png_fast_write(fm_writer *w, const uint8_t *rows, uint32_t count) {
             for (size_t i = 0; i < n; i += 2) { f->current[i] = row[i + 1]; f->current[i + 1] = row[i]; }
             row = f->current;
         }
-        fm_status s = append_line(w, row, f->previous);
+        fm_status s = append_line(w, row, above);
         if (s != FM_OK) return s;
-        memcpy(f->previous, row, n);
+        if (swap) { /* this row becomes `previous`; the old one is scratch for the next */
+            uint8_t *t = f->previous; f->previous = f->current; f->current = t;
+        }
+        above = row;
     }
+    /* The caller's rows are only lent: keep the last one for the next call. */
+    if (!swap && count > 0) memcpy(f->previous, rows + n * (count - 1), n);
     return FM_OK;
 }
 

@@ -56,8 +56,10 @@ fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t 
      * caller gives (0–9) goes through libpng and zlib at that level, with the Paeth filter on every
      * row (libpng's default tries all five filters on every row). */
     int fast = !(compression_level >= 0 && compression_level <= 9);
-    if (!fast) png_set_compression_level(w->png, compression_level);
-    png_set_filter(w->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
+    if (!fast) {
+        png_set_compression_level(w->png, compression_level);
+        png_set_filter(w->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
+    }
     png_set_IHDR(w->png, w->png_info, width, height, bit_depth, color_types[channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(w->png, w->png_info);
