@@ -52,7 +52,8 @@ fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t 
     png_set_user_limits(w->png, 0x7FFFFFFF, 0x7FFFFFFF);
     png_init_io(w->png, file);
     /* Speed (docs/benchmark.md): by default featmap filters and compresses the rows itself
-     * (fm_png_fast.c: Up filter, ISA-L deflate level 1) and libpng writes the chunks. A level the
+     * (fm_png_fast.c: segments of Up-filtered rows deflated by ISA-L at level 1, or of
+     * Paeth-filtered rows as Huffman-only blocks, whichever is smaller) and libpng writes the chunks. A level the
      * caller gives (0–9) goes through libpng and zlib at that level, with the Paeth filter on every
      * row (libpng's default tries all five filters on every row). */
     int fast = !(compression_level >= 0 && compression_level <= 9);

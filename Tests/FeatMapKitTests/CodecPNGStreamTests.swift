@@ -3,10 +3,11 @@ import Foundation
 import Testing
 @testable import FeatMapKit
 
-/// featmap's default PNG encoder (Up filter, ISA-L deflate, libpng's chunks), checked with zlib, the
-/// reference inflater, rather than with the decoder featmap itself uses: every chunk's CRC, one zlib
-/// stream across the IDAT chunks that ends with a correct Adler-32 and nothing after it, and filtered
-/// lines that undo to exactly the samples written.
+/// featmap's default PNG encoder (segments of Up-filtered rows through ISA-L's deflate, or of
+/// Paeth-filtered rows as Huffman-only blocks; libpng's chunks), checked with zlib, the reference
+/// inflater, rather than with the decoder featmap itself uses: every chunk's CRC, one zlib stream
+/// across the IDAT chunks that ends with a correct Adler-32 and nothing after it, and filtered lines
+/// that undo, by hand, to exactly the samples written.
 @Suite struct CodecPNGStreamTests {
     struct Chunk { var name: String; var data: [UInt8] }
 
@@ -66,6 +67,38 @@ import Testing
 
     // Sizes: 1×1 grey; rows longer than the encoder's 256 KiB deflate input (16-bit RGBA, 40,000 wide:
     // 320,000 bytes a row); and many rows of noise, so that the stream spans several IDAT chunks.
+    /// Undoes the filters by hand (PNG spec, section 9): Up adds the byte above; Paeth adds whichever
+    /// of left (a), above (b) and above-left (c) is nearest to a + b − c, ties to a, then b. Returns the
+    /// samples (big-endian when 16-bit) and each row's filter type.
+    static func unfiltered(_ lines: [UInt8], width: Int, height: Int, channels: Int, depth: Int) -> (samples: [Float], filters: [UInt8]) {
+        let bytesPerSample = depth / 8, bpp = channels * bytesPerSample, rowBytes = width * bpp
+        var above = [UInt8](repeating: 0, count: rowBytes), samples: [Float] = [], filters: [UInt8] = []
+        samples.reserveCapacity(width * height * channels)
+        for y in 0 ..< height {
+            let start = y * (rowBytes + 1), type = lines[start]
+            filters.append(type)
+            var row = [UInt8](repeating: 0, count: rowBytes)
+            for i in 0 ..< rowBytes {
+                let x = lines[start + 1 + i]
+                let a = i >= bpp ? Int(row[i - bpp]) : 0, b = Int(above[i]), c = i >= bpp ? Int(above[i - bpp]) : 0
+                switch type {
+                case 2: row[i] = x &+ UInt8(b)
+                case 4:
+                    let p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                    row[i] = x &+ UInt8(pa <= pb && pa <= pc ? a : pb <= pc ? b : c)
+                default: row[i] = x  // reported through `filters`
+                }
+            }
+            for i in stride(from: 0, to: rowBytes, by: bytesPerSample) {
+                samples.append(Float(depth == 16 ? Int(row[i]) << 8 | Int(row[i + 1]) : Int(row[i])))
+            }
+            above = row
+        }
+        return (samples, filters)
+    }
+
+    // Sizes: 1×1 grey; rows longer than a segment (16-bit RGBA, 40,000 wide: 320,000 bytes a row);
+    // and many rows of noise, so that the stream spans several IDAT chunks.
     @Test(arguments: [(1, 1, 1, 8), (40_000, 3, 4, 16), (1_001, 150, 3, 8), (333, 41, 2, 16)])
     func streamIsValidAndUndoesToTheSamples(width: Int, height: Int, channels: Int, depth: Int) throws {
         let top = depth == 16 ? 65536 : 256
@@ -77,19 +110,10 @@ import Testing
         let names = chunks.map(\.name)
         #expect(names.firstIndex(of: "IDAT") != nil && names.lastIndex(of: "IDAT")! - names.firstIndex(of: "IDAT")! + 1 == names.filter { $0 == "IDAT" }.count,
                 "IDAT chunks must be consecutive: \(names)")
-        let bytesPerSample = depth / 8, rowBytes = width * channels * bytesPerSample
+        let rowBytes = width * channels * depth / 8
         let lines = try Self.inflatedLines(chunks, expectedCount: height * (rowBytes + 1))
-        // Undo the Up filter by hand: byte = filtered + byte above (mod 256), then big-endian samples.
-        var above = [UInt8](repeating: 0, count: rowBytes), decoded: [Float] = []
-        for y in 0 ..< height {
-            let line = lines[y * (rowBytes + 1) ..< (y + 1) * (rowBytes + 1)]
-            #expect(line.first == 2, "row \(y) filter type")
-            let row = zip(line.dropFirst(), above).map { $0 &+ $1 }
-            for i in stride(from: 0, to: rowBytes, by: bytesPerSample) {
-                decoded.append(Float(depth == 16 ? Int(row[i]) << 8 | Int(row[i + 1]) : Int(row[i])))
-            }
-            above = row
-        }
+        let (decoded, filters) = Self.unfiltered(lines, width: width, height: height, channels: channels, depth: depth)
+        #expect(filters.allSatisfy { $0 == 2 || $0 == 4 }, "filter types \(Set(filters))")
         #expect(decoded.count == samples.count)
         let wrong = zip(decoded, samples).filter { $0 != $1 }.count  // a count, not a diff of 10⁶ samples
         #expect(wrong == 0, "\(wrong) of \(samples.count) samples differ")
@@ -97,8 +121,30 @@ import Testing
         if rowBytes * height > 1 << 18 { #expect(names.filter { $0 == "IDAT" }.count > 1) }
     }
 
-    /// The encoder hands ISA-L fixed 256 KiB blocks, so the bytes should not depend on how the rows
-    /// were split. Once, in about twenty runs of the whole suite, a banded and a whole-image encode of
+    /// A picture whose top is smooth (a ramp repeated on every row: LZ77 wins) and whose rest is
+    /// noise with a skewed distribution (LZ77 finds little; a Huffman code of the Paeth residuals is
+    /// smaller): the encoder must switch from one way to the other within one stream. 512 grey
+    /// columns make 513-byte lines, 1,022 to a segment; four segments.
+    @Test func switchesBetweenLZAndHuffmanInOneStream() throws {
+        let (width, height) = (512, 4_088)
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        let samples: [Float] = (0 ..< width * height).map { i in
+            if i / width < 1_022 { return Float(i % width % 256) }
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let u = (Double(state >> 11) + 0.5) / Double(1 << 53)  // in (0, 1)
+            return Float(min(255, Int(log(u) / log(0.7))))          // geometric, mostly 0…5
+        }
+        let png = try Self.write(samples, width: width, height: height, channels: 1, depth: 8, bands: [32])
+        let lines = try Self.inflatedLines(try Self.chunks(png), expectedCount: height * (width + 1))
+        let (decoded, filters) = Self.unfiltered(lines, width: width, height: height, channels: 1, depth: 8)
+        #expect(filters.prefix(1_022).allSatisfy { $0 == 2 }, "the smooth segment goes through LZ77 (Up)")
+        #expect(filters.suffix(1_022).allSatisfy { $0 == 4 }, "the last noisy segment is Huffman-only (Paeth)")
+        let wrong = zip(decoded, samples).filter { $0 != $1 }.count
+        #expect(decoded.count == samples.count && wrong == 0, "\(wrong) of \(samples.count) samples differ")
+    }
+
+    /// Segments are a fixed number of rows for a given width, so the bytes should not depend on how the
+    /// rows were split. (Before segments, with ISA-L fed fixed 256 KiB blocks:) Once, in about twenty runs of the whole suite, a banded and a whole-image encode of
     /// the same 21×19 picture (in BandedFilterTests) came out 184 and 183 bytes long: both valid, the
     /// same filtered rows once inflated, different matches. It could not be reproduced (thousands of
     /// encodes in and out of process, varied memory contents, alignments and threads), so the other

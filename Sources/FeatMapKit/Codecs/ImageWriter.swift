@@ -21,8 +21,9 @@ public final class ImageWriter {
     private var rowsWritten = 0
     private var finished = false
 
-    /// `pngCompressionLevel`: nil (the default) writes PNG rows Up-filtered and deflated by ISA-L at
-    /// its level 1, the fastest choice (docs/benchmark.md); 0…9 goes through libpng and zlib at that
+    /// `pngCompressionLevel`: nil (the default) writes PNG rows in segments, each Up-filtered and
+    /// deflated by ISA-L at its level 1 or Paeth-filtered as a Huffman-only block, whichever is
+    /// smaller, the fastest choice (docs/benchmark.md); 0…9 goes through libpng and zlib at that
     /// level with the Paeth filter, for smaller files at several times the time.
     public init(file: UnsafeMutablePointer<FILE>, width: Int, height: Int, channels: Int,
                 format: OutputFormat, destination: String, pngCompressionLevel: Int? = nil) throws {
