@@ -1,3 +1,4 @@
+import CCodecs
 import CZlib
 import Foundation
 import Testing
@@ -141,6 +142,13 @@ import Testing
         #expect(filters.suffix(1_022).allSatisfy { $0 == 4 }, "the last noisy segment is Huffman-only (Paeth)")
         let wrong = zip(decoded, samples).filter { $0 != $1 }.count
         #expect(decoded.count == samples.count && wrong == 0, "\(wrong) of \(samples.count) samples differ")
+        // Codes written one at a time rather than in pairs: the same bits (the switch only changes
+        // the path, so other tests running meanwhile are unaffected).
+        fm_png_fast_use_pair_codes(0)
+        defer { fm_png_fast_use_pair_codes(1) }
+        let single = try Self.write(samples, width: width, height: height, channels: 1, depth: 8, bands: [32])
+        let same = single == png
+        #expect(same, "one code at a time: \(single.count) against \(png.count) bytes")
     }
 
     /// Segments are a fixed number of rows for a given width, so the bytes should not depend on how the
