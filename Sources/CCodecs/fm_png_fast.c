@@ -104,6 +104,7 @@ fm_status fm_png_fast_open(fm_writer *w) {
     f->row_bytes = (size_t)w->width * f->bpp;
     f->segment_rows = FM_SEGMENT_BYTES / (f->row_bytes + 1);
     if (f->segment_rows < 1) f->segment_rows = 1;
+    if (f->segment_rows > w->height) f->segment_rows = w->height; /* buffers no larger than the image */
     size_t lines = f->segment_rows * (f->row_bytes + 1);
     /* Worst cases: ISA-L falls back to stored blocks (5 bytes per 64 KiB); a Huffman block spends
      * at most 15 bits a byte, plus its header and the byte-aligning empty stored block. */
