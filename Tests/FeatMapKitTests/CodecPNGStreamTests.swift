@@ -124,35 +124,40 @@ import Testing
 
     /// A picture whose top is smooth (a ramp repeated on every row: LZ77 wins) and whose rest is
     /// noise with a skewed distribution (LZ77 finds little; a Huffman code of the Paeth residuals is
-    /// smaller): the encoder must switch from one way to the other within one stream. 512 grey
-    /// columns make 513-byte lines, 1,022 to a segment; four segments.
-    @Test func switchesBetweenLZAndHuffmanInOneStream() throws {
-        let (width, height) = (512, 4_088)
+    /// smaller): the encoder must switch from one way to the other within one stream. A segment is
+    /// 2¹⁹ / (row bytes + 1) rows (1,022 for 512 grey columns, 170 for 512 16-bit RGB ones, whose
+    /// Paeth predictor looks 6 bytes to the left); four segments.
+    @Test(arguments: [(1, 8), (3, 16)])
+    func switchesBetweenLZAndHuffmanInOneStream(channels: Int, depth: Int) throws {
+        let width = 512, rowBytes = width * channels * depth / 8
+        let segment = (1 << 19) / (rowBytes + 1), height = 4 * segment
+        let rowSamples = width * channels
         var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        let samples: [Float] = (0 ..< width * height).map { i in
-            if i / width < 1_022 { return Float(i % width % 256) }
+        let samples: [Float] = (0 ..< rowSamples * height).map { i in
+            if i / rowSamples < segment { return Float(i % rowSamples % 256) }
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let u = (Double(state >> 11) + 0.5) / Double(1 << 53)  // in (0, 1)
             return Float(min(255, Int(log(u) / log(0.7))))          // geometric, mostly 0…5
         }
-        let png = try Self.write(samples, width: width, height: height, channels: 1, depth: 8, bands: [32])
-        let lines = try Self.inflatedLines(try Self.chunks(png), expectedCount: height * (width + 1))
-        let (decoded, filters) = Self.unfiltered(lines, width: width, height: height, channels: 1, depth: 8)
-        #expect(filters.prefix(1_022).allSatisfy { $0 == 2 }, "the smooth segment goes through LZ77 (Up)")
-        #expect(filters.suffix(1_022).allSatisfy { $0 == 4 }, "the last noisy segment is Huffman-only (Paeth)")
+        let png = try Self.write(samples, width: width, height: height, channels: channels, depth: depth, bands: [32])
+        let lines = try Self.inflatedLines(try Self.chunks(png), expectedCount: height * (rowBytes + 1))
+        let (decoded, filters) = Self.unfiltered(lines, width: width, height: height, channels: channels, depth: depth)
+        #expect(filters.prefix(segment).allSatisfy { $0 == 2 }, "the smooth segment goes through LZ77 (Up)")
+        #expect(filters.suffix(segment).allSatisfy { $0 == 4 }, "the last noisy segment is Huffman-only (Paeth)")
         let wrong = zip(decoded, samples).filter { $0 != $1 }.count
         #expect(decoded.count == samples.count && wrong == 0, "\(wrong) of \(samples.count) samples differ")
         // Codes written one at a time rather than in pairs: the same bits (the switch only changes
         // the path, so other tests running meanwhile are unaffected).
         fm_png_fast_use_pair_codes(0)
         defer { fm_png_fast_use_pair_codes(1) }
-        let single = try Self.write(samples, width: width, height: height, channels: 1, depth: 8, bands: [32])
+        let single = try Self.write(samples, width: width, height: height, channels: channels, depth: depth, bands: [32])
         let same = single == png
         #expect(same, "one code at a time: \(single.count) against \(png.count) bytes")
     }
 
     /// Segments are a fixed number of rows for a given width, so the bytes should not depend on how the
-    /// rows were split. (Before segments, with ISA-L fed fixed 256 KiB blocks:) Once, in about twenty runs of the whole suite, a banded and a whole-image encode of
+    /// rows were split. Before segments, when ISA-L was fed fixed 256 KiB blocks, once in about twenty
+    /// runs of the whole suite a banded and a whole-image encode of
     /// the same 21×19 picture (in BandedFilterTests) came out 184 and 183 bytes long: both valid, the
     /// same filtered rows once inflated, different matches. It could not be reproduced (thousands of
     /// encodes in and out of process, varied memory contents, alignments and threads), so the other
