@@ -55,8 +55,8 @@ struct fm_writer {
     fm_jpeg_error jpeg_error;
     int jpeg_created;
     uint8_t *row;                /* one converted row for fm_writer_write_rows_float */
-    /* PNG at the default setting: featmap filters the rows and compresses them with ISA-L; libpng
-     * writes the chunks (fm_png_fast.c). */
+    /* PNG at the default setting: featmap filters and compresses the rows (fm_png_fast.c); libpng
+     * writes the chunks. */
     struct fm_png_fast *fast;
 };
 
@@ -70,8 +70,9 @@ fm_status fm_jpeg_open(fm_reader *r, uint64_t max_pixels);
 fm_status fm_jpeg_read_rows(fm_reader *r, uint8_t *dst, uint32_t rows);
 void fm_jpeg_close(fm_reader *r);
 
-/* The default PNG encoder: Up filter, ISA-L's deflate, libpng's chunk writer. Every call that may
- * reach libpng expects the caller's setjmp on png_jmpbuf(w->png). */
+/* The default PNG encoder: segments of rows through ISA-L's deflate (Up filter) or as Huffman-only
+ * blocks (Paeth), libpng's chunk writer. Every call that may reach libpng expects the caller's setjmp
+ * on png_jmpbuf(w->png). */
 fm_status fm_png_fast_open(fm_writer *w);
 fm_status fm_png_fast_write(fm_writer *w, const uint8_t *rows, uint32_t count);
 fm_status fm_png_fast_finish(fm_writer *w);

@@ -62,7 +62,8 @@ typedef struct fm_writer fm_writer;
 
 fm_writer *fm_writer_create(void);
 /* channels 1–4; bit_depth 8 or 16 (rows then hold native-endian uint16); compression_level
- * 0–9 for zlib, or −1 for libpng's default (6). */
+ * 0–9 for libpng and zlib at that level (Paeth filter), or −1 for featmap's own encoder (fm_png_fast.c:
+ * ISA-L's deflate or Huffman-only segments, whichever is smaller). */
 fm_status fm_writer_open_png(fm_writer *w, FILE *file, uint32_t width, uint32_t height, int channels, int bit_depth,
                              int compression_level);
 /* channels 1 or 3 (8-bit samples); quality 1–100. */
