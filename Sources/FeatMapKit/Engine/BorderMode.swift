@@ -68,6 +68,25 @@ public struct Padding: Equatable, Sendable {
     public var rowsOnly: Padding { Padding(top: top, bottom: bottom, left: 0, right: 0) }
 }
 
+extension BorderMode {
+    /// The padded columns 0 ..< paddedWidth outside the input (which starts at column `left`), each with
+    /// the input column it copies (−1 for zeros). `Tensor.padded(by:border:)` fills its rows' edges
+    /// from it; the separable passes fill their vertical pass's output from it, since the vertical pass
+    /// of a padded column is the same copy of the vertical pass of its input column, so the input is
+    /// not copied to add a few columns.
+    func edgeColumns(left: Int, inputWidth w: Int, paddedWidth: Int) -> [(column: Int, source: Int)] {
+        (Array(0..<min(left, paddedWidth)) + Array(min(left + w, paddedWidth)..<paddedWidth)).map {
+            ($0, sourceIndex($0 - left, count: w) ?? -1)
+        }
+    }
+
+    /// Writes a line's padded columns from its input columns, which start at `left`.
+    @inline(__always)
+    static func fillEdges(of line: UnsafeMutablePointer<Float>, left: Int, _ edges: [(column: Int, source: Int)]) {
+        for (column, source) in edges { line[column] = source >= 0 ? line[left + source] : 0 }
+    }
+}
+
 extension Tensor {
     /// Each [H, W] plane padded on each side, the new cells filled by `border`.
     /// Works on [C, H, W], [1, C, H, W] and [H, W] tensors.
@@ -77,26 +96,21 @@ extension Tensor {
         let ph = h + pad.top + pad.bottom, pw = w + pad.left + pad.right
         // Every cell is written below (zeros where the border gives no source), rows split over the cores.
         var out = LargeBuffer.uninitialized(c * ph * pw)
-        // Column map computed once: source column or -1 for zero.
-        let columnSource = (0..<pw).map { border.sourceIndex($0 - pad.left, count: w) ?? -1 }
+        // Column map computed once: each padded column and the input column it copies.
+        let edges = border.edgeColumns(left: pad.left, inputWidth: w, paddedWidth: pw)
         storage.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                columnSource.withUnsafeBufferPointer { colBuf in
-                    let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
-                    let cols = SendableConstPointer(colBuf.baseAddress!)
-                    Parallel.forEachChunk(c * ph, minimumChunk: 64) { range in
-                        for item in range {
-                            let ch = item / ph, y = item % ph
-                            let drow = dstP.base + (ch * ph + y) * pw
-                            guard let sy = border.sourceIndex(y - pad.top, count: h) else {
-                                drow.update(repeating: 0, count: pw)
-                                continue
-                            }
-                            let srow = srcP.base + (ch * h + sy) * w
-                            (drow + pad.left).update(from: srow, count: w)
-                            for x in 0..<pad.left { drow[x] = cols.base[x] >= 0 ? srow[cols.base[x]] : 0 }
-                            for x in (pad.left + w)..<pw { drow[x] = cols.base[x] >= 0 ? srow[cols.base[x]] : 0 }
+                let srcP = SendableConstPointer(src.baseAddress!), dstP = SendablePointer(dst.baseAddress!)
+                Parallel.forEachChunk(c * ph, minimumChunk: 64) { range in
+                    for item in range {
+                        let ch = item / ph, y = item % ph
+                        let drow = dstP.base + (ch * ph + y) * pw
+                        guard let sy = border.sourceIndex(y - pad.top, count: h) else {
+                            drow.update(repeating: 0, count: pw)
+                            continue
                         }
+                        (drow + pad.left).update(from: srcP.base + (ch * h + sy) * w, count: w)
+                        BorderMode.fillEdges(of: drow, left: pad.left, edges)
                     }
                 }
             }

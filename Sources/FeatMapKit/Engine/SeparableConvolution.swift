@@ -4,8 +4,8 @@
 /// kh·Wp + kw·Wo multiply-adds instead of kh·kw·Wo (a 61-tap Gaussian: ~122 instead of 3721).
 ///
 /// It is part of the one core, not a second one: the rows are padded by the same
-/// `Tensor.padded(by:border:)` and the columns by its column map (`edgeColumns`, on the vertical
-/// pass's output), the output size is `Convolution.outputSize`, and both passes run the same inner loop
+/// `Tensor.padded(by:border:)` and the columns by the same column map (`BorderMode.edgeColumns`, on the
+/// vertical pass's output), the output size is `Convolution.outputSize`, and both passes run the same inner loop
 /// `Convolution.accumulateRow` as the direct path, or, for factors of 19 taps and more, the engine's
 /// one matrix product (`ToeplitzPasses`).
 public struct SeparableConvolution: Sendable {
@@ -175,8 +175,8 @@ extension SeparableConvolution {
                 vx[i] = (a0 * p + a1 * q) + a2 * s
                 vy[i] = (b0 * p + b1 * q) + b2 * s
             }
-            fillEdges(of: lx, left: left, x.edgeColumns)
-            fillEdges(of: ly, left: left, y.edgeColumns)
+            BorderMode.fillEdges(of: lx, left: left, x.edgeColumns)
+            BorderMode.fillEdges(of: ly, left: left, y.edgeColumns)
             // Shifted pointers rather than i + dx: no overflow checks in the loop, so it vectorises.
             let (x1, x2, y1, y2) = (lx + dx, lx + 2 * dx, ly + dx, ly + 2 * dx)
             let o = out + r * wo
@@ -213,7 +213,7 @@ extension SeparableConvolution {
             inputWidth = inputSize.x
             left = f.padding.left
             lineWidth = max(usedWidth, left + inputWidth)
-            edgeColumns = SeparableConvolution.edgeColumns(left: left, inputWidth: inputWidth, usedWidth: usedWidth, border: f.border)
+            edgeColumns = f.border.edgeColumns(left: left, inputWidth: inputWidth, paddedWidth: usedWidth)
             // Symmetric factors (every Gaussian and box) sum mirrored pairs first: half the multiplies.
             symmetricColumns = kernel.y >= 5 && SeparableConvolution.isSymmetric(columnFactors, taps: kernel.y)
             symmetricRows = kernel.x >= 5 && stride.x == 1 && SeparableConvolution.isSymmetric(rowFactors, taps: kernel.x)
@@ -269,7 +269,7 @@ extension SeparableConvolution {
                 }
                 x0 += n
             }
-            for r in 0..<g { SeparableConvolution.fillEdges(of: lines + r * lineWidth, left: left, edgeColumns) }
+            for r in 0..<g { BorderMode.fillEdges(of: lines + r * lineWidth, left: left, edgeColumns) }
             for r in 0..<g {
                 let orow = out + r * outputSize.x
                 orow.update(repeating: bias?[ch] ?? 0, count: outputSize.x)
@@ -283,22 +283,6 @@ extension SeparableConvolution {
                 }
             }
         }
-    }
-
-    /// The padded columns 0 ..< usedWidth outside the input, each with the input column it copies (−1 for
-    /// zeros): `Tensor.padded(by:border:)`'s column map. A padded column is a copy of an input column, so
-    /// the vertical pass of it is the same copy of the vertical pass of that column; both routes pad the
-    /// vertical pass's output instead of copying the input to add a few columns.
-    static func edgeColumns(left: Int, inputWidth w: Int, usedWidth: Int, border: BorderMode) -> [(column: Int, source: Int)] {
-        (Array(0..<min(left, usedWidth)) + Array(min(left + w, usedWidth)..<usedWidth)).map {
-            ($0, border.sourceIndex($0 - left, count: w) ?? -1)
-        }
-    }
-
-    /// Writes a line's padded columns from its input columns, which start at `left`.
-    @inline(__always)
-    static func fillEdges(of line: UnsafeMutablePointer<Float>, left: Int, _ edges: [(column: Int, source: Int)]) {
-        for (column, source) in edges { line[column] = source >= 0 ? line[left + source] : 0 }
     }
 
     /// Whether every channel's factor reads the same forwards and backwards (exactly).

@@ -17,7 +17,7 @@
 /// 47 ms (vertical) and 51 ms (horizontal) on one core, and `featmap apply gaussian:10` on the 6000×4000
 /// benchmark photo → JPEG went from 0.77–0.82 s to 0.51–0.60 s.
 ///
-/// Horizontal padding is applied to V rather than to the input (`SeparableConvolution.edgeColumns`), so
+/// Horizontal padding is applied to V rather than to the input (`BorderMode.edgeColumns`), so
 /// the input is not copied to add 2 × 30 columns to a band of a 61-tap Gaussian.
 ///
 /// The product sums each output's taps in order with zeros in between, so an output does not depend on
@@ -59,7 +59,7 @@ struct ToeplitzPasses: Sendable {
         inputWidth = inputSize.x
         left = f.padding.left
         usedWidth = inputSize.x + f.padding.left + f.padding.right
-        edgeColumns = SeparableConvolution.edgeColumns(left: left, inputWidth: inputSize.x, usedWidth: usedWidth, border: f.border)
+        edgeColumns = f.border.edgeColumns(left: left, inputWidth: inputSize.x, paddedWidth: usedWidth)
         self.outputSize = outputSize
         blocks = (usedWidth + b - 1) / b
         lineLength = blocks * b
@@ -99,7 +99,7 @@ struct ToeplitzPasses: Sendable {
             MatrixProduct.multiply(m: g, n: inputWidth, k: depth, a: tv.baseAddress! + ch * r * verticalDepth, lda: verticalDepth,
                                    b: plane + oy0 * inputWidth, ldb: inputWidth, beta: 0, c: lines + left, ldc: lineLength)
         }
-        for row in 0..<g { SeparableConvolution.fillEdges(of: lines + row * lineLength, left: left, edgeColumns) }
+        for row in 0..<g { BorderMode.fillEdges(of: lines + row * lineLength, left: left, edgeColumns) }
         let reach = b + dilation.x * (kernel.x - 1)
         horizontal.withUnsafeBufferPointer { th in
             for q in 0..<slices {
