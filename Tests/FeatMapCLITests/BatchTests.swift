@@ -35,19 +35,93 @@ import Testing
         #expect(r.stderr.contains("195 succeeded, 5 failed"))
     }
 
-    @Test func parallelOutputIsByteIdenticalToSerial() throws {
-        let input = try Self.makeFolder(count: 12, corrupt: [])
-        let base = input.deletingLastPathComponent()
-        var results: [[Data]] = []
-        for jobs in ["1", "2"] {
-            let out = base.appendingPathComponent("out\(jobs)")
-            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-            let r = try CLI.run(["apply", "gaussian:2", input.path, "--out-dir", out.path, "-j", jobs, "--quiet"])
-            #expect(r.status == 0, "\(r.stderr)")
-            results.append(try Self.files(in: out).map { try Data(contentsOf: out.appendingPathComponent($0)) })
+    /// `count` different images: crops of the committed photo at different offsets, mirrored or
+    /// not, each of its own size, so that an output written under another input's name, or a job
+    /// that read another input's pixels, cannot pass as right.
+    static func makeDistinctFolder(count: Int) throws -> URL {
+        let dir = try CLI.temporaryDirectory().appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let photo = try ImageDecoder.decode(path: CLI.fixture("ok/photo.png").path)
+        for i in 0..<count {
+            let (w, h) = (40 + i % 5, 30 + i % 7)
+            let (x0, y0) = (i % (photo.width - w + 1), (i * 3) % (photo.height - h + 1))
+            var samples: [Float] = []
+            for y in 0..<h { for x in 0..<w {
+                let sx = i % 2 == 0 ? x0 + x : x0 + w - 1 - x
+                for c in 0..<3 { samples.append(photo.samples[((y0 + y) * photo.width + sx) * 3 + c]) }
+            } }
+            let image = Image(width: w, height: h, channels: 3, bitDepth: 8, samples: samples)
+            try ImageEncoder.write(image, as: .png(depth: 8), to: dir.appendingPathComponent(String(format: "img%03d.png", i)).path)
         }
-        #expect(results[0].count == 12)
-        #expect(results[0] == results[1])
+        return dir
+    }
+
+    /// Each output of a batch, serial or with two workers, is byte for byte what featmap writes
+    /// for its own input alone; the inputs all differ (see makeDistinctFolder), so a job that took
+    /// another input or wrote under another name fails here.
+    @Test(arguments: ["1", "2"])
+    func batchOutputsEqualEachInputsOwnRun(jobs: String) throws {
+        let count = 12
+        let input = try Self.makeDistinctFolder(count: count)
+        let base = input.deletingLastPathComponent()
+        let out = base.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let r = try CLI.run(["apply", "gaussian:2", input.path, "--out-dir", out.path, "-j", jobs, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = (0..<count).map { String(format: "img%03d", $0) }
+        #expect(try Self.files(in: out) == names.map { "\($0)-gaussian-2.png" })
+        var distinct = Set<Data>()
+        for name in names {
+            let alone = try CLI.run(["apply", "gaussian:2", input.appendingPathComponent("\(name).png").path, "-o", "-"])
+            #expect(alone.status == 0, "\(alone.stderr)")
+            let batch = try Data(contentsOf: out.appendingPathComponent("\(name)-gaussian-2.png"))
+            #expect(batch == alone.stdout, "\(name): the batch's output differs from the file's own run")
+            distinct.insert(alone.stdout)
+        }
+        #expect(distinct.count == count, "the inputs should all differ")
+    }
+
+    /// The same for `pool` and `layers` with two workers: each input's outputs equal its own run.
+    @Test(arguments: ["pool", "layers"])
+    func otherBatchOutputsEqualEachInputsOwnRun(command: String) throws {
+        let count = 6
+        let input = try Self.makeDistinctFolder(count: count)
+        let base = input.deletingLastPathComponent()
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples").standardized
+        let lenet = samples.appendingPathComponent("lenet.weights").path
+        func run(_ inputs: [String], into out: URL, jobs: String) throws -> CLIResult {
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            return try CLI.run(command == "pool"
+                ? ["pool"] + inputs + ["--out-dir", out.path, "-j", jobs]
+                : ["layers", lenet] + inputs + ["-o", out.path, "-j", jobs, "--npy", "--no-images"])
+        }
+        let batchOut = base.appendingPathComponent("batch")
+        let r = try run([input.path], into: batchOut, jobs: "2")
+        #expect(r.status == 0, "\(r.stderr)")
+        for i in 0..<count {
+            let name = String(format: "img%03d", i)
+            let aloneOut = base.appendingPathComponent("alone\(i)")
+            let a = try run([input.appendingPathComponent("\(name).png").path], into: aloneOut, jobs: "1")
+            #expect(a.status == 0, "\(a.stderr)")
+            let made = try Self.files(in: aloneOut)
+            #expect(command == "layers" || made.count == 1)
+            // layers writes a single input's files into -o itself, a batch's into -o/STEM-layers.
+            for entry in command == "layers" ? ["\(name)-layers"] : made {
+                let alone = command == "layers" ? aloneOut : aloneOut.appendingPathComponent(entry)
+                let batch = batchOut.appendingPathComponent(entry)
+                if command == "layers" {
+                    let files = try Self.files(in: alone).filter { $0.hasSuffix(".npy") }
+                    #expect(!files.isEmpty)
+                    #expect(try Self.files(in: batch).filter { $0.hasSuffix(".npy") } == files)
+                    for f in files {
+                        #expect(try Data(contentsOf: batch.appendingPathComponent(f)) == Data(contentsOf: alone.appendingPathComponent(f)),
+                                "\(entry)/\(f)")
+                    }
+                } else {
+                    #expect(try Data(contentsOf: batch) == Data(contentsOf: alone), "\(entry)")
+                }
+            }
+        }
     }
 
     @Test func filesFromStandardInputWithNulSeparators() throws {
@@ -115,9 +189,29 @@ import Testing
         }
     }
 
-    /// Ctrl-C stops promptly with a message and removes the temporary files of unfinished outputs.
-    @Test func interruptStopsPromptlyAndCleansUp() throws {
-        let input = try Self.makeFolder(count: 400, corrupt: [])
+    /// Ten copies of a 1000×1000 photo made by tiling the committed crop: each takes long enough
+    /// to filter and encode that its temporary output file can be seen in the folder.
+    static func makeLargeFolder(count: Int = 10) throws -> URL {
+        let dir = try CLI.temporaryDirectory().appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let photo = try ImageDecoder.decode(path: CLI.fixture("ok/photo.png").path)
+        let side = 1000
+        var samples = [Float](repeating: 0, count: side * side * 3)
+        for y in 0..<side { for x in 0..<side { for c in 0..<3 {
+            samples[(y * side + x) * 3 + c] = photo.samples[((y % photo.height) * photo.width + x % photo.width) * 3 + c]
+        } } }
+        let first = dir.appendingPathComponent("big000.png")
+        try ImageEncoder.write(Image(width: side, height: side, channels: 3, bitDepth: 8, samples: samples), as: .png(depth: 8), to: first.path)
+        for i in 1..<count { try FileManager.default.copyItem(at: first, to: dir.appendingPathComponent(String(format: "big%03d.png", i))) }
+        return dir
+    }
+
+    /// Ctrl-C (SIGINT) and kill (SIGTERM) stop promptly with a message, exit 128 + the signal, and
+    /// remove the temporary files of unfinished outputs. The signal is sent only once a temporary
+    /// file is seen in the output folder, so the clean-up has something to remove.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func signalStopsPromptlyAndCleansUp(signal: Int32) throws {
+        let input = try Self.makeLargeFolder()
         let out = input.deletingLastPathComponent().appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let p = Process()
@@ -126,17 +220,33 @@ import Testing
         let err = Pipe()
         p.standardError = err
         try p.run()
-        var waited = 0
-        while try Self.files(in: out).filter({ !$0.hasPrefix(".") }).count < 10 && waited < 2000 {
-            usleep(10_000); waited += 10
+        // Wait for a hidden `.NAME.featmap-XXXXXX` file: an output is being written.
+        var sawTemporary = false
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline {
+            if try Self.files(in: out).contains(where: { $0.hasPrefix(".") && $0.contains(".featmap-") }) {
+                sawTemporary = true
+                break
+            }
+            usleep(500)
         }
+        try #require(sawTemporary, "no temporary file appeared while the batch ran")
         let sent = Date()
-        kill(p.processIdentifier, SIGINT)
+        kill(p.processIdentifier, signal)
         p.waitUntilExit()
         #expect(Date().timeIntervalSince(sent) < 2)
-        #expect(p.terminationStatus == 130)
-        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("interrupted"))
-        #expect(try Self.files(in: out).filter { $0.hasPrefix(".") }.isEmpty, "temporary files left behind")
+        #expect(p.terminationReason == .exit)
+        #expect(p.terminationStatus == 128 + signal)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains(signal == SIGINT ? "interrupted" : "stopped by a signal"), "\(message)")
+        #expect(message.contains("no partial output left behind"), "\(message)")
+        let left = try Self.files(in: out)
+        #expect(left.filter { $0.hasPrefix(".") }.isEmpty, "temporary files left behind: \(left)")
+        #expect(left.count < 10, "the batch finished before the signal")
+        for name in left {
+            let bytes = [UInt8](try Data(contentsOf: out.appendingPathComponent(name)))
+            #expect(throws: Never.self) { _ = try ImageDecoder.decode(bytes, source: name) }
+        }
     }
 
     /// Peak memory of predict does not grow with the number of files: 2,000 inputs peak within
