@@ -43,12 +43,12 @@ struct FiltersCommand: ParsableCommand {
         do {
             if let layer {
                 index = try g.nodeIndex(named: layer)
-                guard g.nodes[index].op == "Conv" else {
-                    let convs = g.nodes.indices.filter { g.nodes[$0].op == "Conv" }.map { g.layerNames[$0] }
+                guard g.isConvolution(index) else {
+                    let convs = g.nodes.indices.filter(g.isConvolution).map { g.layerNames[$0] }
                     throw ModelError.badInput("layer '\(layer)' is a \(g.nodes[index].op), not a convolution; convolutions are: \(convs.joined(separator: ", "))")
                 }
             } else {
-                guard let first = g.nodes.firstIndex(where: { $0.op == "Conv" }) else {
+                guard let first = g.nodes.indices.first(where: g.isConvolution) else {
                     throw ModelError.badInput("\(model) has no convolution layer, so there are no filters to draw")
                 }
                 index = first

@@ -21,7 +21,7 @@ final class LayerPictures {
         overview = Overview(title: "\(m.name): \((path as NSString).lastPathComponent), layer by layer")
         let shape = input.planeShape
         analysis = shape.flatMap { try? m.graph.analysed(channels: $0.channels, height: $0.height, width: $0.width) }
-        feeds = poolViews ? Set(m.graph.nodes.filter { ["MaxPool", "AveragePool"].contains($0.op) }.compactMap(\.inputs.first)) : []
+        feeds = poolViews ? Set(m.graph.nodes.indices.filter(m.graph.isWindowPooling).compactMap { m.graph.nodes[$0].inputs.first }) : []
         if feeds.contains(m.graph.inputName), let (c, h, w) = shape { kept[m.graph.inputName] = input.reshaped([c, h, w]) }
         if let seen, let (c, h, w) = shape { overview.addInput(seen, lines: ["input", "\(c)×\(h)×\(w)"]) }
     }

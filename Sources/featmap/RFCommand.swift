@@ -153,7 +153,7 @@ struct RFCommand: ParsableCommand {
         }
         let title = "receptive field of \(name) (\(summary.op))"
         var caption = Set(fields.map(\.description)).sorted().map { "field \($0)" }.joined(separator: "; ")
-        if summary.op == "Concat" { caption += " (each channel: its branch's field)" }
+        if m.graph.isConcatenation(summary.index) { caption += " (each channel: its branch's field)" }
         caption += "\nbox: what a unit sees; cross: its centre; hatched: zero padding outside the image"
         if effective { caption += "\nheat (magma): |d unit / d pixel|, the effective receptive field (Luo et al. 2016)" }
         let picture = try ReceptiveFieldPicture.draw(image: seen, marks: marks,

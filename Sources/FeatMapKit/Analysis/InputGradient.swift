@@ -33,15 +33,15 @@ extension Graph {
             let node = nodes[i]
             guard let name = node.outputs.first, let g = grads.removeValue(forKey: name), let y = values[name] else { continue }
             let label = layerNames[i]
-            func value(_ k: Int) throws -> Tensor {
-                guard k < node.inputs.count, let v = values[node.inputs[k]] ?? weights[node.inputs[k]] else {
-                    throw ModelError.layerFailed(node: label, op: node.op, reason: "input \(k + 1) is missing")
-                }
-                return v
+            guard let op = operatorUnit(of: node) else { throw ModelError.unsupportedOperator(node: label, op: node.op) }
+            var step = BackwardContext(label: label, inputs: node.inputs.map { values[$0] ?? weights[$0] },
+                                       carriesGradient: node.inputs.map { values[$0] != nil }, output: y, gradient: g)
+            do {
+                try op.backward(node, &step)
+            } catch let e as EngineError {
+                throw ModelError.layerFailed(node: label, op: node.op, reason: e.description)
             }
-            func carries(_ k: Int) -> Bool { k < node.inputs.count && values[node.inputs[k]] != nil }
-            func add(_ k: Int, _ d: [Float]) {
-                guard carries(k) else { return }
+            for (k, d) in step.inputGradients {
                 let key = node.inputs[k]
                 if var acc = grads[key] {
                     for j in acc.indices { acc[j] += d[j] }
@@ -50,126 +50,9 @@ extension Graph {
                     grads[key] = d
                 }
             }
-            do {
-                switch node.op {
-                case "Conv": add(0, try convolutionBackward(node, x: try value(0), w: try value(1), g: g))
-                case "Relu":
-                    let x = try value(0).storage
-                    add(0, zip(g, x).map { $1 > 0 ? $0 : 0 })
-                case "LeakyRelu":
-                    let a = node.float("alpha", default: 0.01), x = try value(0).storage
-                    add(0, zip(g, x).map { $1 < 0 ? $0 * a : $0 })
-                case "Sigmoid": add(0, zip(g, y.storage).map { $0 * $1 * (1 - $1) })
-                case "Tanh": add(0, zip(g, y.storage).map { $0 * (1 - $1 * $1) })
-                case "Clip":
-                    // The bounds do not matter: a clipped value equals its bound, an unclipped one its input.
-                    let x = try value(0).storage
-                    add(0, (0..<g.count).map { x[$0] == y.storage[$0] ? g[$0] : 0 })
-                case "MaxPool", "AveragePool": add(0, try poolingBackward(node, x: try value(0), g: g))
-                case "GlobalAveragePool", "GlobalMaxPool":
-                    let x = try value(0)
-                    guard let (cc, hh, ww) = x.planeShape else { throw EngineError.shapeMismatch("global pooling of \(x.shape)") }
-                    let n = hh * ww
-                    var d = [Float](repeating: 0, count: x.count)
-                    for ch in 0..<cc {
-                        if node.op == "GlobalAveragePool" {
-                            for j in 0..<n { d[ch * n + j] = g[ch] / Float(n) }
-                        } else {
-                            let plane = x.storage[(ch * n)..<((ch + 1) * n)]
-                            if let best = plane.indices.max(by: { plane[$0] < plane[$1] || (plane[$0] == plane[$1] && $0 > $1) }) {
-                                d[best] = g[ch]
-                            }
-                        }
-                    }
-                    add(0, d)
-                case "BatchNormalization":
-                    let scale = try value(1).storage, variance = try value(4).storage
-                    let eps = node.float("epsilon", default: 1e-5)
-                    let n = g.count / max(1, scale.count)
-                    add(0, (0..<g.count).map { j in g[j] * scale[j / n] / (variance[j / n] + eps).squareRoot() })
-                case "Add", "Sub":
-                    for k in 0..<min(2, node.inputs.count) where carries(k) {
-                        guard try value(k).shape == y.shape else {
-                            throw EngineError.shapeMismatch("\(node.op) broadcasts an activation of shape \(try value(k).shape) to \(y.shape)")
-                        }
-                        add(k, node.op == "Sub" && k == 1 ? g.map { -$0 } : g)
-                    }
-                case "Mul", "Div":
-                    // Products with a constant (a scale) only: y = a·b with b constant gives ∂y/∂a = b.
-                    guard carries(0), !carries(1), try value(0).shape == y.shape else {
-                        throw EngineError.shapeMismatch("\(node.op) of two activations is not supported for gradients")
-                    }
-                    let factor = try Elementwise.multiply.applied(Tensor(shape: y.shape, repeating: 1), try value(1)).storage
-                    add(0, (0..<g.count).map { node.op == "Mul" ? g[$0] * factor[$0] : g[$0] / factor[$0] })
-                case "Concat":
-                    let axis = node.int("axis", default: 1)
-                    let a = axis < 0 ? axis + y.rank : axis
-                    let outer = y.shape[..<a].reduce(1, *), inner = y.shape[(a + 1)...].reduce(1, *)
-                    var offset = 0
-                    for k in node.inputs.indices {
-                        let part = try value(k)
-                        let chunk = part.shape[a] * inner
-                        var d = [Float](repeating: 0, count: part.count)
-                        for o in 0..<outer {
-                            let from = o * y.shape[a] * inner + offset
-                            for j in 0..<chunk { d[o * chunk + j] = g[from + j] }
-                        }
-                        add(k, d)
-                        offset += chunk
-                    }
-                case "Dropout", "Identity": add(0, g)
-                default:
-                    throw EngineError.invalidParameter("the effective receptive field cannot be traced back through \(node.op); pick a layer before it")
-                }
-            } catch let e as EngineError {
-                throw ModelError.layerFailed(node: label, op: node.op, reason: e.description)
-            }
         }
         let g = grads[inputName] ?? [Float](repeating: 0, count: input.count)
         return Tensor(shape: [c0, h0, w0], storage: g)
-    }
-
-    /// The gradient of a convolution with respect to its input is a transposed correlation: the output
-    /// gradient spread out by the stride (s − 1 zeros between values), placed d(k − 1) − p cells in, and
-    /// correlated with the kernels rotated by 180° and with input and output channels swapped within each
-    /// group — run on the same convolution core as the forward pass.
-    func convolutionBackward(_ node: GraphNode, x: Tensor, w: Tensor, g: [Float]) throws -> [Float] {
-        guard let (c, h, wd) = x.planeShape, w.rank == 4 else { throw EngineError.shapeMismatch("convolution input \(x.shape)") }
-        let (o, cinG, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let groups = node.int("group", default: 1)
-        let coutG = o / max(1, groups)
-        let stride = pair(node.ints("strides"), default: 1), dilation = pair(node.ints("dilations"), default: 1)
-        let p = try padding(node, kernel: Pair(kh, kw), stride: stride, dilation: dilation, input: x)
-        let out = try Convolution.outputSize(input: Pair(h, wd), kernel: Pair(kh, kw), stride: stride, dilation: dilation, padding: p)
-        let uh = h + dilation.y * (kh - 1), uw = wd + dilation.x * (kw - 1)
-        let leadY = dilation.y * (kh - 1) - p.top, leadX = dilation.x * (kw - 1) - p.left
-        var spread = [Float](repeating: 0, count: o * uh * uw)
-        for oc in 0..<o { for oy in 0..<out.y {
-            let uy = leadY + oy * stride.y
-            guard uy >= 0, uy < uh else { continue }
-            for ox in 0..<out.x {
-                let ux = leadX + ox * stride.x
-                guard ux >= 0, ux < uw else { continue }
-                spread[(oc * uh + uy) * uw + ux] = g[(oc * out.y + oy) * out.x + ox]
-            }
-        } }
-        var turned = [Float](repeating: 0, count: c * coutG * kh * kw)
-        for gi in 0..<groups { for ci in 0..<cinG { for oi in 0..<coutG {
-            let src = ((gi * coutG + oi) * cinG + ci) * kh * kw
-            let dst = ((gi * cinG + ci) * coutG + oi) * kh * kw
-            for k in 0..<(kh * kw) { turned[dst + k] = w.storage[src + kh * kw - 1 - k] }
-        } } }
-        let transposed = Convolution(weights: Tensor(shape: [c, coutG, kh, kw], storage: turned), groups: groups,
-                                     dilation: dilation)
-        return try transposed.applied(to: Tensor(shape: [o, uh, uw], storage: spread)).storage
-    }
-
-    /// Max pooling sends each output's gradient to the cell that won its window (the first maximum, as the
-    /// forward pass picks it); average pooling shares it equally among the cells it divided by.
-    func poolingBackward(_ node: GraphNode, x: Tensor, g: [Float]) throws -> [Float] {
-        guard let (c, h, w) = x.planeShape else { throw EngineError.shapeMismatch("pooling input \(x.shape)") }
-        let pool = try pooling(of: node, height: h, width: w)
-        return try pool.inputGradient(g, input: Tensor(shape: [c, h, w], storage: x.storage)).storage
     }
 }
 

@@ -20,7 +20,7 @@ public struct ModelAnalysis: Sendable {
         let node = graph.nodes[index]
         // Tensors run as [1, C, H, W]: the channel axis is 1 (or −3 counted from the end).
         let axis = node.int("axis", default: 1)
-        guard node.op == "Concat", axis == 1 || axis == -3 else { return summary.field }
+        guard graph.isConcatenation(index), axis == 1 || axis == -3 else { return summary.field }
         var start = 0
         for name in node.inputs {
             guard let producer = graph.nodes.firstIndex(where: { $0.outputs.first == name }),
@@ -50,7 +50,7 @@ extension Graph {
             let i = activation.index, node = nodes[i]
             let output = Graph.spatialShape(activation.output.shape)
             for name in node.outputs where !name.isEmpty { shapes[name] = output }
-            guard node.op != "Constant" else { fields[node.outputs.first ?? ""] = .notSpatial; return }
+            guard operatorUnit(of: node)?.role != .constant else { fields[node.outputs.first ?? ""] = .notSpatial; return }
             do {
                 let summary = try summarise(node: i, outputShape: output, shapes: shapes, fields: fields)
                 for name in node.outputs where !name.isEmpty { fields[name] = summary.field }
@@ -74,71 +74,13 @@ extension Graph {
         let node = nodes[i]
         let firstInput = node.inputs.first ?? ""
         let inputShape = shapes[firstInput] ?? weights[firstInput]?.shape ?? []
-        let inputField = fields[firstInput] ?? .notSpatial
         var s = LayerSummary(index: i, name: layerNames[i], op: node.op, inputShape: inputShape, outputShape: outputShape,
                              parameters: parameterCount(ofNode: i), multiplyAccumulates: 0, field: .notSpatial)
-        let spatialOut = outputShape.count == 3
-        switch node.op {
-        case "Conv", "MaxPool", "AveragePool":
-            let kernel: Pair
-            if node.op == "Conv" {
-                guard node.inputs.count > 1, let w = weights[node.inputs[1]], w.rank == 4 else {
-                    throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its weights are not a constant 4-D tensor, so its window is unknown")
-                }
-                kernel = Pair(w.shape[2], w.shape[3])
-                s.groups = node.int("group", default: 1)
-            } else {
-                guard let k = node.ints("kernel_shape"), k.count == 2 else {
-                    throw ModelError.layerFailed(node: s.name, op: node.op, reason: "pooling needs a 2-D kernel_shape")
-                }
-                kernel = Pair(k[0], k[1])
-            }
-            let stride = pair(node.ints("strides"), default: 1), dilation = pair(node.ints("dilations"), default: 1)
-            guard inputShape.count == 3 else {
-                throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its input is not a feature map (shape \(inputShape))")
-            }
-            let padding = try self.padding(node, kernel: kernel, stride: stride, dilation: dilation,
-                                           input: Tensor(shape: [1, inputShape[1], inputShape[2]], repeating: 0))
-            (s.kernel, s.stride, s.dilation, s.padding) = (kernel, stride, dilation, padding)
-            if case .spatial(let f) = inputField {
-                s.field = .spatial(f.through(kernel: kernel, stride: stride, dilation: dilation,
-                                             before: Pair(padding.top, padding.left)))
-            } else {
-                s.field = inputField
-            }
-            if node.op == "Conv", spatialOut {
-                let groups = s.groups ?? 1
-                s.multiplyAccumulates = outputShape.reduce(1, *) * kernel.y * kernel.x * (inputShape[0] / max(1, groups))
-                let hasBias = node.inputs.count > 2 && !node.inputs[2].isEmpty
-                s.weightSharing = WeightSharing(kernel: kernel, inputShape: inputShape, outputShape: outputShape,
-                                                groups: groups, hasBias: hasBias)
-            }
-        case "GlobalAveragePool", "GlobalMaxPool":
-            if case .spatial(let f) = inputField, inputShape.count == 3 {
-                s.kernel = Pair(inputShape[1], inputShape[2])
-                s.field = .spatial(f.through(kernel: Pair(inputShape[1], inputShape[2]), stride: .one, before: Pair(0, 0)))
-            } else {
-                s.field = inputField
-            }
-        case "Add", "Sub", "Mul", "Div", "Concat", "Sum", "Max", "Min":
-            // Inputs that are constants (biases, scales) have no field and do not take part.
-            let joined = node.inputs.compactMap { fields[$0] }
-            if !spatialOut || joined.contains(.notSpatial) {
-                s.field = .notSpatial
-            } else if joined.contains(.notAligned) {
-                s.field = .notAligned
-            } else {
-                s.field = ReceptiveField.merged(joined.compactMap(\.field)).map(LayerField.spatial) ?? .notAligned
-            }
-        case "Flatten", "Reshape", "Gemm", "MatMul", "Transpose", "Softmax":
-            s.field = .notSpatial
-            if node.op == "Gemm" || node.op == "MatMul", let b = shapes[firstInput] ?? weights[firstInput]?.shape, !b.isEmpty {
-                // K is A's inner dimension: its last axis, or its first with transA.
-                let k = node.op == "Gemm" && node.int("transA", default: 0) != 0 ? b[b.count >= 2 ? b.count - 2 : 0] : b[b.count - 1]
-                s.multiplyAccumulates = outputShape.reduce(1, *) * k
-            }
-        default:
-            s.field = spatialOut ? inputField : .notSpatial
+        guard let unit = operatorUnit(of: node) else { throw ModelError.unsupportedOperator(node: s.name, op: node.op) }
+        do {
+            try unit.summarise(&s, node, SummaryContext(graph: self, shapes: shapes, fields: fields))
+        } catch let e as EngineError {
+            throw ModelError.layerFailed(node: s.name, op: node.op, reason: e.description)
         }
         return s
     }

@@ -33,8 +33,6 @@ public struct ForwardResult: Sendable {
 }
 
 extension Graph {
-    static let activationOperators: Set<String> = ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip"]
-
     /// Runs the graph on one input. `input` is [C, H, W] (or already in the declared layout); a
     /// batch axis of one is added when the graph declares four axes, whatever batch size it declares.
     /// Only the outputs of nodes for which `keep` is true are kept; other values are freed as soon
@@ -87,14 +85,14 @@ extension Graph {
             do {
                 if folded.contains(i) {
                     // Computed with its Conv.
-                } else if node.op == "Conv" && (plan.activation[i] != nil || plan.slot[i] != nil) {
+                } else if plan.activation[i] != nil || plan.slot[i] != nil {
                     if let result = try fusedConvolution(i, plan: plan, values: values, buffers: &buffers) {
                         values[result.name] = result.value
                     }
                 } else if let buffer = buffers.removeValue(forKey: i) {
                     results = [try buffer.concatenation(of: node.inputs, values: values)]
                 } else if let source = node.inputs.first, lastUse[source] == i, source != inputName, !outputSet.contains(source),
-                   Graph.activationOperators.contains(node.op), var t = values.removeValue(forKey: source) {
+                   isActivation(node), var t = values.removeValue(forKey: source) {
                     // An activation whose input nobody reads later works in place on that tensor.
                     let bounds = node.inputs.dropFirst().map { $0.isEmpty ? nil : (values[$0] ?? weights[$0]) }
                     guard let activation = activation(node, [nil] + bounds) else { throw ModelError.unsupportedOperator(node: layerNames[i], op: node.op) }
@@ -150,7 +148,7 @@ extension Graph {
             name = nodes[j].outputs[0]
         }
         if let slot = plan.slot[i], x.rank == 4, x.shape[0] == 1 {
-            let conv = try convolution(node, weights: w, bias: bias, input: x)
+            let conv = try ConvOperator.convolution(node, weights: w, bias: bias, input: x)
             let size = try conv.outputSize(checking: x)
             let buffer = buffers[slot.concat] ?? ConcatBuffer(channels: plan.concatChannels[slot.concat]!, size: size)
             buffers[slot.concat] = buffer
@@ -160,7 +158,7 @@ extension Graph {
                 return nil
             }
         }
-        return (name, try convolved(node, input: x, weights: w, bias: bias, activation: activation))
+        return (name, try ConvOperator.convolved(node, input: x, weights: w, bias: bias, activation: activation))
     }
 }
 

@@ -40,21 +40,21 @@ public struct FusionPlan: Sendable {
         func availableBefore(_ name: String, _ i: Int) -> Bool {
             name.isEmpty || graph.weights[name] != nil || (producer[name].map { $0 < i } ?? false)
         }
-        for i in 0...end where nodes[i].op == "Conv" {
-            guard let out = nodes[i].outputs.first, let j = soleReader(out), Graph.activationOperators.contains(nodes[j].op),
+        for i in 0...end where graph.isConvolution(i) {
+            guard let out = nodes[i].outputs.first, let j = soleReader(out), graph.isActivation(nodes[j]),
                   nodes[j].inputs.first == out, nodes[j].inputs.dropFirst().allSatisfy({ availableBefore($0, i) }) else { continue }
             activation[i] = j
         }
         let convOfActivation = Dictionary(uniqueKeysWithValues: activation.map { ($0.value, $0.key) })
         // Concat along channels of an [N, C, H, W] graph; the pass checks N = 1 when it runs.
         guard graph.inputShape.count == 4 else { return }
-        for c in 0...end where nodes[c].op == "Concat" && [1, -3].contains(nodes[c].int("axis", default: 1)) {
+        for c in 0...end where graph.isConcatenation(c) && [1, -3].contains(nodes[c].int("axis", default: 1)) {
             let inputs = nodes[c].inputs
             guard !inputs.isEmpty, Set(inputs).count == inputs.count else { continue }
             var convs: [(node: Int, channels: Int)] = []
             for value in inputs {
                 guard soleReader(value) == c, let p = producer[value] else { break }
-                let conv = nodes[p].op == "Conv" ? p : convOfActivation[p]
+                let conv = graph.isConvolution(p) ? p : convOfActivation[p]
                 guard let conv, let w = graph.weights[nodes[conv].inputs.count > 1 ? nodes[conv].inputs[1] : ""], w.rank == 4 else { break }
                 convs.append((conv, w.shape[0]))
             }

@@ -25,7 +25,7 @@ public struct Graph: Sendable {
         self.outputs = outputs
         self.opset = opset
         self.nodes = try Graph.sorted(nodes, available: Set(weights.keys).union([inputName]), file: file)
-        self.layerNames = Graph.readableNames(self.nodes)
+        self.layerNames = Graph.readableNames(self.nodes, opset: opset)
     }
 
     /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept.
@@ -54,9 +54,9 @@ public struct Graph: Sendable {
 
     /// The node's own name, else its first output's name, else — when either is empty or a bare
     /// number, as PyTorch exports write — a short operator name and its running index: conv1, relu1, pool1.
-    static func readableNames(_ nodes: [GraphNode]) -> [String] {
+    static func readableNames(_ nodes: [GraphNode], opset: Int) -> [String] {
         var used = Set<String>()
-        let generated = generatedNames(nodes)
+        let generated = generatedNames(nodes, opset: opset)
         return nodes.enumerated().map { i, node in
             var name = generated[i]
             if isReadable(node.name) { name = node.name } else if let o = node.outputs.first, isReadable(o) { name = o }
@@ -67,10 +67,12 @@ public struct Graph: Sendable {
         }
     }
 
-    static func generatedNames(_ nodes: [GraphNode]) -> [String] {
+    /// The registry unit's short name for each node's operator (its op type, lowercased, when featmap
+    /// does not run it), with a running index: conv1, relu1, pool1.
+    static func generatedNames(_ nodes: [GraphNode], opset: Int) -> [String] {
         var counters: [String: Int] = [:]
         return nodes.map { node in
-            let stem = shortName(of: node.op)
+            let stem = OperatorRegistry.unit(for: node.op, opset: opset)?.shortName(of: node.op) ?? node.op.lowercased()
             counters[stem, default: 0] += 1
             return "\(stem)\(counters[stem]!)"
         }
@@ -78,46 +80,35 @@ public struct Graph: Sendable {
 
     static func isReadable(_ s: String) -> Bool { !s.isEmpty && !s.allSatisfy { $0.isNumber } }
 
-    static func shortName(of op: String) -> String {
-        switch op {
-        case "Conv": return "conv"
-        case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool": return "pool"
-        case "Gemm", "MatMul": return "fc"
-        case "BatchNormalization": return "bn"
-        default: return op.lowercased()
-        }
-    }
-
     /// Node index for a name the user typed: a readable name, the exporter's node name, an output
     /// name, or the generated operator+index name.
     public func nodeIndex(named name: String) throws -> Int {
         if let i = layerNames.firstIndex(of: name) { return i }
         if let i = nodes.firstIndex(where: { !$0.name.isEmpty && $0.name == name }) { return i }
         if let i = nodes.firstIndex(where: { $0.outputs.contains(name) }) { return i }
-        if let i = Graph.generatedNames(nodes).firstIndex(of: name) { return i }
+        if let i = Graph.generatedNames(nodes, opset: opset).firstIndex(of: name) { return i }
         throw ModelError.unknownLayer(name, available: layerNames)
     }
 
     /// Number of learned values a node reads (its weight and bias tensors).
     public func parameterCount(ofNode i: Int) -> Int {
-        guard nodes.indices.contains(i), nodes[i].op != "Reshape" else { return 0 }
-        return nodes[i].inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
+        guard nodes.indices.contains(i) else { return 0 }
+        let node = nodes[i]
+        return operatorUnit(of: node)?.parameterCount(node, weights: weights) ?? node.inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
     }
 
-    /// Whether `layers` shows the node by default: convolutions, activations, pooling and channel
-    /// concatenations (SqueezeNet's Fire outputs) before the first Flatten/Reshape/Gemm/MatMul.
+    /// Whether `layers` shows the node by default: the feature-map layers (convolutions, activations,
+    /// pooling, normalisation, joins) before the first node that destroys the spatial layout
+    /// (Flatten, Reshape, Gemm, MatMul): each unit's `role` says which it is.
     public var defaultLayerIndices: [Int] {
         var result: [Int] = []
         for (i, node) in nodes.enumerated() {
-            if ["Flatten", "Reshape", "Gemm", "MatMul"].contains(node.op) { break }
-            if Graph.featureMapOperators.contains(node.op) { result.append(i) }
+            let role = operatorUnit(of: node)?.role ?? .other
+            if role == .endsSpatialLayout { break }
+            if role == .featureMap { result.append(i) }
         }
         return result
     }
-
-    static let featureMapOperators: Set<String> = [
-        "Conv", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat",
-    ]
 
     /// The graph cut after node `last`: later nodes and the weights only they use removed,
     /// the cut node's output becoming the graph output.

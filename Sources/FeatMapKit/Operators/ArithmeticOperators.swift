@@ -1,0 +1,66 @@
+/// Add, Sub, Mul and Div with NumPy-style broadcasting: residual sums (ResNet) and scalings.
+struct ArithmeticOperator: OperatorUnit {
+    var kind: Elementwise
+    var role: OperatorRole { .featureMap }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try kind.applied(try inputs.required(0), try inputs.required(1))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        s.recordJoin(of: node.inputs, context)
+    }
+
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let y = context.output, g = context.gradient
+        switch kind {
+        case .add, .subtract:
+            for k in 0..<min(2, node.inputs.count) where context.carries(k) {
+                let shape = try context.input(k).shape
+                guard shape == y.shape else {
+                    throw EngineError.shapeMismatch("\(node.op) broadcasts an activation of shape \(shape) to \(y.shape)")
+                }
+                context.add(k, kind == .subtract && k == 1 ? g.map { -$0 } : g)
+            }
+        case .multiply, .divide:
+            // Products with a constant (a scale) only: y = a·b with b constant gives ∂y/∂a = b.
+            guard context.carries(0), !context.carries(1), try context.input(0).shape == y.shape else {
+                throw EngineError.shapeMismatch("\(node.op) of two activations is not supported for gradients")
+            }
+            let factor = try Elementwise.multiply.applied(Tensor(shape: y.shape, repeating: 1), try context.input(1)).storage
+            context.add(0, (0..<g.count).map { kind == .multiply ? g[$0] * factor[$0] : g[$0] / factor[$0] })
+        }
+    }
+}
+
+/// Concat: tensors joined along one axis (SqueezeNet's Fire outputs, Inception's four paths).
+struct ConcatOperator: OperatorUnit {
+    var role: OperatorRole { .featureMap }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try Tensor.concatenated(try inputs.all(), axis: node.int("axis", default: 1))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        s.recordJoin(of: node.inputs, context)
+    }
+
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let y = context.output, g = context.gradient
+        let axis = node.int("axis", default: 1)
+        let a = axis < 0 ? axis + y.rank : axis
+        let outer = y.shape[..<a].reduce(1, *), inner = y.shape[(a + 1)...].reduce(1, *)
+        var offset = 0
+        for k in node.inputs.indices {
+            let part = try context.input(k)
+            let chunk = part.shape[a] * inner
+            var d = [Float](repeating: 0, count: part.count)
+            for o in 0..<outer {
+                let from = o * y.shape[a] * inner + offset
+                for j in 0..<chunk { d[o * chunk + j] = g[from + j] }
+            }
+            context.add(k, d)
+            offset += chunk
+        }
+    }
+}

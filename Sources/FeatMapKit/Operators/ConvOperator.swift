@@ -1,0 +1,89 @@
+/// Conv: 2-D convolution (cross-correlation, as ONNX defines it) with groups, stride, dilation and
+/// padding, on the engine's one convolution core.
+struct ConvOperator: OperatorUnit {
+    var role: OperatorRole { .featureMap }
+    func shortName(of op: String) -> String { "conv" }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try Self.convolved(node, input: try inputs.required(0), weights: try inputs.required(1), bias: inputs.optional(2))]
+    }
+
+    /// A Conv node's output for an [N, C, H, W] batch, with `activation` applied to each block as it is computed.
+    static func convolved(_ node: GraphNode, input x: Tensor, weights w: Tensor, bias: Tensor?, activation: Activation? = nil) throws -> Tensor {
+        try perImage(x) { image in
+            try convolution(node, weights: w, bias: bias, input: image).applied(to: image, activation: activation)
+        }
+    }
+
+    /// The convolution a Conv node computes on one [C, H, W] image.
+    static func convolution(_ node: GraphNode, weights w: Tensor, bias: Tensor?, input x: Tensor) throws -> Convolution {
+        guard w.rank == 4 else { throw EngineError.shapeMismatch("only 2-D convolutions are supported; weights have shape \(w.shape)") }
+        guard w.count > 0, x.count > 0 else {
+            throw EngineError.shapeMismatch("convolution with empty weights \(w.shape) or input \(x.shape)")
+        }
+        let stride = node.strides, dilation = node.dilations
+        let kernel = Pair(w.shape[2], w.shape[3])
+        return Convolution(weights: w, bias: bias?.storage, groups: node.int("group", default: 1), stride: stride,
+                           dilation: dilation,
+                           padding: try node.windowPadding(kernel: kernel, stride: stride, dilation: dilation, input: x),
+                           border: .zero)
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        guard node.inputs.count > 1, let w = context.graph.weights[node.inputs[1]], w.rank == 4 else {
+            throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its weights are not a constant 4-D tensor, so its window is unknown")
+        }
+        let kernel = Pair(w.shape[2], w.shape[3])
+        let groups = node.int("group", default: 1)
+        s.groups = groups
+        guard s.inputShape.count == 3 else {
+            throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its input is not a feature map (shape \(s.inputShape))")
+        }
+        let padding = try node.windowPadding(kernel: kernel, stride: node.strides, dilation: node.dilations,
+                                             height: s.inputShape[1], width: s.inputShape[2])
+        s.recordWindow(kernel: kernel, stride: node.strides, dilation: node.dilations, padding: padding,
+                       inputField: context.fields[node.inputs[0]] ?? .notSpatial)
+        if s.outputShape.count == 3 {
+            s.multiplyAccumulates = s.outputShape.reduce(1, *) * kernel.y * kernel.x * (s.inputShape[0] / max(1, groups))
+            let hasBias = node.inputs.count > 2 && !node.inputs[2].isEmpty
+            s.weightSharing = WeightSharing(kernel: kernel, inputShape: s.inputShape, outputShape: s.outputShape,
+                                            groups: groups, hasBias: hasBias)
+        }
+    }
+
+    /// The gradient of a convolution with respect to its input is a transposed correlation: the output
+    /// gradient spread out by the stride (s − 1 zeros between values), placed d(k − 1) − p cells in, and
+    /// correlated with the kernels rotated by 180° and with input and output channels swapped within each
+    /// group — run on the same convolution core as the forward pass.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let x = try context.input(0), w = try context.input(1), g = context.gradient
+        guard let (c, h, wd) = x.planeShape, w.rank == 4 else { throw EngineError.shapeMismatch("convolution input \(x.shape)") }
+        let (o, cinG, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let groups = node.int("group", default: 1)
+        let coutG = o / max(1, groups)
+        let stride = node.strides, dilation = node.dilations
+        let p = try node.windowPadding(kernel: Pair(kh, kw), stride: stride, dilation: dilation, input: x)
+        let out = try Convolution.outputSize(input: Pair(h, wd), kernel: Pair(kh, kw), stride: stride, dilation: dilation, padding: p)
+        let uh = h + dilation.y * (kh - 1), uw = wd + dilation.x * (kw - 1)
+        let leadY = dilation.y * (kh - 1) - p.top, leadX = dilation.x * (kw - 1) - p.left
+        var spread = [Float](repeating: 0, count: o * uh * uw)
+        for oc in 0..<o { for oy in 0..<out.y {
+            let uy = leadY + oy * stride.y
+            guard uy >= 0, uy < uh else { continue }
+            for ox in 0..<out.x {
+                let ux = leadX + ox * stride.x
+                guard ux >= 0, ux < uw else { continue }
+                spread[(oc * uh + uy) * uw + ux] = g[(oc * out.y + oy) * out.x + ox]
+            }
+        } }
+        var turned = [Float](repeating: 0, count: c * coutG * kh * kw)
+        for gi in 0..<groups { for ci in 0..<cinG { for oi in 0..<coutG {
+            let src = ((gi * coutG + oi) * cinG + ci) * kh * kw
+            let dst = ((gi * cinG + ci) * coutG + oi) * kh * kw
+            for k in 0..<(kh * kw) { turned[dst + k] = w.storage[src + kh * kw - 1 - k] }
+        } } }
+        let transposed = Convolution(weights: Tensor(shape: [c, coutG, kh, kw], storage: turned), groups: groups,
+                                     dilation: dilation)
+        context.add(0, try transposed.applied(to: Tensor(shape: [o, uh, uw], storage: spread)).storage)
+    }
+}

@@ -1,0 +1,68 @@
+/// Reshape: the same values under another shape (0 copies an axis unless allowzero, −1 is inferred).
+/// The target is an attribute before opset 5 and an input from 5 on; both are read.
+struct ReshapeOperator: OperatorUnit {
+    var role: OperatorRole { .endsSpatialLayout }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        let target = try inputs.optional(1).map { $0.storage.map { Int($0) } } ?? node.ints("shape") ?? {
+            throw EngineError.invalidParameter("Reshape has neither a shape input nor a shape attribute")
+        }()
+        return [try inputs.required(0).reshaped(onnx: target, allowZero: node.int("allowzero", default: 0) != 0)]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+
+    /// The target shape is not learned.
+    func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int { 0 }
+}
+
+/// Flatten: [d0, …, dn] → [d0·…·d(axis−1), d(axis)·…·dn].
+struct FlattenOperator: OperatorUnit {
+    var role: OperatorRole { .endsSpatialLayout }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try inputs.required(0).flattened(axis: node.int("axis", default: 1))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+}
+
+/// Transpose: axes permuted by `perm` (reversed without it).
+struct TransposeOperator: OperatorUnit {
+    var role: OperatorRole { .other }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try inputs.required(0).transposed(node.ints("perm"))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+}
+
+/// Dropout (inference: the input itself) and Identity.
+struct IdentityOperator: OperatorUnit {
+    var role: OperatorRole { .other }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] { [try inputs.required(0)] }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        s.recordPointwise(inputField: context.fields[node.inputs.first ?? ""] ?? .notSpatial)
+    }
+
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws { context.add(0, context.gradient) }
+}
+
+/// Constant: a tensor from the node's `value`, `value_float(s)` or `value_int(s)` attribute.
+struct ConstantOperator: OperatorUnit {
+    var role: OperatorRole { .constant }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        if let t = node.attributes["value"]?.tensorValue { return [t] }
+        if let f = node.attributes["value_float"]?.floatValue { return [Tensor(shape: [], storage: [f])] }
+        if let f = node.attributes["value_floats"]?.floatsValue { return [Tensor(shape: [f.count], storage: f)] }
+        if let i = node.attributes["value_int"]?.intValue { return [Tensor(shape: [], storage: [Float(i)])] }
+        if let i = node.attributes["value_ints"]?.intsValue { return [Tensor(shape: [i.count], storage: i.map(Float.init))] }
+        throw EngineError.invalidParameter("Constant has no value, value_float(s) or value_int(s) attribute")
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+}

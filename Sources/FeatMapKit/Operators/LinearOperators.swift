@@ -1,0 +1,51 @@
+/// Gemm: α·A'·B' + β·C, A' and B' optionally transposed (fully connected layers).
+struct GemmOperator: OperatorUnit {
+    var role: OperatorRole { .endsSpatialLayout }
+    func shortName(of op: String) -> String { "fc" }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        let gemm = Gemm(alpha: node.float("alpha", default: 1), beta: node.float("beta", default: 1),
+                        transposeA: node.int("transA", default: 0) != 0, transposeB: node.int("transB", default: 0) != 0)
+        return [try gemm.applied(try inputs.required(0), try inputs.required(1), inputs.optional(2))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        s.field = .notSpatial
+        // K is A's inner dimension: its last axis, or with transA the one before.
+        if let a = context.shape(of: node.inputs.first ?? ""), !a.isEmpty {
+            let k = node.int("transA", default: 0) != 0 ? a[a.count >= 2 ? a.count - 2 : 0] : a[a.count - 1]
+            s.multiplyAccumulates = s.outputShape.reduce(1, *) * k
+        }
+    }
+}
+
+/// MatMul: NumPy's matrix product.
+struct MatMulOperator: OperatorUnit {
+    var role: OperatorRole { .endsSpatialLayout }
+    func shortName(of op: String) -> String { "fc" }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try Gemm.matrixProduct(try inputs.required(0), try inputs.required(1))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        s.field = .notSpatial
+        if let a = context.shape(of: node.inputs.first ?? ""), !a.isEmpty {
+            s.multiplyAccumulates = s.outputShape.reduce(1, *) * a[a.count - 1]
+        }
+    }
+}
+
+/// Softmax. Before opset 13 it flattens the axes from `axis` (default 1) on; from 13 it runs along
+/// one axis (default −1).
+struct SoftmaxOperator: OperatorUnit {
+    var flattensTrailingAxes: Bool
+    var role: OperatorRole { .other }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        let softmax = Softmax(axis: node.int("axis", default: flattensTrailingAxes ? 1 : -1), flattensTrailingAxes: flattensTrailingAxes)
+        return [try softmax.applied(to: try inputs.required(0))]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+}

@@ -1,0 +1,120 @@
+/// Everything featmap knows about one family of ONNX operators, in one type: its forward
+/// computation, what `info` says about it (window, cost and its part in the receptive field), its
+/// backward pass with respect to its inputs (for `rf --effective`), and how `layers` treats it.
+/// `OperatorRegistry` maps each op type and opset range to its unit; nothing else in featmap
+/// tests an operator's name.
+protocol OperatorUnit: Sendable {
+    /// How `layers` treats the node (drawn by default, ending the default selection, or neither).
+    var role: OperatorRole { get }
+
+    /// The stem of generated layer names: conv1, pool1, fc1, …
+    func shortName(of op: String) -> String
+
+    /// The node's outputs from its inputs.
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor]
+
+    /// The node's window geometry, multiply-accumulates and receptive field: every unit says what
+    /// happens to the field, so that a spatial operator never silently passes its input's on.
+    func summarise(_ summary: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws
+
+    /// Adds ∂(output · g)/∂input to the gradients of the inputs that carry one.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws
+
+    /// The elementwise activation the node computes, when it is one: a Conv can apply it to each block
+    /// of its output (`FusionPlan`) and the pass can run it in place.
+    func activation(_ node: GraphNode, _ inputs: [Tensor?]) -> Activation?
+
+    /// How many learned values the node reads: by default every value of its constant inputs.
+    func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int
+}
+
+/// What `layers` does with an operator's nodes.
+enum OperatorRole: Sendable {
+    /// A feature-map layer drawn by default: convolution, activation, pooling, normalisation, joins.
+    case featureMap
+    /// Destroys the spatial layout (Flatten, Gemm, …): the default selection stops at the first one.
+    case endsSpatialLayout
+    /// Neither drawn by default nor ending the selection (pass-throughs, Transpose, Softmax).
+    case other
+    /// Computed from its attributes alone (Constant): a value, not a layer.
+    case constant
+}
+
+extension OperatorUnit {
+    func shortName(of op: String) -> String { op.lowercased() }
+
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        throw EngineError.invalidParameter("the effective receptive field cannot be traced back through \(node.op); pick a layer before it")
+    }
+
+    func activation(_ node: GraphNode, _ inputs: [Tensor?]) -> Activation? { nil }
+
+    func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int {
+        node.inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
+    }
+}
+
+/// A node's input values as the forward pass hands them over: nil for an omitted optional input.
+struct OperatorInputs {
+    var values: [Tensor?]
+    /// The graph's operator-set version: some operators changed meaning across versions.
+    var opset: Int
+
+    var count: Int { values.count }
+
+    /// Input `i`, which must be there.
+    func required(_ i: Int) throws -> Tensor {
+        guard i < values.count, let t = values[i] else { throw EngineError.invalidParameter("input \(i + 1) is missing") }
+        return t
+    }
+
+    /// Input `i`, or nil when the node omits it.
+    func optional(_ i: Int) -> Tensor? { i < values.count ? values[i] : nil }
+
+    /// Every input, each of which must be there.
+    func all() throws -> [Tensor] { try (0..<values.count).map(required) }
+}
+
+/// What a unit's `summarise` may look at: the shapes and fields known so far, by value name.
+struct SummaryContext {
+    var graph: Graph
+    /// [C, H, W] of feature maps, the raw shape otherwise, for every value computed so far.
+    var shapes: [String: [Int]]
+    var fields: [String: LayerField]
+
+    func shape(of name: String) -> [Int]? { shapes[name] ?? graph.weights[name]?.shape }
+}
+
+/// One node's step of the backward pass: its inputs and output as the forward pass computed them,
+/// the gradient arriving at its output, and the gradients it passes on.
+struct BackwardContext {
+    var label: String
+    /// The node's inputs (activations and constants), nil where absent.
+    var inputs: [Tensor?]
+    /// Which inputs are activations, and so carry a gradient (constants do not).
+    var carriesGradient: [Bool]
+    /// The node's (first) output.
+    var output: Tensor
+    /// ∂/∂output, shaped like `output`.
+    var gradient: [Float]
+    /// ∂/∂input by input index, filled in by the unit.
+    var inputGradients: [Int: [Float]] = [:]
+
+    func input(_ k: Int) throws -> Tensor {
+        guard k < inputs.count, let v = inputs[k] else { throw EngineError.invalidParameter("input \(k + 1) is missing") }
+        return v
+    }
+
+    func carries(_ k: Int) -> Bool { k < carriesGradient.count && carriesGradient[k] }
+
+    /// Adds `d` to input `k`'s gradient when that input carries one.
+    mutating func add(_ k: Int, _ d: [Float]) {
+        guard carries(k) else { return }
+        if var acc = inputGradients[k] {
+            for j in acc.indices { acc[j] += d[j] }
+            inputGradients[k] = acc
+        } else {
+            inputGradients[k] = d
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// MaxPool and AveragePool: a window sliding with stride, dilation, padding and ceil mode.
+struct WindowPoolingOperator: OperatorUnit {
+    var kind: Pooling.Kind
+    var role: OperatorRole { .featureMap }
+    func shortName(of op: String) -> String { "pool" }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try perImage(try inputs.required(0)) { image in
+            guard let (_, h, w) = image.planeShape else { throw EngineError.shapeMismatch("pooling input \(image.shape)") }
+            return try node.pooling(kind: kind, height: h, width: w).applied(to: image)
+        }]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        guard s.inputShape.count == 3 else {
+            throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its input is not a feature map (shape \(s.inputShape))")
+        }
+        let pool = try node.pooling(kind: kind, height: s.inputShape[1], width: s.inputShape[2])
+        s.recordWindow(kernel: pool.kernel, stride: pool.stride, dilation: pool.dilation, padding: pool.padding,
+                       inputField: context.fields[node.inputs.first ?? ""] ?? .notSpatial)
+    }
+
+    /// Max pooling sends each output's gradient to the cell that won its window (the first maximum, as the
+    /// forward pass picks it); average pooling shares it equally among the cells it divided by.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let x = try context.input(0)
+        guard let (c, h, w) = x.planeShape else { throw EngineError.shapeMismatch("pooling input \(x.shape)") }
+        let pool = try node.pooling(kind: kind, height: h, width: w)
+        context.add(0, try pool.inputGradient(context.gradient, input: Tensor(shape: [c, h, w], storage: x.storage)).storage)
+    }
+}
+
+/// GlobalAveragePool and GlobalMaxPool: one value per channel, the window the whole map.
+struct GlobalPoolingOperator: OperatorUnit {
+    var kind: Pooling.Kind
+    var role: OperatorRole { .featureMap }
+    func shortName(of op: String) -> String { "pool" }
+
+    func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        [try perImage(try inputs.required(0)) { kind == .average ? try Pooling.globalAverage(of: $0) : try Pooling.globalMaximum(of: $0) }]
+    }
+
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        let inputField = context.fields[node.inputs.first ?? ""] ?? .notSpatial
+        if case .spatial(let f) = inputField, s.inputShape.count == 3 {
+            let whole = Pair(s.inputShape[1], s.inputShape[2])
+            s.kernel = whole
+            s.field = .spatial(f.through(kernel: whole, stride: .one, before: Pair(0, 0)))
+        } else {
+            s.field = inputField
+        }
+    }
+
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let x = try context.input(0), g = context.gradient
+        guard let (cc, hh, ww) = x.planeShape else { throw EngineError.shapeMismatch("global pooling of \(x.shape)") }
+        let n = hh * ww
+        var d = [Float](repeating: 0, count: x.count)
+        for ch in 0..<cc {
+            if kind == .average {
+                for j in 0..<n { d[ch * n + j] = g[ch] / Float(n) }
+            } else {
+                let plane = x.storage[(ch * n)..<((ch + 1) * n)]
+                if let best = plane.indices.max(by: { plane[$0] < plane[$1] || (plane[$0] == plane[$1] && $0 > $1) }) {
+                    d[best] = g[ch]
+                }
+            }
+        }
+        context.add(0, d)
+    }
+}
