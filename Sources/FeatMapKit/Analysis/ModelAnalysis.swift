@@ -35,33 +35,43 @@ public struct ModelAnalysis: Sendable {
 }
 
 extension Graph {
-    /// Shapes come from a forward pass on a zero input of the given size, so they are exactly what the
-    /// engine computes (auto_pad, ceil mode and all); fields follow `ReceptiveField`.
+    /// Shapes come from static shape inference (`prepared(inputShape:)`), nothing runs; fields follow
+    /// `ReceptiveField`. Folded constants are not layers. The analysis stops at the first operator
+    /// featmap does not implement, with that as `stoppedBy`.
     public func analysed(channels: Int, height: Int, width: Int) throws -> ModelAnalysis {
         guard channels >= 1, height >= 1, width >= 1 else {
             throw ModelError.badInput("the input size \(channels)×\(height)×\(width) has an empty axis; give --input H×W with both at least 1")
         }
-        let input = Tensor(shape: [channels, height, width], repeating: 0)
+        let laid = inputShape.count == 4 ? [1, channels, height, width] : [channels, height, width]
+        let preparation: PreparedGraph
+        do { preparation = try prepared(inputShape: laid) } catch let e as ModelError {
+            return ModelAnalysis(inputShape: [channels, height, width], layers: [], stoppedBy: e)
+        }
         var shapes: [String: [Int]] = [inputName: [channels, height, width]]
         var fields: [String: LayerField] = [inputName: .spatial(.input)]
         var layers: [LayerSummary] = []
-        var failure: Error? = nil
-        let result = forward(input) { activation in
-            let i = activation.index, node = nodes[i]
-            let output = Graph.spatialShape(activation.output.shape)
-            for name in node.outputs where !name.isEmpty { shapes[name] = output }
-            guard operatorUnit(of: node)?.role != .constant else { fields[node.outputs.first ?? ""] = .notSpatial; return }
+        var stop: ModelError? = nil
+        for (i, node) in nodes.enumerated() {
+            if let failure = preparation.failure, failure.node == i { stop = failure.error; break }
+            if preparation.foldedNodes.contains(i) {
+                for name in node.outputs where !name.isEmpty { fields[name] = .notSpatial }
+                continue
+            }
+            guard operatorUnit(of: node) != nil else { stop = .unsupportedOperator(node: layerNames[i], op: node.op); break }
+            guard let first = node.outputs.first, let shape = preparation.shapes[first] else {
+                stop = .layerFailed(node: layerNames[i], op: node.op, reason: "its output shape is unknown"); break
+            }
+            let output = Graph.spatialShape(shape)
+            for name in node.outputs where !name.isEmpty { shapes[name] = preparation.shapes[name].map(Graph.spatialShape) }
             do {
                 let summary = try summarise(node: i, outputShape: output, shapes: shapes, fields: fields)
                 for name in node.outputs where !name.isEmpty { fields[name] = summary.field }
                 layers.append(summary)
-            } catch {
-                failure = error
-                throw error
+            } catch let e as ModelError {
+                stop = e; break
             }
         }
-        if let failure, !(failure is ModelError) { throw failure }
-        return ModelAnalysis(inputShape: [channels, height, width], layers: layers, stoppedBy: result.stoppedBy)
+        return ModelAnalysis(inputShape: [channels, height, width], layers: layers, stoppedBy: stop)
     }
 
     /// [C, H, W] for a batch of one, the shape itself otherwise.

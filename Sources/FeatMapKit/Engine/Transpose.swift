@@ -29,12 +29,24 @@ extension Tensor {
 
     /// ONNX Reshape: 0 copies the input's size on that axis (unless `allowZero`), −1 takes what is left.
     public func reshaped(onnx target: [Int], allowZero: Bool = false) throws -> Tensor {
+        Tensor(shape: try Tensor.reshapedShape(shape, onnx: target, allowZero: allowZero), storage: storage)
+    }
+
+    /// The shape ONNX Reshape gives a tensor of `input`'s shape (see `reshaped(onnx:allowZero:)`).
+    static func reshapedShape(_ input: [Int], onnx target: [Int], allowZero: Bool) throws -> [Int] {
+        let rank = input.count
+        var count = 1
+        for d in input {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw EngineError.shapeMismatch("the shape \(input) has more elements than featmap can count") }
+            count = p
+        }
         var shape = target
         var unknown: Int? = nil
         for (i, d) in target.enumerated() {
             if d == 0 && !allowZero {
-                guard i < rank else { throw EngineError.shapeMismatch("reshape to \(target): axis \(i) copies an axis that \(self.shape) does not have") }
-                shape[i] = self.shape[i]
+                guard i < rank else { throw EngineError.shapeMismatch("reshape to \(target): axis \(i) copies an axis that \(input) does not have") }
+                shape[i] = input[i]
             } else if d == -1 {
                 guard unknown == nil else { throw EngineError.shapeMismatch("reshape to \(target) has more than one −1") }
                 unknown = i
@@ -54,14 +66,14 @@ extension Tensor {
         if let u = unknown {
             let known = product(shape.enumerated().filter { $0.offset != u }.map(\.element)) ?? 0
             guard known > 0, count % known == 0 else {
-                throw EngineError.shapeMismatch("cannot reshape \(self.shape) (\(count) values) to \(target)")
+                throw EngineError.shapeMismatch("cannot reshape \(input) (\(count) values) to \(target)")
             }
             shape[u] = count / known
         }
         guard product(shape) == count else {
-            throw EngineError.shapeMismatch("cannot reshape \(self.shape) (\(count) values) to \(target)")
+            throw EngineError.shapeMismatch("cannot reshape \(input) (\(count) values) to \(target)")
         }
-        return Tensor(shape: shape, storage: storage)
+        return shape
     }
 
     /// ONNX Flatten: a matrix [d0·…·d(axis−1), d(axis)·…].

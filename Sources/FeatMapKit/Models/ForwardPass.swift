@@ -37,9 +37,10 @@ extension Graph {
     /// batch axis of one is added when the graph declares four axes, whatever batch size it declares.
     /// Only the outputs of nodes for which `keep` is true are kept; other values are freed as soon
     /// as no later node needs them. The pass stops after node `last` when given.
-    public func forward(_ input: Tensor, keep: (Int) -> Bool = { _ in false }, last: Int? = nil) -> ForwardResult {
+    public func forward(_ input: Tensor, keep: (Int) -> Bool = { _ in false }, last: Int? = nil,
+                        prepared: PreparedGraph? = nil) -> ForwardResult {
         var kept: [LayerActivation] = []
-        var result = forward(input, last: last) { layer in if keep(layer.index) { kept.append(layer) } }
+        var result = forward(input, last: last, prepared: prepared) { layer in if keep(layer.index) { kept.append(layer) } }
         result.layers = kept
         return result
     }
@@ -47,16 +48,17 @@ extension Graph {
     /// Runs the graph and hands each node's result to `observe` as soon as it is computed, keeping
     /// nothing: memory stays at what the live intermediate tensors need, whatever the graph's length.
     /// An error thrown by `observe` stops the pass and is returned as `stoppedBy` when it is a `ModelError`.
-    public func forward(_ input: Tensor, last: Int? = nil, observe: (LayerActivation) throws -> Void) -> ForwardResult {
-        run(input, last: last, plan: .none, observing: true, observe: observe)
+    public func forward(_ input: Tensor, last: Int? = nil, prepared: PreparedGraph? = nil,
+                        observe: (LayerActivation) throws -> Void) -> ForwardResult {
+        run(input, last: last, plan: .none, prepared: prepared, observing: true, observe: observe)
     }
 
     /// Runs the graph for its output alone, as an inference engine does: no layer is observed, so each
     /// Conv runs with the activation that follows it folded in, and Convs that feed a channel Concat
     /// write into its buffer (see `FusionPlan`). The output is the same, bit for bit, as `forward`'s.
     /// `plan`, from `fusionPlan(last:)` with the same `last`, saves working it out again for each input of a batch.
-    public func forwardFused(_ input: Tensor, last: Int? = nil, plan: FusionPlan? = nil) -> ForwardResult {
-        run(input, last: last, plan: plan ?? fusionPlan(last: last), observing: false) { _ in }
+    public func forwardFused(_ input: Tensor, last: Int? = nil, plan: FusionPlan? = nil, prepared: PreparedGraph? = nil) -> ForwardResult {
+        run(input, last: last, plan: plan ?? fusionPlan(last: last), prepared: prepared, observing: false) { _ in }
     }
 
     /// What `forwardFused` folds together in a pass that stops after node `last`.
@@ -64,12 +66,30 @@ extension Graph {
         FusionPlan(self, end: min(last ?? nodes.count - 1, nodes.count - 1))
     }
 
-    private func run(_ input: Tensor, last: Int?, plan: FusionPlan, observing: Bool,
+    /// The input in the graph's layout: a batch axis of one added when the graph declares four axes.
+    func laidOut(_ input: Tensor) -> Tensor {
+        inputShape.count == 4 && input.rank == 3 ? input.reshaped([1] + input.shape) : input
+    }
+
+    private func run(_ input: Tensor, last: Int?, plan: FusionPlan, prepared: PreparedGraph?, observing: Bool,
                      observe: (LayerActivation) throws -> Void) -> ForwardResult {
-        var x = input
-        if inputShape.count == 4 && input.rank == 3 { x = input.reshaped([1] + input.shape) }
-        var values: [String: Tensor] = [inputName: x]
-        let end = min(last ?? nodes.count - 1, nodes.count - 1)
+        let x = laidOut(input)
+        let preparation: PreparedGraph
+        var end = min(last ?? nodes.count - 1, nodes.count - 1)
+        do {
+            preparation = try prepared ?? self.prepared(inputShape: x.shape)
+            if let failure = preparation.failure, failure.node <= end { end = failure.node - 1 }
+            let peak = peakActivationBytes(preparation, through: end)
+            if let limit = memoryLimit, peak > limit {
+                throw ModelError.badInput("this model on an input of \(x.shape) needs \(ByteCount(peak)) of activations at its peak, more than --max-memory \(ByteCount(limit)); use a smaller input, --upto an earlier layer, or a larger --max-memory")
+            }
+        } catch let e as ModelError {
+            return ForwardResult(layers: [], output: nil, stoppedBy: e, totalMilliseconds: 0, nodesRun: 0)
+        } catch {
+            return ForwardResult(layers: [], output: nil, stoppedBy: .badInput("\(error)"), totalMilliseconds: 0, nodesRun: 0)
+        }
+        var values: [String: Tensor] = preparation.constants
+        values[inputName] = x
         // Last reader of each value, so intermediate tensors are freed early.
         var lastUse: [String: Int] = [:]
         for (i, node) in nodes.enumerated() where i <= end { for name in node.inputs { lastUse[name] = i } }
@@ -78,7 +98,8 @@ extension Graph {
         var buffers: [Int: ConcatBuffer] = [:]
         var total = 0.0, ran = 0
         var stop: ModelError? = nil
-        for i in 0...max(end, -1) where end >= 0 {
+        for i in stride(from: 0, through: end, by: 1) where !preparation.foldedNodes.contains(i) {
+            // A node in `foldedNodes` is a constant, computed when the graph was prepared: not a layer.
             let node = nodes[i]
             let started = DispatchTime.now().uptimeNanoseconds
             var results: [Tensor] = []
@@ -124,6 +145,9 @@ extension Graph {
             for name in node.inputs where lastUse[name] == i && name != inputName && !outputSet.contains(name) {
                 values[name] = nil
             }
+        }
+        if stop == nil, let failure = preparation.failure, failure.node == end + 1, failure.node <= (last ?? nodes.count - 1) {
+            stop = failure.error
         }
         let output = stop == nil ? outputs.first.flatMap { values[$0] } : nil
         return ForwardResult(layers: [], output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)

@@ -14,6 +14,9 @@ public struct Graph: Sendable {
     public var opset: Int
     /// One readable name per node, in node order (see `Graph.readableNames`).
     public private(set) var layerNames: [String]
+    /// The most activation memory a pass may need (`--max-memory`): a pass whose memory plan needs
+    /// more is refused before anything is allocated. nil: no limit.
+    public var memoryLimit: Int? = nil
 
     /// Builds a graph, sorts its nodes topologically and checks that every input has a producer.
     public init(nodes: [GraphNode], weights: [String: Tensor], weightTypes: [String: String] = [:], inputName: String,
@@ -97,12 +100,14 @@ public struct Graph: Sendable {
         return operatorUnit(of: node)?.parameterCount(node, weights: weights) ?? node.inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
     }
 
-    /// Whether `layers` shows the node by default: the feature-map layers (convolutions, activations,
-    /// pooling, normalisation, joins) before the first node that destroys the spatial layout
-    /// (Flatten, Reshape, Gemm, MatMul): each unit's `role` says which it is.
+    /// Whether `layers` shows the node by default: following the data path from the input (so not the
+    /// nodes that compute shapes or transform weights), the feature-map layers (convolutions,
+    /// activations, pooling, normalisation, joins) before the first node that destroys the spatial
+    /// layout (Flatten, Reshape, Gemm, MatMul): each unit's `role` says which it is.
     public var defaultLayerIndices: [Int] {
         var result: [Int] = []
-        for (i, node) in nodes.enumerated() {
+        let dataPath = dataPathNodes
+        for (i, node) in nodes.enumerated() where dataPath.contains(i) {
             let role = operatorUnit(of: node)?.role ?? .other
             if role == .endsSpatialLayout { break }
             if role == .featureMap { result.append(i) }

@@ -30,6 +30,8 @@ struct ActivationOperator: OperatorUnit {
         return [activation(node, inputs.values)!.applied(to: x)]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] { [try inputs.shape(0)] }
+
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         s.recordPointwise(inputField: context.fields[node.inputs.first ?? ""] ?? .notSpatial)
     }
@@ -64,6 +66,8 @@ struct BatchNormalizationOperator: OperatorUnit {
                                         epsilon: node.float("epsilon", default: 1e-5))
         return [try bn.applied(to: try inputs.required(0))]
     }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] { [try inputs.shape(0)] }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         s.recordPointwise(inputField: context.fields[node.inputs.first ?? ""] ?? .notSpatial)

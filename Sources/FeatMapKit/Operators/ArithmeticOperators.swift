@@ -7,6 +7,10 @@ struct ArithmeticOperator: OperatorUnit {
         [try kind.applied(try inputs.required(0), try inputs.required(1))]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        [try ShapeRules.broadcast([try inputs.shape(0), try inputs.shape(1)])]
+    }
+
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         s.recordJoin(of: node.inputs, context)
     }
@@ -39,6 +43,20 @@ struct ConcatOperator: OperatorUnit {
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try Tensor.concatenated(try inputs.all(), axis: node.int("axis", default: 1))]
+    }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let shapes = try (0..<inputs.count).map(inputs.shape)
+        guard let first = shapes.first else { throw EngineError.invalidParameter("nothing to concatenate") }
+        let axis = node.int("axis", default: 1), rank = first.count
+        let a = axis < 0 ? axis + rank : axis
+        guard a >= 0, a < rank else { throw EngineError.invalidParameter("concatenation axis \(axis) is outside a tensor of rank \(rank)") }
+        for p in shapes where p.count != rank || p[..<a] != first[..<a] || p[(a + 1)...] != first[(a + 1)...] {
+            throw EngineError.shapeMismatch("cannot concatenate shapes \(first) and \(p) along axis \(a); the other axes must match")
+        }
+        var out = first
+        out[a] = shapes.reduce(0) { $0 + $1[a] }
+        return [out]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {

@@ -8,6 +8,20 @@ struct ConvOperator: OperatorUnit {
         [try Self.convolved(node, input: try inputs.required(0), weights: try inputs.required(1), bias: inputs.optional(2))]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let x = try inputs.shape(0), w = try inputs.shape(1)
+        guard w.count == 4 else { throw EngineError.shapeMismatch("only 2-D convolutions are supported; weights have shape \(w)") }
+        let (c, h, wd) = try ShapeRules.planes(x)
+        let groups = node.int("group", default: 1)
+        guard groups >= 1, c == w[1] * groups, w[0] % groups == 0 else {
+            throw EngineError.shapeMismatch("weights \(w) in \(groups) group(s) need \(w[1] * max(1, groups)) input channels, the input has \(c)")
+        }
+        let kernel = Pair(w[2], w[3]), stride = node.strides, dilation = node.dilations
+        let padding = try node.windowPadding(kernel: kernel, stride: stride, dilation: dilation, height: h, width: wd)
+        let size = try Convolution.outputSize(input: Pair(h, wd), kernel: kernel, stride: stride, dilation: dilation, padding: padding)
+        return [try ShapeRules.spatial(x, channels: w[0], size: size)]
+    }
+
     /// A Conv node's output for an [N, C, H, W] batch, with `activation` applied to each block as it is computed.
     static func convolved(_ node: GraphNode, input x: Tensor, weights w: Tensor, bias: Tensor?, activation: Activation? = nil) throws -> Tensor {
         try perImage(x) { image in

@@ -4,10 +4,22 @@ struct ReshapeOperator: OperatorUnit {
     var role: OperatorRole { .endsSpatialLayout }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
-        let target = try inputs.optional(1).map { $0.storage.map { Int($0) } } ?? node.ints("shape") ?? {
+        let target = try inputs.optional(1).map { $0.storage.map(Int.init(saturating:)) } ?? node.ints("shape") ?? {
             throw EngineError.invalidParameter("Reshape has neither a shape input nor a shape attribute")
         }()
         return [try inputs.required(0).reshaped(onnx: target, allowZero: node.int("allowzero", default: 0) != 0)]
+    }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let target: [Int]
+        if inputs.has(1) {
+            target = try inputs.requiredConstant(1, "target shape").storage.map(Int.init(saturating:))
+        } else if let t = node.ints("shape") {
+            target = t
+        } else {
+            throw EngineError.invalidParameter("Reshape has neither a shape input nor a shape attribute")
+        }
+        return [try Tensor.reshapedShape(try inputs.shape(0), onnx: target, allowZero: node.int("allowzero", default: 0) != 0)]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
@@ -24,6 +36,14 @@ struct FlattenOperator: OperatorUnit {
         [try inputs.required(0).flattened(axis: node.int("axis", default: 1))]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let x = try inputs.shape(0), axis = node.int("axis", default: 1)
+        let a = axis < 0 ? axis + x.count : axis
+        guard a >= 0, a <= x.count else { throw EngineError.invalidParameter("flatten axis \(axis) is outside a tensor of rank \(x.count)") }
+        let rows = x[..<a].reduce(1, *)
+        return [[rows, x[a...].reduce(1, *)]]
+    }
+
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
 }
 
@@ -35,6 +55,15 @@ struct TransposeOperator: OperatorUnit {
         [try inputs.required(0).transposed(node.ints("perm"))]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let x = try inputs.shape(0)
+        let perm = node.ints("perm") ?? Array((0..<x.count).reversed())
+        guard perm.count == x.count, Set(perm) == Set(0..<x.count) else {
+            throw EngineError.invalidParameter("transpose permutation \(perm) is not a permutation of the \(x.count) axes of \(x)")
+        }
+        return [perm.map { x[$0] }]
+    }
+
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
 }
 
@@ -43,6 +72,8 @@ struct IdentityOperator: OperatorUnit {
     var role: OperatorRole { .other }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] { [try inputs.required(0)] }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] { [try inputs.shape(0)] }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         s.recordPointwise(inputField: context.fields[node.inputs.first ?? ""] ?? .notSpatial)
@@ -62,6 +93,10 @@ struct ConstantOperator: OperatorUnit {
         if let i = node.attributes["value_int"]?.intValue { return [Tensor(shape: [], storage: [Float(i)])] }
         if let i = node.attributes["value_ints"]?.intsValue { return [Tensor(shape: [i.count], storage: i.map(Float.init))] }
         throw EngineError.invalidParameter("Constant has no value, value_float(s) or value_int(s) attribute")
+    }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        try forward(node, OperatorInputs(values: [], opset: inputs.opset)).map(\.shape)
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }

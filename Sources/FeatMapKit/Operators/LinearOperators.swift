@@ -9,6 +9,17 @@ struct GemmOperator: OperatorUnit {
         return [try gemm.applied(try inputs.required(0), try inputs.required(1), inputs.optional(2))]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let a = try inputs.shape(0), b = try inputs.shape(1)
+        guard a.count == 2, b.count == 2 else {
+            throw EngineError.shapeMismatch("Gemm multiplies two matrices; got shapes \(a) and \(b) (insert a Flatten before it)")
+        }
+        let ta = node.int("transA", default: 0) != 0, tb = node.int("transB", default: 0) != 0
+        let (m, k) = ta ? (a[1], a[0]) : (a[0], a[1]), (kb, n) = tb ? (b[1], b[0]) : (b[0], b[1])
+        guard k == kb else { throw EngineError.shapeMismatch("Gemm cannot multiply \(m)×\(k) by \(kb)×\(n): the inner sizes differ") }
+        return [[m, n]]
+    }
+
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         s.field = .notSpatial
         // K is A's inner dimension: its last axis, or with transA the one before.
@@ -26,6 +37,18 @@ struct MatMulOperator: OperatorUnit {
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try Gemm.matrixProduct(try inputs.required(0), try inputs.required(1))]
+    }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let a = try inputs.shape(0), b = try inputs.shape(1)
+        let aShape = a.count == 1 ? [1, a[0]] : a, bShape = b.count == 1 ? [b[0], 1] : b
+        guard aShape.count >= 2, bShape.count == 2, aShape[aShape.count - 1] == bShape[0] else {
+            throw EngineError.shapeMismatch("MatMul supports [.., M, K] × [K, N]; got \(a) × \(b)")
+        }
+        var shape = Array(aShape.dropLast()) + [bShape[1]]
+        if a.count == 1 { shape.remove(at: shape.count - 2) }
+        if b.count == 1 { shape.removeLast() }
+        return [shape]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
@@ -46,6 +69,8 @@ struct SoftmaxOperator: OperatorUnit {
         let softmax = Softmax(axis: node.int("axis", default: flattensTrailingAxes ? 1 : -1), flattensTrailingAxes: flattensTrailingAxes)
         return [try softmax.applied(to: try inputs.required(0))]
     }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] { [try inputs.shape(0)] }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
 }

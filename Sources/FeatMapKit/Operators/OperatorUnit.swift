@@ -13,6 +13,14 @@ protocol OperatorUnit: Sendable {
     /// The node's outputs from its inputs.
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor]
 
+    /// The shapes of the node's outputs from its inputs' shapes, attributes and whichever inputs are
+    /// constants (static shape inference, as onnx's schemas define it): the same shapes `forward` gives.
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]]
+
+    /// The node's outputs when they follow from its inputs' shapes alone (Shape), so that the subgraph
+    /// computing a Reshape's target folds at load; nil for every other operator.
+    func valuesFromShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [Tensor]?
+
     /// The node's window geometry, multiply-accumulates and receptive field: every unit says what
     /// happens to the field, so that a spatial operator never silently passes its input's on.
     func summarise(_ summary: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws
@@ -26,6 +34,9 @@ protocol OperatorUnit: Sendable {
 
     /// How many learned values the node reads: by default every value of its constant inputs.
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int
+
+    /// Whether the node reads only its input's shape, never its values (Shape): it starts no data path.
+    var readsOnlyShapes: Bool { get }
 }
 
 /// What `layers` does with an operator's nodes.
@@ -48,6 +59,10 @@ extension OperatorUnit {
     }
 
     func activation(_ node: GraphNode, _ inputs: [Tensor?]) -> Activation? { nil }
+
+    func valuesFromShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [Tensor]? { nil }
+
+    var readsOnlyShapes: Bool { false }
 
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int {
         node.inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
@@ -73,6 +88,68 @@ struct OperatorInputs {
 
     /// Every input, each of which must be there.
     func all() throws -> [Tensor] { try (0..<values.count).map(required) }
+}
+
+/// What shape inference knows of a node's inputs: every present input's shape, and the values of
+/// those that are constants (initializers and folded subgraphs).
+struct ShapeInputs {
+    /// nil for an omitted optional input.
+    var shapes: [[Int]?]
+    var constants: [Tensor?]
+    var opset: Int
+
+    var count: Int { shapes.count }
+
+    func shape(_ i: Int) throws -> [Int] {
+        guard i < shapes.count, let s = shapes[i] else { throw EngineError.invalidParameter("input \(i + 1) is missing") }
+        return s
+    }
+
+    func has(_ i: Int) -> Bool { i < shapes.count && shapes[i] != nil }
+
+    /// Input `i`'s value, when it is known before the pass runs.
+    func constant(_ i: Int) -> Tensor? { i < constants.count ? constants[i] : nil }
+
+    /// Input `i`'s value, which the output shape depends on, so it must be known before the pass runs.
+    func requiredConstant(_ i: Int, _ what: String) throws -> Tensor {
+        guard let t = constant(i) else {
+            throw EngineError.invalidParameter("its \(what) (input \(i + 1)) is computed from the activations, so its output shape is unknown before the pass runs; featmap needs it to be a constant")
+        }
+        return t
+    }
+}
+
+/// Shape arithmetic that several units share.
+enum ShapeRules {
+    /// The output of a window layer on an [N, C, H, W] or [C, H, W] input: `channels` maps of `size`.
+    static func spatial(_ input: [Int], channels: Int, size: Pair) throws -> [Int] {
+        switch input.count {
+        case 4: return [input[0], channels, size.y, size.x]
+        case 3: return [channels, size.y, size.x]
+        default: throw EngineError.shapeMismatch("a spatial layer needs an [N, C, H, W] input, got \(input)")
+        }
+    }
+
+    /// (C, H, W) of an [N, C, H, W] or [C, H, W] shape.
+    static func planes(_ shape: [Int]) throws -> (c: Int, h: Int, w: Int) {
+        switch shape.count {
+        case 4: return (shape[1], shape[2], shape[3])
+        case 3: return (shape[0], shape[1], shape[2])
+        default: throw EngineError.shapeMismatch("a spatial layer needs an [N, C, H, W] input, got \(shape)")
+        }
+    }
+
+    /// NumPy broadcasting of any number of shapes.
+    static func broadcast(_ shapes: [[Int]]) throws -> [Int] {
+        guard var out = shapes.first else { throw EngineError.invalidParameter("no inputs") }
+        for s in shapes.dropFirst() {
+            guard let b = Elementwise.broadcastShape(out, s) else {
+                throw EngineError.shapeMismatch("shapes \(out) and \(s) do not broadcast; each axis must match or be 1")
+            }
+            out = b
+        }
+        return out
+    }
 }
 
 /// What a unit's `summarise` may look at: the shapes and fields known so far, by value name.

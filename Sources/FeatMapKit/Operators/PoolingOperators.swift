@@ -11,6 +11,12 @@ struct WindowPoolingOperator: OperatorUnit {
         }]
     }
 
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let x = try inputs.shape(0)
+        let (c, h, w) = try ShapeRules.planes(x)
+        return [try ShapeRules.spatial(x, channels: c, size: try node.pooling(kind: kind, height: h, width: w).outputSize(height: h, width: w))]
+    }
+
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         guard s.inputShape.count == 3 else {
             throw ModelError.layerFailed(node: s.name, op: node.op, reason: "its input is not a feature map (shape \(s.inputShape))")
@@ -38,6 +44,11 @@ struct GlobalPoolingOperator: OperatorUnit {
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try perImage(try inputs.required(0)) { kind == .average ? try Pooling.globalAverage(of: $0) : try Pooling.globalMaximum(of: $0) }]
+    }
+
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let x = try inputs.shape(0)
+        return [try ShapeRules.spatial(x, channels: try ShapeRules.planes(x).c, size: .one)]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {

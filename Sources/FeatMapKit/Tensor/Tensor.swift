@@ -41,3 +41,12 @@ public struct Tensor: Sendable, Equatable {
         return Float(sum / Double(storage.count))
     }
 }
+
+extension Int {
+    /// An integer stored in a float tensor (a shape, an index, an axis): rounded toward zero and
+    /// clamped to Int's range, NaN as 0, so that ONNX's INT64_MAX sentinels ("to the end") and hostile
+    /// values never trap.
+    init(saturating value: Float) {
+        if value.isNaN { self = 0 } else if value >= 9.2e18 { self = Int.max } else if value <= -9.2e18 { self = Int.min } else { self = Int(value) }
+    }
+}
