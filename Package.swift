@@ -17,7 +17,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        // zlib, for the tests only: they inflate featmap's PNG streams with the reference inflater.
+        // zlib, for the tests only: they inflate featmap's PNG streams with the reference inflater,
+        // and the gzipped MNIST fixture.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
         // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
@@ -37,7 +38,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FeatMapKitTests", dependencies: ["FeatMapKit", "CZlib"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FeatMapCLITests", dependencies: ["FeatMapKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeatMapCLITests", dependencies: ["FeatMapKit", "CZlib"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
