@@ -41,9 +41,34 @@ import Testing
         #expect(line.contains(String(format: "%.4f", (want["fraction"] as! NSNumber).doubleValue)))
     }
 
+    /// `--shift` repeats the edge pixels (the help text and ShiftComparison say so). On signed data that is
+    /// negative along the borders, repeating the edge and shifting in zeros leave different numbers of
+    /// pooled values unchanged; the counts come from NumPy (Fixtures/viz/shift-signed.json, made by
+    /// Tests/scripts/viz_fixtures.py), and featmap must print the edge-repeated one.
+    @Test func shiftRepeatsTheEdgeOnSignedData() throws {
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.fixture("viz/shift-signed.json"))) as? [String: [String: Any]])
+        #expect(cases.count == 12)
+        let dir = try CLI.temporaryDirectory()
+        for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
+            let (size, stride, padding) = ((c["size"] as! NSNumber).intValue, (c["stride"] as! NSNumber).intValue, (c["padding"] as! NSNumber).intValue)
+            let shift = c["shift"] as! String
+            let r = try CLI.run(["pool", CLI.fixture("viz/shift-signed.npy").path, "--size", "\(size)", "--stride", "\(stride)",
+                                 "--padding", "\(padding)", "--shift=\(shift)", "-o", dir.appendingPathComponent("s.png").path])
+            #expect(r.status == 0, "\(r.stderr)")
+            let line = try #require(r.stdoutText.split(separator: "\n").first { $0.hasPrefix("shift") })
+            let unchanged = (c["unchanged"] as! NSNumber).intValue, total = (c["total"] as! NSNumber).intValue
+            let zeroFilled = (c["unchangedIfZeroFilled"] as! NSNumber).intValue
+            #expect(unchanged != zeroFilled)
+            #expect(line.contains("(\(unchanged) of \(total))"), "\(name): \(line); a zero fill would give \(zeroFilled)")
+            #expect(line.contains(String(format: "%.4f", (c["fraction"] as! NSNumber).doubleValue)), "\(name): \(line)")
+        }
+    }
+
     /// The picture: one row per colour channel (three here, six with --shift); its size follows the layout
-    /// (scale min(32, 360 / 42) = 8 px per input cell), the first window's outline and first output cell sit
-    /// where they must.
+    /// (scale min(32, 360 / 42) = 8 px per input cell). Geometry against NumPy (Fixtures/viz/coffee-crop-winners.json,
+    /// made by Tests/scripts/picture_geometry_fixtures.py): every 2×2 window outlined from its first cell (2·oy, 2·ox),
+    /// and a red frame on exactly the cells np.argmax picks as each window's winner in every colour row (none in the
+    /// constant windows). Wiring only: the first output cell's grey is featmap's own colormap.
     @Test func pictureHasRowsWindowsAndOutput() throws {
         let dir = try CLI.temporaryDirectory()
         let out = dir.appendingPathComponent("p.png")
@@ -62,14 +87,26 @@ import Testing
         #expect(png.width == layout.width && png.height == layout.height)
         #expect(layout.scale == 8)
         let canvas = Canvas(png)
-        let w0 = layout.windows[0][0], w1 = layout.windows[0][1]
-        // The window outline, on the top edge of a cell of the window that did not win (the winner is framed red).
-        let wins = try pooling.winners(plane: planes.storage[0..<(38 * 42)], height: 38, width: 42, skippingTies: true)
-        let free0 = wins[0] == 0 ? 1 : 0, free1 = wins[1] == 2 ? 1 : 0
-        #expect(canvas[w0.x + free0 * 8 + 4, w0.y] == PoolingPicture.windowColors.0)
-        #expect(canvas[w1.x + free1 * 8 + 4, w1.y] == PoolingPicture.windowColors.1)
-        if let win = wins[0] {
-            #expect(canvas[w0.x + (win % 42) * 8 + 4, w0.y + (win / 42) * 8] == PoolingPicture.winnerColor)
+        let s = layout.scale
+        let numpy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.fixture("viz/coffee-crop-winners.json"))) as? [String: Any])
+        let numpyPlanes = try #require(numpy["planes"] as? [[String: Any]])
+        for c in 0..<3 {
+            let o = layout.inputOrigins[c]
+            let winners = (numpyPlanes[c]["winners"] as! [Any]).map { ($0 as? NSNumber)?.intValue }
+            let starts = (numpyPlanes[c]["starts"] as! [[NSNumber]]).map { ($0[0].intValue, $0[1].intValue) }
+            #expect(winners.count == 19 * 21 && (c > 0 || winners.contains(nil)))
+            for (i, (y0, x0)) in starts.enumerated() {
+                #expect(layout.windows[c][i] == PixelRect(x: o.x + x0 * s, y: o.y + y0 * s, width: 2 * s, height: 2 * s))
+                // The window outline, on the top edge of a cell of the window that did not win.
+                let free = winners[i] == y0 * 42 + x0 ? 1 : 0
+                let outline = canvas[o.x + (x0 + free) * s + 4, o.y + y0 * s]
+                #expect(outline == ((y0 / 2 + x0 / 2) % 2 == 0 ? PoolingPicture.windowColors.0 : PoolingPicture.windowColors.1), "window \(i)")
+            }
+            let framed = Set(winners.compactMap { $0 })
+            for cell in 0..<(38 * 42) {
+                let top = canvas[o.x + (cell % 42) * s + s / 2, o.y + (cell / 42) * s]
+                #expect((top == PoolingPicture.winnerColor) == framed.contains(cell), "channel \(c) cell (\(cell / 42), \(cell % 42))")
+            }
         }
         // Output (0, 0) is the max of the top-left 2×2 red cells, drawn grey on the red row's range.
         let reds = [planes.storage[0], planes.storage[1], planes.storage[42], planes.storage[43]]

@@ -9,6 +9,10 @@ import Testing
         try NPY.decode([UInt8](try Data(contentsOf: dir.appendingPathComponent(name))), source: name)
     }
 
+    /// Wiring test: checks the pool views and overview.png are produced from the layer activations the run
+    /// wrote (--npy) with the pooling and field arithmetic stated below; pixel values are featmap's own
+    /// (the pictures are redrawn here by the same renderer). The receptive-field numbers are by hand, the
+    /// pooling geometry is checked against NumPy in PoolCommandTests and PoolingPictureTests.
     @Test func poolViewsAndOverviewAreWritten() throws {
         let dir = try CLI.temporaryDirectory()
         let r = try CLI.run(["layers", ModelCommandTests.sample("lenet.weights"), ModelCommandTests.sample("digit.png"),

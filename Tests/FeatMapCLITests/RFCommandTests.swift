@@ -49,6 +49,36 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.png").path))
     }
 
+    /// `--top 8` on conv2 (channel 5 alone, and all channels): the same units, in the same order, with the
+    /// same values as NumPy's 8 largest of conv2's output computed by onnxruntime from the ONNX model the
+    /// sample was converted from, on the same digit (Fixtures/rf/top.json, made by
+    /// Tests/scripts/rf_top_fixtures.py), and each unit's rows and columns as the Araujo et al. recurrences
+    /// give them by hand: field 14, jump 2, start 2·y − 2.
+    @Test(arguments: ["5", "all"])
+    func topUnitsAreNumPysLargest(channel: String) throws {
+        let fixture = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.fixture("rf/top.json"))) as? [String: [[String: Any]]])
+        let want = try #require(fixture[channel])
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run(["rf", ModelCommandTests.sample("lenet.weights"), ModelCommandTests.sample("digit.png"),
+                             "--layer", "conv2", "--top", "8", "-o", dir.appendingPathComponent("t.png").path]
+                            + (channel == "all" ? [] : ["--channel", channel]))
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdoutText.split(separator: "\n").filter { $0.hasPrefix("#") }.map(String.init)
+        #expect(lines.count == want.count)
+        for (i, (line, w)) in zip(lines, want).enumerated() {
+            let (c, y, x) = ((w["channel"] as! NSNumber).intValue, (w["y"] as! NSNumber).intValue, (w["x"] as! NSNumber).intValue)
+            let rows = (w["rows"] as! [NSNumber]).map(\.intValue), columns = (w["columns"] as! [NSNumber]).map(\.intValue)
+            #expect(line.hasPrefix("#\(i + 1) conv2 unit c\(c) (\(y),\(x)) = "), "\(line)")
+            #expect(line.contains(": rows \(rows[0])…\(rows[1]), columns \(columns[0])…\(columns[1]), field 14×14"), "\(line)")
+            let value = (w["value"] as! NSNumber).doubleValue
+            let printed = try #require(line.range(of: " = ").flatMap { eq in
+                line.range(of: ":", range: eq.upperBound..<line.endIndex).flatMap { Double(line[eq.upperBound..<$0.lowerBound]) }
+            })
+            // Printed with 4 significant digits.
+            #expect(abs(printed - value) <= 1e-3 * abs(value), "\(line): onnxruntime \(value)")
+        }
+    }
+
     @Test func errors() throws {
         let dir = try CLI.temporaryDirectory()
         let lenet = ModelCommandTests.sample("lenet.weights"), digit = ModelCommandTests.sample("digit.png")

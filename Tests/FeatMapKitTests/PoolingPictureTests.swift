@@ -4,7 +4,8 @@ import Testing
 
 /// The pooling before/after picture, and the shift comparison behind `featmap pool --shift`.
 @Suite struct PoolingPictureTests {
-    /// 4×4 input 0…15 row-major: 2×2 max windows win at the bottom-right cell of each (5, 7, 13, 15).
+    /// 4×4 input 0…15 row-major: 2×2 max windows win at the bottom-right cell of each (5, 7, 13, 15), by hand;
+    /// the window, winner and output rectangles by hand from the scale; the colours are featmap's own palette.
     @Test func windowsWinnersAndAlignedOutput() throws {
         let input = (0..<16).map(Float.init)
         let pooling = Pooling(kind: .max, kernel: Pair(2, 2))
@@ -36,8 +37,46 @@ import Testing
         #expect(canvas[last.x + s, last.y + 1] == PoolingPicture.unchangedColor)
     }
 
+    /// Geometry against NumPy (Fixtures/render/pool-geometry.json, made by Tests/scripts/picture_geometry_fixtures.py
+    /// from a seeded 9×13 plane with ties and two constant windows): the pooled values, each window's first
+    /// cell (oy·s − p, ox·s − p), and each window's winner, np.argmax over its in-image cells (none where they
+    /// are all equal); in the picture, every window outlined from its first cell, every output cell where its
+    /// window starts, and a red frame on exactly NumPy's winning cells, nowhere else.
+    @Test(arguments: 0..<3)
+    func windowsAndWinnersMatchNumPy(index: Int) throws {
+        let url = Bundle.module.url(forResource: "Fixtures/render", withExtension: nil)!.appendingPathComponent("pool-geometry.json")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let (h, w) = ((root["height"] as! NSNumber).intValue, (root["width"] as! NSNumber).intValue)
+        let plane = (root["plane"] as! [NSNumber]).map(\.floatValue)
+        let c = (root["cases"] as! [[String: Any]])[index]
+        let (k, st, p) = ((c["kernel"] as! NSNumber).intValue, (c["stride"] as! NSNumber).intValue, (c["padding"] as! NSNumber).intValue)
+        let size = (c["outputSize"] as! [NSNumber]).map(\.intValue)
+        let starts = (c["starts"] as! [[NSNumber]]).map { ($0[0].intValue, $0[1].intValue) }
+        let numpyWinners = (c["winners"] as! [Any]).map { ($0 as? NSNumber)?.intValue }
+        let pooling = Pooling(kind: .max, kernel: Pair(both: k), stride: Pair(both: st), padding: Padding(all: p), ceilMode: c["ceil"] as! Bool)
+        let pooled = try pooling.applied(to: Tensor(shape: [1, h, w], storage: plane))
+        #expect(pooled.shape == [1, size[0], size[1]])
+        #expect(pooled.storage == (c["pooled"] as! [NSNumber]).map(\.floatValue))
+        let winners = try pooling.winners(plane: plane[...], height: h, width: w, skippingTies: true)
+        #expect(winners == numpyWinners)
+        let row = PoolingPicture.Row(label: "g", input: plane, output: pooled.storage, winners: winners)
+        let (canvas, layout) = try PoolingPicture.draw(rows: [row], height: h, width: w, pooling: pooling, title: "t", caption: "c")
+        let s = layout.scale, o = layout.inputOrigins[0], q = layout.outputOrigins[0]
+        #expect(s >= 3, "winners are framed from 3 px per cell")
+        let cell = min(k, st)
+        for (i, (y0, x0)) in starts.enumerated() {
+            #expect(layout.windows[0][i] == PixelRect(x: o.x + x0 * s, y: o.y + y0 * s, width: k * s, height: k * s), "window \(i)")
+            #expect(layout.outputCells[0][i] == PixelRect(x: q.x + x0 * s, y: q.y + y0 * s, width: cell * s, height: cell * s), "output \(i)")
+        }
+        let framed = Set(numpyWinners.compactMap { $0 })
+        for i in 0..<(h * w) {
+            let top = canvas[o.x + (i % w) * s + s / 2, o.y + (i / w) * s]
+            #expect((top == PoolingPicture.winnerColor) == framed.contains(i), "cell (\(i / w), \(i % w))")
+        }
+    }
+
     /// Overlapping 3×3 windows at stride 2 on 5×5 (output 2×2): lines at the window starts, and the first and
-    /// middle windows — (0, 0) and (1, 1) — outlined whole in orange.
+    /// middle windows — (0, 0) and (1, 1) — outlined whole in orange. Positions by hand; colours are featmap's.
     @Test func overlappingWindowsShowStartsAndTwoWholeWindows() throws {
         let pooling = Pooling(kind: .average, kernel: Pair(3, 3), stride: Pair(2, 2))
         #expect(PoolingPicture.overlaps(pooling))

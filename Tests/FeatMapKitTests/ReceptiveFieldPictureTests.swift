@@ -44,6 +44,41 @@ import Testing
         #expect(canvas[unit.x + unit.width / 2, unit.y - 1] == red)
     }
 
+    /// LeNet-5's pool2 units on the 28×28 input: the Araujo, Norris and Sim recurrences by hand (conv1 5×5 pad 2,
+    /// pool 2/2, conv2 5×5, pool 2/2: r = 1 + 4 + 1 + 4·2 + 1·2 = 16, jump 1·1·2·1·2 = 4, leading padding 2·1 = 2)
+    /// put unit (y, x) on rows 4y − 2 … 4y + 13 and columns 4x − 2 … 4x + 13. The analysis must give that
+    /// span, and the picture its box: outline from exactly the first to exactly the last pixel of those
+    /// rows and columns (red inside, not red just outside), padding hatched above or left of the image.
+    @Test(arguments: [(0, 0), (2, 3), (4, 4), (1, 4)])
+    func lenetBoxMatchesTheRecurrences(y: Int, x: Int) throws {
+        let model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
+        let analysis = try model.graph.analysed(channels: 1, height: 28, width: 28)
+        let pool2 = try #require(analysis.layers.last { $0.op == "MaxPool" })
+        let field = try #require(pool2.field.field)
+        let span = field.span(ofUnit: y, x)
+        #expect(span.rows == (4 * y - 2)...(4 * y + 13) && span.columns == (4 * x - 2)...(4 * x + 13))
+        let image = Image(width: 28, height: 28, channels: 1, repeating: 128)
+        let mark = ReceptiveFieldPicture.Mark(label: "#1", rows: span.rows, columns: span.columns, unit: MapUnit(channel: 0, y: y, x: x))
+        let (canvas, layout) = try ReceptiveFieldPicture.draw(image: image, marks: [mark], map: nil, title: "t", caption: "c")
+        let s = layout.scale, red = ReceptiveFieldPicture.palette[0]
+        let (left, top) = (layout.image.x + (4 * x - 2) * s, layout.image.y + (4 * y - 2) * s)
+        let (right, bottom) = (left + 16 * s - 1, top + 16 * s - 1)  // last pixels inside the box
+        #expect(layout.boxes[0] == PixelRect(x: left, y: top, width: 16 * s, height: 16 * s))
+        let midY = top + 5 * s + 1, midX = left + 5 * s + 1  // away from the label tag and the centre cross
+        #expect(canvas[left, midY] == red && canvas[left - 1, midY] != red)
+        #expect(canvas[right, midY] == red && canvas[right + 1, midY] != red)
+        #expect(canvas[midX, top] == red && canvas[midX, top - 1] != red)
+        #expect(canvas[midX, bottom] == red && canvas[midX, bottom + 1] != red)
+        // Two pixels in, the grey input (or the hatch of the padding) shows.
+        #expect(canvas[left + 2, midY + 3 * s] != red && canvas[right - 2, midY + 3 * s] != red)
+        if y == 0 {
+            let hatch = canvas.colors(in: PixelRect(x: midX, y: top + 4, width: 4 * s, height: 2 * s - 8))
+            #expect(hatch == [ReceptiveFieldPicture.hatchColors.background, ReceptiveFieldPicture.hatchColors.lines])
+        }
+    }
+
+    /// Wiring test: checks the effective field is drawn as a heat map inside the box with the magma
+    /// colormap at 85 %; the colours are featmap's own colormap, the pixel positions by hand.
     @Test func effectiveFieldIsAHeatMapInsideTheBox() throws {
         // Gradient magnitude peaking at pixel (3, 12), zero elsewhere.
         var effective = [Float](repeating: 0, count: 400)

@@ -63,6 +63,9 @@ import Testing
         #expect(c3.isFilled(l3.block(channel: 1, x: 1, y: 0), with: Colormap.viridis.entry(255)))
     }
 
+    /// Wiring test: checks the labels and the colour bar are produced where the hand layout puts them; the
+    /// glyph and bar pixels are featmap's own font and viridis table (the table is checked against
+    /// matplotlib in RenderColormapTests).
     @Test func labelsAndColourBarAreDrawn() throws {
         let options = FeatureGridOptions(normalization: .layer)
         let (canvas, layout) = try FeatureGrid.draw(Self.constantMaps, title: "conv1", options: options)
@@ -101,6 +104,8 @@ import Testing
         #expect(Colormap.rdbu.rgb(at: 0.625) == Colormap.rdbu.entry(160))
     }
 
+    /// Wiring test: checks NaN cells are produced in magenta and the rest on the finite range; the ends are
+    /// featmap's own viridis entries 0 and 255 (checked against matplotlib in RenderColormapTests).
     @Test func nanIsDrawnInItsOwnColour() throws {
         let maps = Tensor(shape: [1, 2, 2], storage: [1, .nan, 3, 2])
         let (canvas, layout) = try FeatureGrid.draw(maps, title: "nan")

@@ -12,6 +12,11 @@ Writes Tests/FeatMapCLITests/Fixtures/viz/:
                           would add starts in the trailing padding and is dropped (38 → 13, not 14)
   max-k2-s2.npy           plain 2×2 max pooling (floor), for the --shift check
   shift.json              for --shift 1,0 and 0,1 with 2×2 max pooling: the fraction of pooled values unchanged
+  shift-signed.npy        a [2, 12, 14] float32 array of signed integers, negative along the borders (seeded)
+  shift-signed.json       for max pooling (2/2, 3/2 padding 1, 3/1 padding 1) and shifts 1,0 0,1 −1,2 2,−1 of
+                          shift-signed.npy: the pooled values a shift with edge pixels repeated leaves unchanged
+                          (what --shift documents), and, for contrast, how many a zero-filled shift would leave;
+                          the script stops if the two counts are equal
 Each reference is computed twice, by a plain NumPy loop written from the definition and by onnxruntime
 (MaxPool / AveragePool with ceil_mode), and the script stops if the two disagree.
 """
@@ -89,3 +94,40 @@ for dy, dx in [(1, 0), (0, 1)]:
     fractions[f"{dy},{dx}"] = {"unchanged": int((a == b).sum()), "total": int(a.size), "fraction": float((a == b).mean())}
 (out / "shift.json").write_text(json.dumps(fractions, indent=1) + "\n")
 print(fractions)
+
+
+def shifted_zero(x, dy, dx):
+    # The same move with the uncovered border set to zero instead: what --shift must NOT do.
+    c, h, w = x.shape
+    y = np.zeros_like(x)
+    ys, xs = slice(max(dy, 0), h + min(dy, 0)), slice(max(dx, 0), w + min(dx, 0))
+    y[:, ys, xs] = x[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return y
+
+
+# Signed data, so that zero fill and repeated edges pool differently: on the coffee crop (all values ≥ 0,
+# and the repeated edge cell always sits in a window with the cell it copies) the two cannot be told apart.
+# A [2, 12, 14] float32 .npy of integers (seeded): −9…9 inside, the outermost rows and columns −5…−1 and
+# the ones next to them −9, so a window over the edge keeps its maximum when the edge is repeated and
+# gets 0 when zeros are shifted in.
+rng = np.random.default_rng(5)
+signed = rng.integers(-9, 10, size=(2, 12, 14)).astype(np.float32)
+signed[:, [1, -2], :] = -9
+signed[:, :, [1, -2]] = -9
+signed[:, [0, -1], :] = rng.integers(-5, 0, size=(2, 2, 14))
+signed[:, :, [0, -1]] = rng.integers(-5, 0, size=(2, 12, 2))
+np.save(out / "shift-signed.npy", signed)
+signed_cases = {}
+for op, k, s, p in [("max", 2, 2, 0), ("max", 3, 2, 1), ("max", 3, 1, 1)]:
+    for dy, dx in [(1, 0), (0, 1), (-1, 2), (2, -1)]:
+        a = pool_numpy(signed, op, k, s, p, False)
+        assert np.allclose(a, pool_onnxruntime(signed, op, k, s, p, False), atol=1e-5)
+        # Integer sums: float32 means are exact to the last bit in both, so == compares like featmap's.
+        replicate, zero = pool_numpy(shifted(signed, dy, dx), op, k, s, p, False), pool_numpy(shifted_zero(signed, dy, dx), op, k, s, p, False)
+        unchanged, unchanged_zero = int((a == replicate).sum()), int((a == zero).sum())
+        assert unchanged != unchanged_zero, (op, k, dy, dx)
+        signed_cases[f"{op}-k{k}-s{s}-p{p} {dy},{dx}"] = {
+            "op": op, "size": k, "stride": s, "padding": p, "shift": f"{dy},{dx}", "total": int(a.size),
+            "unchanged": unchanged, "fraction": unchanged / a.size, "unchangedIfZeroFilled": unchanged_zero}
+(out / "shift-signed.json").write_text(json.dumps(signed_cases, indent=1) + "\n")
+print({key: (v["unchanged"], v["unchangedIfZeroFilled"]) for key, v in signed_cases.items()})

@@ -1,5 +1,10 @@
 /// Max or average pooling over windows of each [H, W] plane, as ONNX MaxPool / AveragePool.
 ///
+/// NaN: a max window is NaN exactly when its first in-image cell (row-major) is NaN, and otherwise the
+/// largest of its other values (a later NaN loses every comparison), as onnxruntime's own MaxPool loop
+/// (its MLAS kernel for undilated windows keys on the last cell instead); an average window is NaN when
+/// any of its cells is.
+///
 /// Output size per axis: ⌊(n + p_total − k)/s⌋ + 1, or with `ceilMode` ⌈(n + p_total − k)/s⌉ + 1
 /// minus one when the last window would start inside the trailing padding (the rule of
 /// PyTorch and onnxruntime: every window must start in the image or the leading padding).
@@ -104,10 +109,13 @@ public struct Pooling: Sendable, Equatable {
                                 continue
                             }
                             var firstRow = 1
+                            // Max down the rows skips NaN (a NaN is replaced by any later value), so a
+                            // column is NaN only when all its taps are; the window's first tap decides
+                            // NaN below, after the columns.
                             if isMax && rowTaps >= 2 {
                                 // The first two rows in one pass instead of a copy and a pass.
                                 let r0 = plane + y0 * w, r1 = r0 + dilation.y * w
-                                for x in 0..<w { let u = r0[x], v = r1[x]; line[x] = v > u ? v : u }
+                                for x in 0..<w { let u = r0[x], v = r1[x]; line[x] = v > u || u != u ? v : u }
                                 firstRow = 2
                             } else {
                                 line.update(from: plane + y0 * w, count: w)
@@ -115,7 +123,7 @@ public struct Pooling: Sendable, Equatable {
                             for ty in firstRow..<max(rowTaps, firstRow) {
                                 let row = plane + (y0 + ty * dilation.y) * w
                                 if isMax {
-                                    for x in 0..<w { let v = row[x], u = line[x]; line[x] = v > u ? v : u }
+                                    for x in 0..<w { let v = row[x], u = line[x]; line[x] = v > u || u != u ? v : u }
                                 } else {
                                     for x in 0..<w { line[x] += row[x] }
                                 }
@@ -142,6 +150,13 @@ public struct Pooling: Sendable, Equatable {
                                     let divisor = includePad ? paddedRows * paddedCols : rowTaps * colTaps
                                     orow[ox] = sum / Float(divisor)
                                 }
+                            }
+                            if isMax {
+                                // A NaN as the window's first in-image tap (row-major) is the result,
+                                // whatever follows; a later NaN loses every comparison (as onnxruntime's
+                                // own MaxPool loop: Yh = first tap, then x > Yh).
+                                let first = plane + y0 * w
+                                for ox in 0..<out.x where cols.base[ox].1 > 0 && first[cols.base[ox].0].isNaN { orow[ox] = .nan }
                             }
                         }
                     }
