@@ -26,6 +26,8 @@ public struct ForwardResult: Sendable {
     public var layers: [LayerActivation]
     /// The graph's first output, when the pass reached it.
     public var output: Tensor?
+    /// Every graph output the pass reached, by name (a detector's several heads, a Split's parts).
+    public var graphOutputs: [String: Tensor] = [:]
     public var stoppedBy: ModelError?
     public var totalMilliseconds: Double
     /// How many nodes ran.
@@ -150,7 +152,9 @@ extension Graph {
             stop = failure.error
         }
         let output = stop == nil ? outputs.first.flatMap { values[$0] } : nil
-        return ForwardResult(layers: [], output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)
+        var result = ForwardResult(layers: [], output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)
+        if stop == nil { for name in outputs { result.graphOutputs[name] = values[name] ?? weights[name] } }
+        return result
     }
 
     /// Runs Conv node `i` as `plan` says: with its activation folded in, and into its Concat's buffer

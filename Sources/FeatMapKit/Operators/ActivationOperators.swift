@@ -55,19 +55,44 @@ struct ActivationOperator: OperatorUnit {
     }
 }
 
-/// BatchNormalization in inference mode: y = scale·(x − mean)/√(var + ε) + bias per channel.
+/// BatchNormalization: y = scale·(x − mean)/√(var + ε) + bias per channel, with the stored mean and
+/// variance; with `training_mode` = 1 (opset 14 on) with the batch's own (population variance), and the
+/// running statistics as outputs 2 and 3: stored·momentum + batch·(1 − momentum), as ONNX defines them.
 struct BatchNormalizationOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "bn" }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        var mean = try inputs.required(3).storage, variance = try inputs.required(4).storage
+        var running: [Tensor] = []
+        if node.int("training_mode", default: 0) != 0 {
+            guard x.rank >= 2, x.shape[1] == mean.count, variance.count == mean.count else {
+                throw EngineError.shapeMismatch("batch normalisation for \(mean.count) channels cannot take an input of shape \(x.shape)")
+            }
+            let (n, c, plane) = (x.shape[0], x.shape[1], x.shape.dropFirst(2).reduce(1, *))
+            let momentum = node.float("momentum", default: 0.9)
+            var batchMean = [Float](repeating: 0, count: c), batchVariance = [Float](repeating: 0, count: c)
+            for ch in 0..<c {
+                var sum = 0.0, squares = 0.0
+                for b in 0..<n { for i in 0..<plane { let v = Double(x.storage[(b * c + ch) * plane + i]); sum += v; squares += v * v } }
+                let count = Double(max(1, n * plane)), m = sum / count
+                batchMean[ch] = Float(m)
+                batchVariance[ch] = Float(max(0, squares / count - m * m))
+            }
+            running = [Tensor(shape: [c], storage: (0..<c).map { mean[$0] * momentum + batchMean[$0] * (1 - momentum) }),
+                       Tensor(shape: [c], storage: (0..<c).map { variance[$0] * momentum + batchVariance[$0] * (1 - momentum) })]
+            (mean, variance) = (batchMean, batchVariance)
+        }
         let bn = try BatchNormalization(scale: try inputs.required(1).storage, bias: try inputs.required(2).storage,
-                                        mean: try inputs.required(3).storage, variance: try inputs.required(4).storage,
-                                        epsilon: node.float("epsilon", default: 1e-5))
-        return [try bn.applied(to: try inputs.required(0))]
+                                        mean: mean, variance: variance, epsilon: node.float("epsilon", default: 1e-5))
+        return [try bn.applied(to: x)] + running
     }
 
-    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] { [try inputs.shape(0)] }
+    func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
+        let x = try inputs.shape(0)
+        return node.int("training_mode", default: 0) != 0 ? [x, try inputs.shape(3), try inputs.shape(4)] : [x]
+    }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
         s.recordPointwise(inputField: context.fields[node.inputs.first ?? ""] ?? .notSpatial)

@@ -1,14 +1,30 @@
 /// Add, Sub, Mul and Div with NumPy-style broadcasting: residual sums (ResNet) and scalings.
 struct ArithmeticOperator: OperatorUnit {
     var kind: Elementwise
+    /// Opsets 1–6: B broadcasts to A only when `broadcast` = 1, its axes matching A's from `axis` on
+    /// (default: A's last axes); it is then given A's rank with ones around it, so that NumPy's rule applies.
+    var legacyBroadcast = false
     var role: OperatorRole { .featureMap }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
-        [try kind.applied(try inputs.required(0), try inputs.required(1))]
+        let a = try inputs.required(0), b = try inputs.required(1)
+        return [try kind.applied(a, b.reshaped(try secondShape(node, a.shape, b.shape)))]
     }
 
     func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
-        [try ShapeRules.broadcast([try inputs.shape(0), try inputs.shape(1)])]
+        let a = try inputs.shape(0)
+        return [try ShapeRules.broadcast([a, try secondShape(node, a, try inputs.shape(1))])]
+    }
+
+    /// B's shape as the broadcast sees it.
+    func secondShape(_ node: GraphNode, _ a: [Int], _ b: [Int]) throws -> [Int] {
+        guard legacyBroadcast, node.int("broadcast", default: 0) != 0, b.count < a.count else { return b }
+        let axis = node.int("axis", default: a.count - b.count)
+        let start = axis < 0 ? axis + a.count : axis
+        guard start >= 0, start + b.count <= a.count else {
+            throw EngineError.shapeMismatch("a broadcast of \(b) at axis \(axis) does not fit in \(a)")
+        }
+        return [Int](repeating: 1, count: start) + b + [Int](repeating: 1, count: a.count - start - b.count)
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {

@@ -5,16 +5,42 @@ struct WindowPoolingOperator: OperatorUnit {
     func shortName(of op: String) -> String { "pool" }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
-        [try perImage(try inputs.required(0)) { image in
+        let x = try inputs.required(0)
+        let pooled = try perImage(x) { image in
             guard let (_, h, w) = image.planeShape else { throw EngineError.shapeMismatch("pooling input \(image.shape)") }
             return try node.pooling(kind: kind, height: h, width: w).applied(to: image)
-        }]
+        }
+        guard wantsIndices(node) else { return [pooled] }
+        return [pooled, try indices(node, x, shape: pooled.shape)]
+    }
+
+    /// MaxPool's optional second output, Indices.
+    func wantsIndices(_ node: GraphNode) -> Bool { kind == .max && node.outputs.count > 1 && !node.outputs[1].isEmpty }
+
+    /// For each output cell, where its maximum is in the flattened input: ((n·C + c)·H + y)·W + x, or with
+    /// `storage_order` = 1 (column-major) (n·C + c)·H·W + x·H + y.
+    func indices(_ node: GraphNode, _ x: Tensor, shape: [Int]) throws -> Tensor {
+        let (c, h, w) = try ShapeRules.planes(x.shape)
+        let batch = x.rank == 4 ? x.shape[0] : 1
+        let pool = try node.pooling(kind: .max, height: h, width: w)
+        let columnMajor = node.int("storage_order", default: 0) != 0
+        var out: [Float] = []
+        out.reserveCapacity(shape.reduce(1, *))
+        for plane in 0..<(batch * c) {
+            let base = plane * h * w
+            for cell in try pool.winners(plane: x.storage[base..<(base + h * w)], height: h, width: w) {
+                let at = cell ?? 0
+                out.append(Float(base + (columnMajor ? (at % w) * h + at / w : at)))
+            }
+        }
+        return Tensor(shape: shape, storage: out)
     }
 
     func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
         let x = try inputs.shape(0)
         let (c, h, w) = try ShapeRules.planes(x)
-        return [try ShapeRules.spatial(x, channels: c, size: try node.pooling(kind: kind, height: h, width: w).outputSize(height: h, width: w))]
+        let out = try ShapeRules.spatial(x, channels: c, size: try node.pooling(kind: kind, height: h, width: w).outputSize(height: h, width: w))
+        return wantsIndices(node) ? [out, out] : [out]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
