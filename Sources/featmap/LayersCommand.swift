@@ -176,13 +176,11 @@ struct LayersCommand: ParsableCommand {
         let text = table(path: path, rows: rows, top: top, model: m, result: result, inference: inferenceMs, dir: dir, several: several)
         let json = jsonObject(path: path, rows: rows, top: top, model: m, result: result, inference: inferenceMs, dir: dir)
         if let stop = result.stoppedBy {
-            ModelOptions.printError("\(path): \(stop)")
-            // Layers the user asked for that the pass never reached make the run a failure.
+            // A node that failed or could not run makes the run a failure, whatever was written before it;
+            // the layers the user asked for that the pass never reached are named.
             let reached = Set(rows.map(\.name))
             let missing = selected.map { m.graph.layerNames[$0] }.filter { !reached.contains($0) }
-            if !missing.isEmpty {
-                return (text, json, "\(path): layers not computed: \(missing.joined(separator: ", "))")
-            }
+            return (text, json, "\(path): \(stop)" + (missing.isEmpty ? "" : "; layers not computed: \(missing.joined(separator: ", "))"))
         }
         return (text, json, nil)
     }

@@ -29,7 +29,29 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Standard deviation divided per channel: one value or one per channel.", valueName: "s[,s,s]"))
     var std: String?
 
+    @Option(help: ArgumentHelp("Refuse a model and input whose activations need more than this at the pass's peak (e.g. 512M, 8G); default: 80% of the machine's memory.", valueName: "size"))
+    var maxMemory: String?
+
+    /// --max-memory in bytes.
+    var memoryLimit: Int {
+        get throws {
+            guard let maxMemory else { return ModelOptions.defaultMemoryLimit }
+            guard let b = ByteCount(parsing: maxMemory), b.bytes > 0 else {
+                throw ValidationError("--max-memory needs a size such as 512M or 8G, got '\(maxMemory)'")
+            }
+            return b.bytes
+        }
+    }
+
+    /// 80% of the physical memory.
+    static var defaultMemoryLimit: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return Int.max }
+        return Int(Double(pages) * Double(size) * 0.8)
+    }
+
     func validate() throws {
+        _ = try memoryLimit
         _ = try overridden(Preprocessing(width: 1, height: 1, color: color ?? .rgb, fit: .stretch, range: [0, 1],
                                          mean: [0], std: [1]), validating: false)
     }
@@ -76,6 +98,7 @@ struct ModelOptions: ParsableArguments {
                                    architecture: architecture.map { URL(fileURLWithPath: $0) })
         for warning in model.warnings { ModelOptions.printError(warning) }
         model.preprocessing = try overridden(model.preprocessing)
+        model.graph.memoryLimit = try memoryLimit
         return model
     }
 

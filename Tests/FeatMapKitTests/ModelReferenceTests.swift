@@ -29,9 +29,9 @@ enum ModelFixtures {
         #expect(model.graph.inputShape == [10, 1, 28, 28])
         let result = model.graph.forward(input.reshaped([1, 28, 28]), keep: { _ in true })
         #expect(result.stoppedBy == nil)
-        // The Constant node holding the Reshape's target is folded when the graph is prepared: not a layer.
-        #expect(result.layers.count == model.graph.nodes.count - 1)
-        #expect(!result.layers.contains { $0.name == "constant1" })
+        // The Constant node holding the Reshape's target was folded at load: not a layer.
+        #expect(result.layers.count == model.graph.nodes.count)
+        #expect(model.graph.nodes.count == 13)
         var compared = 0
         for layer in result.layers {
             let output = model.graph.nodes[layer.index].outputs[0]
@@ -49,18 +49,20 @@ enum ModelFixtures {
 
     @Test func lenetLayerNamesAreReadable() throws {
         let model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
-        // PyTorch wrote empty node names and numeric outputs: operator + index instead.
-        #expect(model.graph.layerNames == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "constant1", "reshape1",
+        // PyTorch wrote empty node names and numeric outputs: operator + index instead. The Constant node
+        // holding the Reshape's target is folded at load into a weight: not a layer.
+        #expect(model.graph.layerNames == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "reshape1",
                                            "fc1", "relu3", "fc2", "relu4", "fc3", "output_0"])
+        #expect(model.graph.weights.count == 11)    // 5 layers' weights and biases, and the folded target shape
         // The generated name of the last node works too.
-        #expect(try model.graph.nodeIndex(named: "softmax1") == 13)
+        #expect(try model.graph.nodeIndex(named: "softmax1") == 12)
         #expect(try model.graph.nodeIndex(named: "pool2") == 5)
         #expect(try model.graph.nodeIndex(named: "14") == 3)          // the output name
         #expect(model.graph.defaultLayerIndices == [0, 1, 2, 3, 4, 5])
         #expect(throws: ModelError.self) { try model.graph.nodeIndex(named: "conv9") }
         // Parameters: 6·1·5·5 + 6 and 120·400 + 120.
         #expect(model.graph.parameterCount(ofNode: 0) == 156)
-        #expect(model.graph.parameterCount(ofNode: 8) == 48120)
+        #expect(model.graph.parameterCount(ofNode: 7) == 48120)
     }
 
     @Test func squeezeNetThroughFire3MatchesOnnxruntime() throws {

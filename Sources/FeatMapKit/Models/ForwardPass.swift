@@ -151,7 +151,7 @@ extension Graph {
         if stop == nil, let failure = preparation.failure, failure.node == end + 1, failure.node <= (last ?? nodes.count - 1) {
             stop = failure.error
         }
-        let output = stop == nil ? outputs.first.flatMap { values[$0] } : nil
+        let output = stop == nil ? outputs.first.flatMap { values[$0] ?? weights[$0] } : nil
         var result = ForwardResult(layers: [], output: output, stoppedBy: stop, totalMilliseconds: total, nodesRun: ran)
         if stop == nil { for name in outputs { result.graphOutputs[name] = values[name] ?? weights[name] } }
         return result

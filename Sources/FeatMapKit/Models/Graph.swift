@@ -27,8 +27,37 @@ public struct Graph: Sendable {
         self.inputShape = inputShape
         self.outputs = outputs
         self.opset = opset
-        self.nodes = try Graph.sorted(nodes, available: Set(weights.keys).union([inputName]), file: file)
+        let sorted = try Graph.sorted(nodes, available: Set(weights.keys).union([inputName]), file: file)
+        (self.nodes, self.weights) = try Graph.foldingConstants(sorted, weights: weights, inputName: inputName, opset: opset, file: file)
+        for name in self.weights.keys where weightTypes[name] == nil && weights[name] == nil { self.weightTypes[name] = "F32" }
         self.layerNames = Graph.readableNames(self.nodes, opset: opset)
+    }
+
+    /// Constant folding at load: a node none of whose inputs depends on the graph input (a Constant, a
+    /// weight reshaped or transposed by a node, arithmetic on initializers) is evaluated once; its outputs
+    /// become weights and the node leaves the graph, so it is never a layer. (The CNTK MNIST model begins
+    /// by reshaping a weight.) Subgraphs that need the input's shape fold per input size, in `prepared`.
+    static func foldingConstants(_ nodes: [GraphNode], weights: [String: Tensor], inputName: String, opset: Int,
+                                 file: String) throws -> ([GraphNode], [String: Tensor]) {
+        var constants = weights
+        var kept: [GraphNode] = []
+        for node in nodes {
+            let present = node.inputs.filter { !$0.isEmpty }
+            guard present.allSatisfy({ constants[$0] != nil }), !present.contains(inputName),
+                  let unit = OperatorRegistry.unit(for: node.op, opset: opset) else {
+                kept.append(node)
+                continue
+            }
+            let values: [Tensor]
+            do {
+                values = try unit.forward(node, OperatorInputs(values: node.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset: opset))
+            } catch {
+                let name = node.name.isEmpty ? (node.outputs.first ?? node.op) : node.name
+                throw ModelError.badGraph(file: file, reason: "node '\(name)' (\(node.op)) computes a constant from the file's tensors, and that fails: \((error as? EngineError)?.description ?? "\(error)")")
+            }
+            for (name, value) in zip(node.outputs, values) where !name.isEmpty { constants[name] = value }
+        }
+        return (kept, constants)
     }
 
     /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept.

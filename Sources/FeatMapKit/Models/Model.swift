@@ -36,6 +36,7 @@ public struct Model: Sendable {
             model = try ONNXReader.read(data, file: file, name: name)
         }
         model.warnings += Model.nanWarnings(model.graph, file: file)
+        model.warnings += model.graph.unsupportedOperatorLines(file: file)
         return model
     }
 
