@@ -30,7 +30,7 @@ struct GemmOperator: OperatorUnit {
     }
 }
 
-/// MatMul: NumPy's matrix product.
+/// MatMul: NumPy's matrix product, batch axes broadcast.
 struct MatMulOperator: OperatorUnit {
     var role: OperatorRole { .endsSpatialLayout }
     func shortName(of op: String) -> String { "fc" }
@@ -40,15 +40,7 @@ struct MatMulOperator: OperatorUnit {
     }
 
     func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
-        let a = try inputs.shape(0), b = try inputs.shape(1)
-        let aShape = a.count == 1 ? [1, a[0]] : a, bShape = b.count == 1 ? [b[0], 1] : b
-        guard aShape.count >= 2, bShape.count == 2, aShape[aShape.count - 1] == bShape[0] else {
-            throw EngineError.shapeMismatch("MatMul supports [.., M, K] × [K, N]; got \(a) × \(b)")
-        }
-        var shape = Array(aShape.dropLast()) + [bShape[1]]
-        if a.count == 1 { shape.remove(at: shape.count - 2) }
-        if b.count == 1 { shape.removeLast() }
-        return [shape]
+        [try Gemm.productShape(try inputs.shape(0), try inputs.shape(1))]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {

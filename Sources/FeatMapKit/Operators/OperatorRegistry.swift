@@ -46,6 +46,36 @@ enum OperatorRegistry {
         Entry(op: "Dropout", opsets: 1...newest, unit: IdentityOperator()),
         Entry(op: "Identity", opsets: 1...newest, unit: IdentityOperator()),
         Entry(op: "Constant", opsets: 1...newest, unit: ConstantOperator()),
+        // Shape subgraphs, Pad, DepthToSpace/SpaceToDepth (MatMul's batch broadcasting is in its entry above)
+        // Shape gained start and end at opset 15.
+        Entry(op: "Shape", opsets: 1...14, unit: ShapeOperator(readsRange: false)),
+        Entry(op: "Shape", opsets: 15...newest, unit: ShapeOperator(readsRange: true)),
+        Entry(op: "Gather", opsets: 1...newest, unit: GatherOperator()),
+        // Squeeze's and Unsqueeze's axes are an attribute before opset 13 and an input from 13 on.
+        Entry(op: "Squeeze", opsets: 1...12, unit: SqueezeOperator(inserts: false, axesAsInput: false)),
+        Entry(op: "Squeeze", opsets: 13...newest, unit: SqueezeOperator(inserts: false, axesAsInput: true)),
+        Entry(op: "Unsqueeze", opsets: 1...12, unit: SqueezeOperator(inserts: true, axesAsInput: false)),
+        Entry(op: "Unsqueeze", opsets: 13...newest, unit: SqueezeOperator(inserts: true, axesAsInput: true)),
+        // Slice's starts, ends and axes are attributes before opset 10; inputs, with steps, from 10 on.
+        Entry(op: "Slice", opsets: 1...9, unit: SliceOperator(rangesAsInputs: false)),
+        Entry(op: "Slice", opsets: 10...newest, unit: SliceOperator(rangesAsInputs: true)),
+        // Split's sizes: an attribute before 13, an optional input from 13, or num_outputs from 18.
+        Entry(op: "Split", opsets: 1...12, unit: SplitOperator(sizes: .attribute)),
+        Entry(op: "Split", opsets: 13...17, unit: SplitOperator(sizes: .input)),
+        Entry(op: "Split", opsets: 18...newest, unit: SplitOperator(sizes: .inputOrCount)),
+        Entry(op: "Expand", opsets: 8...newest, unit: ExpandOperator()),
+        Entry(op: "Tile", opsets: 6...newest, unit: TileOperator()),
+        Entry(op: "Range", opsets: 11...newest, unit: RangeOperator()),
+        Entry(op: "ConstantOfShape", opsets: 9...newest, unit: ConstantOfShapeOperator()),
+        Entry(op: "Cast", opsets: 1...newest, unit: CastOperator()),
+        Entry(op: "Where", opsets: 9...newest, unit: WhereOperator()),
+        Entry(op: "Equal", opsets: 7...newest, unit: EqualOperator()),
+        // Pad's pads and value are attributes in opsets 2…10 and inputs from 11 (axes from 18, wrap from 19).
+        Entry(op: "Pad", opsets: 2...10, unit: PadOperator(padsAsInputs: false)),
+        Entry(op: "Pad", opsets: 11...newest, unit: PadOperator(padsAsInputs: true)),
+        // DepthToSpace's mode (DCR or CRD) arrived at opset 11; before it, DCR, the default.
+        Entry(op: "DepthToSpace", opsets: 1...newest, unit: DepthSpaceOperator(toSpace: true)),
+        Entry(op: "SpaceToDepth", opsets: 1...newest, unit: DepthSpaceOperator(toSpace: false)),
     ]
 
     private static let byOp: [String: [Entry]] = Dictionary(grouping: entries, by: \.op)

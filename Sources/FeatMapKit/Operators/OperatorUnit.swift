@@ -158,8 +158,18 @@ struct SummaryContext {
     /// [C, H, W] of feature maps, the raw shape otherwise, for every value computed so far.
     var shapes: [String: [Int]]
     var fields: [String: LayerField]
+    /// Every value's shape in the graph's own layout (with its batch axis), from shape inference.
+    var layouts: [String: [Int]] = [:]
+    /// The values folded at preparation (Constant nodes, shape subgraphs), by name.
+    var constants: [String: Tensor] = [:]
 
     func shape(of name: String) -> [Int]? { shapes[name] ?? graph.weights[name]?.shape }
+
+    /// A value known before the pass runs (an initializer or a folded constant): a Slice's starts, a Pad's pads.
+    func constant(_ name: String) -> Tensor? { name.isEmpty ? nil : (constants[name] ?? graph.weights[name]) }
+
+    /// A value's shape in the graph's layout ([N, C, H, W] where the graph declares four axes).
+    func layout(of name: String) -> [Int]? { layouts[name] ?? graph.weights[name]?.shape }
 }
 
 /// One node's step of the backward pass: its inputs and output as the forward pass computed them,
