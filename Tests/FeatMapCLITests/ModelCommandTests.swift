@@ -117,9 +117,9 @@ import Testing
     @Test func unsupportedOperatorKeepsEarlierLayers() throws {
         let dir = try CLI.temporaryDirectory()
         let r = try CLI.run(["layers", Self.model("unsupported-op.onnx"), Self.sample("digit.png"), "-o", "o"], in: dir)
-        // conv and relu are written; LRN stops the pass, so the pool the user would get is missing.
+        // conv and relu are written; QuantizeLinear stops the pass, so the pool the user would get is missing.
         #expect(r.status == 1)
-        #expect(r.stderr.contains("node 'norm' uses operator LRN"))
+        #expect(r.stderr.contains("node 'quantize' uses operator QuantizeLinear"))
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("o").path).sorted()
         #expect(files == ["01-conv.png", "02-relu.png", "input.png", "overview.png"])
         #expect(r.stdoutText.contains("relu"))

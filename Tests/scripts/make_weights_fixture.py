@@ -104,15 +104,17 @@ open(f"{cli}/size-mismatch.weights", "wb").write(raw_safetensors(
 open(f"{cli}/header-past-end.weights", "wb").write(struct.pack("<Q", 1 << 20) + good[8:])
 open(f"{cli}/tiny.weights", "wb").write(good)
 
-# An operator featmap does not run (LRN) after the first layers: `layers` must keep what came before.
+# An operator featmap does not run (QuantizeLinear: quantised models are out of scope) after the first
+# layers: `layers` must keep what came before. (It was LRN until featmap implemented it.)
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
 g = helper.make_graph([
     helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
     helper.make_node("Relu", ["c"], ["r"], name="relu"),
-    helper.make_node("LRN", ["r"], ["n"], name="norm", size=3),
+    helper.make_node("QuantizeLinear", ["r", "qs"], ["n"], name="quantize"),
     helper.make_node("MaxPool", ["n"], ["y"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
-], "unsupported", [x], [y], [numpy_helper.from_array(tiny_w, "w"), numpy_helper.from_array(tiny_b, "b")])
+], "unsupported", [x], [y], [numpy_helper.from_array(tiny_w, "w"), numpy_helper.from_array(tiny_b, "b"),
+                               numpy_helper.from_array(np.float32(0.1), "qs")])
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 m.ir_version = 7
 onnx.save(m, f"{cli}/unsupported-op.onnx")

@@ -64,7 +64,8 @@ extension Graph {
             let output = Graph.spatialShape(shape)
             for name in node.outputs where !name.isEmpty { shapes[name] = preparation.shapes[name].map(Graph.spatialShape) }
             do {
-                let summary = try summarise(node: i, outputShape: output, shapes: shapes, fields: fields)
+                let summary = try summarise(node: i, outputShape: output, shapes: shapes, fields: fields,
+                                            constants: preparation.constants)
                 for name in node.outputs where !name.isEmpty { fields[name] = summary.field }
                 layers.append(summary)
             } catch let e as ModelError {
@@ -80,7 +81,7 @@ extension Graph {
     }
 
     func summarise(node i: Int, outputShape: [Int], shapes: [String: [Int]],
-                   fields: [String: LayerField]) throws -> LayerSummary {
+                   fields: [String: LayerField], constants: [String: Tensor] = [:]) throws -> LayerSummary {
         let node = nodes[i]
         let firstInput = node.inputs.first ?? ""
         let inputShape = shapes[firstInput] ?? weights[firstInput]?.shape ?? []
@@ -88,7 +89,7 @@ extension Graph {
                              parameters: parameterCount(ofNode: i), multiplyAccumulates: 0, field: .notSpatial)
         guard let unit = operatorUnit(of: node) else { throw ModelError.unsupportedOperator(node: s.name, op: node.op) }
         do {
-            try unit.summarise(&s, node, SummaryContext(graph: self, shapes: shapes, fields: fields))
+            try unit.summarise(&s, node, SummaryContext(graph: self, shapes: shapes, fields: fields, constants: constants))
         } catch let e as EngineError {
             throw ModelError.layerFailed(node: s.name, op: node.op, reason: e.description)
         }

@@ -158,8 +158,14 @@ struct SummaryContext {
     /// [C, H, W] of feature maps, the raw shape otherwise, for every value computed so far.
     var shapes: [String: [Int]]
     var fields: [String: LayerField]
+    /// The values folded when the graph was prepared (node outputs computed from constants).
+    var constants: [String: Tensor] = [:]
 
     func shape(of name: String) -> [Int]? { shapes[name] ?? graph.weights[name]?.shape }
+
+    /// The value of `name` when it is known before the pass (an initializer or a folded constant):
+    /// attributes that became inputs (Reduce* axes, Resize scales, Pad pads).
+    func constant(of name: String) -> Tensor? { name.isEmpty ? nil : constants[name] ?? graph.weights[name] }
 }
 
 /// One node's step of the backward pass: its inputs and output as the forward pass computed them,
