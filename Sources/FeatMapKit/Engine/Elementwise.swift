@@ -17,6 +17,17 @@ public enum Elementwise: String, Sendable {
     }
 
     public func applied(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        switch self {
+        case .add: return try Elementwise.broadcast(a, b, +)
+        case .subtract: return try Elementwise.broadcast(a, b, -)
+        case .multiply: return try Elementwise.broadcast(a, b, *)
+        case .divide: return try Elementwise.broadcast(a, b, /)
+        }
+    }
+
+    /// `f` of every pair of elements of `a` and `b` broadcast to their common shape (PRelu, Pow, Max, …).
+    @inline(__always)
+    public static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
         guard let shape = Elementwise.broadcastShape(a.shape, b.shape) else {
             throw EngineError.shapeMismatch("shapes \(a.shape) and \(b.shape) do not broadcast; each axis must match or be 1")
         }
@@ -37,7 +48,6 @@ public enum Elementwise: String, Sendable {
         let sa = strides(a.shape), sb = strides(b.shape)
         let inner = rank > 0 ? shape[rank - 1] : 1
         let ia = rank > 0 ? sa[rank - 1] : 0, ib = rank > 0 ? sb[rank - 1] : 0
-        let op = self
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
@@ -48,12 +58,7 @@ public enum Elementwise: String, Sendable {
                         var oa = 0, ob = 0
                         for d in 0..<index.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
                         let x = pa.baseAddress! + oa, y = pb.baseAddress! + ob, z = po.baseAddress! + row * inner
-                        switch op {
-                        case .add: for i in 0..<inner { z[i] = x[i * ia] + y[i * ib] }
-                        case .subtract: for i in 0..<inner { z[i] = x[i * ia] - y[i * ib] }
-                        case .multiply: for i in 0..<inner { z[i] = x[i * ia] * y[i * ib] }
-                        case .divide: for i in 0..<inner { z[i] = x[i * ia] / y[i * ib] }
-                        }
+                        for i in 0..<inner { z[i] = f(x[i * ia], y[i * ib]) }
                         row += 1
                         var d = index.count - 1
                         while d >= 0 {
@@ -67,5 +72,34 @@ public enum Elementwise: String, Sendable {
             }
         }
         return Tensor(shape: shape, storage: out)
+    }
+
+    /// A gradient `g` of the broadcast shape summed back onto an operand of `shape` (the axes it was
+    /// stretched along, or that it lacked, add up).
+    public static func unbroadcast(_ g: [Float], from outShape: [Int], to shape: [Int]) -> [Float] {
+        if outShape == shape { return g }
+        let rank = outShape.count
+        let padded = [Int](repeating: 1, count: rank - shape.count) + shape
+        var st = [Int](repeating: 0, count: rank)
+        var acc = 1
+        for i in stride(from: rank - 1, through: 0, by: -1) {
+            st[i] = padded[i] == 1 ? 0 : acc
+            acc *= padded[i]
+        }
+        var d = [Float](repeating: 0, count: shape.reduce(1, *))
+        var index = [Int](repeating: 0, count: rank)
+        for j in 0..<g.count {
+            var o = 0
+            for k in 0..<rank { o += index[k] * st[k] }
+            d[o] += g[j]
+            var k = rank - 1
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < outShape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return d
     }
 }

@@ -3,12 +3,15 @@ import Foundation
 /// Softmax: e^(x − max) / Σ e^(x − max) over groups of values.
 /// Before opset 13 ONNX flattens the input to 2-D at `axis` and normalises each row of
 /// everything from `axis` on; from opset 13 it normalises along `axis` alone.
+/// LogSoftmax (`logarithmic`) is x − max − log Σ e^(x − max) over the same groups, which stays finite
+/// where the softmax itself underflows to 0.
 public struct Softmax: Sendable, Equatable {
     public var axis: Int
     public var flattensTrailingAxes: Bool
+    public var logarithmic: Bool
 
-    public init(axis: Int, flattensTrailingAxes: Bool) {
-        self.axis = axis; self.flattensTrailingAxes = flattensTrailingAxes
+    public init(axis: Int, flattensTrailingAxes: Bool, logarithmic: Bool = false) {
+        self.axis = axis; self.flattensTrailingAxes = flattensTrailingAxes; self.logarithmic = logarithmic
     }
 
     public func applied(to input: Tensor) throws -> Tensor {
@@ -30,6 +33,12 @@ public struct Softmax: Sendable, Equatable {
                     var top = -Float.infinity
                     for j in 0..<length { top = max(top, base[j * inner]) }
                     var sum: Float = 0
+                    if logarithmic {
+                        for j in 0..<length { sum += Foundation.exp(base[j * inner] - top) }
+                        let shift = top + Foundation.log(sum)
+                        for j in 0..<length { base[j * inner] -= shift }
+                        continue
+                    }
                     for j in 0..<length { let e = Foundation.exp(base[j * inner] - top); base[j * inner] = e; sum += e }
                     for j in 0..<length { base[j * inner] /= sum }
                 }

@@ -51,14 +51,16 @@ struct MatMulOperator: OperatorUnit {
     }
 }
 
-/// Softmax. Before opset 13 it flattens the axes from `axis` (default 1) on; from 13 it runs along
-/// one axis (default −1).
+/// Softmax and LogSoftmax. Before opset 13 they flatten the axes from `axis` (default 1) on; from 13
+/// they run along one axis (default −1).
 struct SoftmaxOperator: OperatorUnit {
     var flattensTrailingAxes: Bool
+    var logarithmic = false
     var role: OperatorRole { .other }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
-        let softmax = Softmax(axis: node.int("axis", default: flattensTrailingAxes ? 1 : -1), flattensTrailingAxes: flattensTrailingAxes)
+        let softmax = Softmax(axis: node.int("axis", default: flattensTrailingAxes ? 1 : -1), flattensTrailingAxes: flattensTrailingAxes,
+                              logarithmic: logarithmic)
         return [try softmax.applied(to: try inputs.required(0))]
     }
 

@@ -76,6 +76,50 @@ enum OperatorRegistry {
         // DepthToSpace's mode (DCR or CRD) arrived at opset 11; before it, DCR, the default.
         Entry(op: "DepthToSpace", opsets: 1...newest, unit: DepthSpaceOperator(toSpace: true)),
         Entry(op: "SpaceToDepth", opsets: 1...newest, unit: DepthSpaceOperator(toSpace: false)),
+        // math: elementwise functions, LogSoftmax, variadic joins, reductions, normalisations (issue 14)
+        Entry(op: "Elu", opsets: 1...newest, unit: UnaryOperator(kind: .elu)),
+        Entry(op: "Selu", opsets: 1...newest, unit: UnaryOperator(kind: .selu)),
+        Entry(op: "Celu", opsets: 12...newest, unit: UnaryOperator(kind: .celu)),
+        Entry(op: "Softplus", opsets: 1...newest, unit: UnaryOperator(kind: .softplus)),
+        Entry(op: "Softsign", opsets: 1...newest, unit: UnaryOperator(kind: .softsign)),
+        Entry(op: "HardSigmoid", opsets: 1...newest, unit: UnaryOperator(kind: .hardSigmoid)),
+        Entry(op: "HardSwish", opsets: 14...newest, unit: UnaryOperator(kind: .hardSwish)),
+        Entry(op: "Gelu", opsets: 20...newest, unit: UnaryOperator(kind: .gelu)),
+        Entry(op: "Mish", opsets: 18...newest, unit: UnaryOperator(kind: .mish)),
+        Entry(op: "Erf", opsets: 9...newest, unit: UnaryOperator(kind: .erf)),
+        Entry(op: "Exp", opsets: 1...newest, unit: UnaryOperator(kind: .exp)),
+        Entry(op: "Log", opsets: 1...newest, unit: UnaryOperator(kind: .log)),
+        Entry(op: "Sqrt", opsets: 1...newest, unit: UnaryOperator(kind: .sqrt)),
+        Entry(op: "Abs", opsets: 1...newest, unit: UnaryOperator(kind: .abs)),
+        Entry(op: "Neg", opsets: 1...newest, unit: UnaryOperator(kind: .neg)),
+        Entry(op: "Reciprocal", opsets: 1...newest, unit: UnaryOperator(kind: .reciprocal)),
+        Entry(op: "Floor", opsets: 1...newest, unit: UnaryOperator(kind: .floor)),
+        Entry(op: "Ceil", opsets: 1...newest, unit: UnaryOperator(kind: .ceil)),
+        // PRelu's slope and Pow's exponent broadcast NumPy style from opset 7; the legacy forms before it are not read.
+        Entry(op: "PRelu", opsets: 7...newest, unit: PReluOperator()),
+        Entry(op: "Pow", opsets: 7...newest, unit: PowOperator()),
+        // LogSoftmax changed at opset 13 as Softmax did.
+        Entry(op: "LogSoftmax", opsets: 1...12, unit: SoftmaxOperator(flattensTrailingAxes: true, logarithmic: true)),
+        Entry(op: "LogSoftmax", opsets: 13...newest, unit: SoftmaxOperator(flattensTrailingAxes: false, logarithmic: true)),
+        Entry(op: "Sum", opsets: 1...newest, unit: VariadicOperator(kind: .sum)),
+        Entry(op: "Max", opsets: 1...newest, unit: VariadicOperator(kind: .max)),
+        Entry(op: "Min", opsets: 1...newest, unit: VariadicOperator(kind: .min)),
+        Entry(op: "Mean", opsets: 1...newest, unit: VariadicOperator(kind: .mean)),
+        // Reduce* axes: an attribute before ReduceSum's opset 13 and the others' 18, an optional input from then on.
+        Entry(op: "ReduceSum", opsets: 1...12, unit: ReduceOperator(kind: .sum, axesAsInput: false)),
+        Entry(op: "ReduceSum", opsets: 13...newest, unit: ReduceOperator(kind: .sum, axesAsInput: true)),
+        Entry(op: "ReduceMean", opsets: 1...17, unit: ReduceOperator(kind: .mean, axesAsInput: false)),
+        Entry(op: "ReduceMean", opsets: 18...newest, unit: ReduceOperator(kind: .mean, axesAsInput: true)),
+        Entry(op: "ReduceMax", opsets: 1...17, unit: ReduceOperator(kind: .max, axesAsInput: false)),
+        Entry(op: "ReduceMax", opsets: 18...newest, unit: ReduceOperator(kind: .max, axesAsInput: true)),
+        Entry(op: "ReduceL2", opsets: 1...17, unit: ReduceOperator(kind: .l2, axesAsInput: false)),
+        Entry(op: "ReduceL2", opsets: 18...newest, unit: ReduceOperator(kind: .l2, axesAsInput: true)),
+        Entry(op: "LayerNormalization", opsets: 17...newest, unit: LayerNormalizationOperator()),
+        Entry(op: "InstanceNormalization", opsets: 1...newest, unit: InstanceNormalizationOperator()),
+        // GroupNormalization's scale and bias are per group at opset 18 and per channel from 21.
+        Entry(op: "GroupNormalization", opsets: 18...20, unit: GroupNormalizationOperator(perChannelAffine: false)),
+        Entry(op: "GroupNormalization", opsets: 21...newest, unit: GroupNormalizationOperator(perChannelAffine: true)),
+        Entry(op: "LRN", opsets: 1...newest, unit: LRNOperator()),
     ]
 
     private static let byOp: [String: [Entry]] = Dictionary(grouping: entries, by: \.op)

@@ -170,6 +170,9 @@ struct SummaryContext {
 
     /// A value's shape in the graph's layout ([N, C, H, W] where the graph declares four axes).
     func layout(of name: String) -> [Int]? { layouts[name] ?? graph.weights[name]?.shape }
+
+    /// The same as `constant(_:)`.
+    func constant(of name: String) -> Tensor? { constant(name) }
 }
 
 /// One node's step of the backward pass: its inputs and output as the forward pass computed them,
