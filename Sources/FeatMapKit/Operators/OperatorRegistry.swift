@@ -41,6 +41,20 @@ enum OperatorRegistry {
         Entry(op: "Dropout", opsets: 1...newest, unit: IdentityOperator()),
         Entry(op: "Identity", opsets: 1...newest, unit: IdentityOperator()),
         Entry(op: "Constant", opsets: 1...newest, unit: ConstantOperator()),
+        // resizing, ConvTranspose, LpPool
+        // Upsample: scales an attribute in 7–8, an input in 9 (deprecated from 10, where Resize replaces it).
+        Entry(op: "Upsample", opsets: 7...8, unit: ResizeOperator(form: .upsample7)),
+        Entry(op: "Upsample", opsets: 9...9, unit: ResizeOperator(form: .upsample9)),
+        // Resize: 10 as Upsample 9; 11 adds roi, sizes and the coordinate modes; 13 makes roi and scales
+        // optional; 18 adds antialias, axes and keep_aspect_ratio_policy; 19 half_pixel_symmetric.
+        Entry(op: "Resize", opsets: 10...10, unit: ResizeOperator(form: .resize10)),
+        Entry(op: "Resize", opsets: 11...12, unit: ResizeOperator(form: .resize11)),
+        Entry(op: "Resize", opsets: 13...17, unit: ResizeOperator(form: .resize13)),
+        Entry(op: "Resize", opsets: 18...18, unit: ResizeOperator(form: .resize18)),
+        Entry(op: "Resize", opsets: 19...newest, unit: ResizeOperator(form: .resize19)),
+        Entry(op: "ConvTranspose", opsets: 1...newest, unit: ConvTransposeOperator()),
+        // LpPool's p is a float in opset 1 and an integer from 2; dilations and ceil_mode come in 18 (absent before).
+        Entry(op: "LpPool", opsets: 1...newest, unit: LpPoolOperator()),
     ]
 
     private static let byOp: [String: [Entry]] = Dictionary(grouping: entries, by: \.op)
