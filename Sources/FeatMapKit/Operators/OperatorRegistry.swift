@@ -42,9 +42,10 @@ enum OperatorRegistry {
         Entry(op: "Identity", opsets: 1...newest, unit: IdentityOperator()),
         Entry(op: "Constant", opsets: 1...newest, unit: ConstantOperator()),
         // resizing, ConvTranspose, LpPool
-        // Upsample: scales an attribute in 7–8, an input in 9 (deprecated from 10, where Resize replaces it).
+        // Upsample: scales an attribute in 7–8, an input from 9. Deprecated from 10 (Resize replaces it), its
+        // schema keeping 9's inputs; a later model that still holds one is read as 9.
         Entry(op: "Upsample", opsets: 7...8, unit: ResizeOperator(form: .upsample7)),
-        Entry(op: "Upsample", opsets: 9...9, unit: ResizeOperator(form: .upsample9)),
+        Entry(op: "Upsample", opsets: 9...newest, unit: ResizeOperator(form: .upsample9)),
         // Resize: 10 as Upsample 9; 11 adds roi, sizes and the coordinate modes; 13 makes roi and scales
         // optional; 18 adds antialias, axes and keep_aspect_ratio_policy; 19 half_pixel_symmetric.
         Entry(op: "Resize", opsets: 10...10, unit: ResizeOperator(form: .resize10)),
