@@ -128,6 +128,7 @@ struct InfoCommand: ParsableCommand {
         switch f {
         case .spatial(let r): return [axes(r.size), axes(r.jump), axes(r.padding)]
         case .notAligned: return ["not aligned", "—", "—"]
+        case .irregular: return ["irregular", "—", "—"]
         case .notSpatial: return ["—", "—", "—"]
         }
     }
@@ -184,6 +185,9 @@ struct InfoCommand: ParsableCommand {
                 f += ["\"receptive_field\":\(pair(r.size))", "\"effective_stride\":\(pair(r.jump))", "\"effective_padding\":\(pair(r.padding))"]
             case .notAligned:
                 f += ["\"receptive_field\":\"not aligned\"", "\"effective_stride\":\"not aligned\"", "\"effective_padding\":\"not aligned\""]
+            case .irregular(let why):
+                f += ["\"receptive_field\":\"irregular\"", "\"effective_stride\":\"irregular\"", "\"effective_padding\":\"irregular\"",
+                      "\"receptive_field_note\":\(PredictCommand.jsonString(why))"]
             case .notSpatial:
                 f += ["\"receptive_field\":null", "\"effective_stride\":null", "\"effective_padding\":null"]
             }

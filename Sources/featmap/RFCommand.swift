@@ -97,6 +97,8 @@ struct RFCommand: ParsableCommand {
         case .spatial: break
         case .notAligned:
             throw ModelError.badInput("layer '\(name)' joins branches whose fields are not aligned (different strides or centres), so no one box describes its units; pick a layer inside one branch")
+        case .irregular(let why):
+            throw ModelError.badInput("layer '\(name)' has no one receptive-field box: \(why); pick a layer before it")
         case .notSpatial:
             throw ModelError.badInput("layer '\(name)' (\(summary.op)) has no feature maps, so its units have no place in the input; pick a convolution, activation or pooling layer")
         }

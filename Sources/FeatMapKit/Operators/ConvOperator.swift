@@ -65,39 +65,17 @@ struct ConvOperator: OperatorUnit {
         }
     }
 
-    /// The gradient of a convolution with respect to its input is a transposed correlation: the output
-    /// gradient spread out by the stride (s − 1 zeros between values), placed d(k − 1) − p cells in, and
-    /// correlated with the kernels rotated by 180° and with input and output channels swapped within each
-    /// group — run on the same convolution core as the forward pass.
+    /// The gradient of a convolution with respect to its input is a transposed convolution
+    /// (`Convolution.transposed`) of the output gradient through the same kernels.
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
-        let x = try context.input(0), w = try context.input(1), g = context.gradient
-        guard let (c, h, wd) = x.planeShape, w.rank == 4 else { throw EngineError.shapeMismatch("convolution input \(x.shape)") }
-        let (o, cinG, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let groups = node.int("group", default: 1)
-        let coutG = o / max(1, groups)
+        let x = try context.input(0), w = try context.input(1)
+        guard let (_, h, wd) = x.planeShape, w.rank == 4 else { throw EngineError.shapeMismatch("convolution input \(x.shape)") }
+        let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
         let stride = node.strides, dilation = node.dilations
         let p = try node.windowPadding(kernel: Pair(kh, kw), stride: stride, dilation: dilation, input: x)
         let out = try Convolution.outputSize(input: Pair(h, wd), kernel: Pair(kh, kw), stride: stride, dilation: dilation, padding: p)
-        let uh = h + dilation.y * (kh - 1), uw = wd + dilation.x * (kw - 1)
-        let leadY = dilation.y * (kh - 1) - p.top, leadX = dilation.x * (kw - 1) - p.left
-        var spread = [Float](repeating: 0, count: o * uh * uw)
-        for oc in 0..<o { for oy in 0..<out.y {
-            let uy = leadY + oy * stride.y
-            guard uy >= 0, uy < uh else { continue }
-            for ox in 0..<out.x {
-                let ux = leadX + ox * stride.x
-                guard ux >= 0, ux < uw else { continue }
-                spread[(oc * uh + uy) * uw + ux] = g[(oc * out.y + oy) * out.x + ox]
-            }
-        } }
-        var turned = [Float](repeating: 0, count: c * coutG * kh * kw)
-        for gi in 0..<groups { for ci in 0..<cinG { for oi in 0..<coutG {
-            let src = ((gi * coutG + oi) * cinG + ci) * kh * kw
-            let dst = ((gi * cinG + ci) * coutG + oi) * kh * kw
-            for k in 0..<(kh * kw) { turned[dst + k] = w.storage[src + kh * kw - 1 - k] }
-        } } }
-        let transposed = Convolution(weights: Tensor(shape: [c, coutG, kh, kw], storage: turned), groups: groups,
-                                     dilation: dilation)
-        context.add(0, try transposed.applied(to: Tensor(shape: [o, uh, uw], storage: spread)).storage)
+        context.add(0, try Convolution.transposed(context.gradient, channels: o, size: out, weights: w,
+                                                  groups: node.int("group", default: 1), stride: stride, dilation: dilation,
+                                                  lead: Pair(p.top, p.left), output: Pair(h, wd)).storage)
     }
 }

@@ -99,6 +99,8 @@ extension LayerSummary {
         let joined = inputs.compactMap { context.fields[$0] }
         if outputShape.count != 3 || joined.contains(.notSpatial) {
             field = .notSpatial
+        } else if let irregular = joined.first(where: { if case .irregular = $0 { return true }; return false }) {
+            field = irregular
         } else if joined.contains(.notAligned) {
             field = .notAligned
         } else {

@@ -120,6 +120,21 @@ enum OperatorRegistry {
         Entry(op: "GroupNormalization", opsets: 18...20, unit: GroupNormalizationOperator(perChannelAffine: false)),
         Entry(op: "GroupNormalization", opsets: 21...newest, unit: GroupNormalizationOperator(perChannelAffine: true)),
         Entry(op: "LRN", opsets: 1...newest, unit: LRNOperator()),
+        // resizing, ConvTranspose, LpPool
+        // Upsample: scales an attribute in 7–8, an input from 9. Deprecated from 10 (Resize replaces it), its
+        // schema keeping 9's inputs; a later model that still holds one is read as 9.
+        Entry(op: "Upsample", opsets: 7...8, unit: ResizeOperator(form: .upsample7)),
+        Entry(op: "Upsample", opsets: 9...newest, unit: ResizeOperator(form: .upsample9)),
+        // Resize: 10 as Upsample 9; 11 adds roi, sizes and the coordinate modes; 13 makes roi and scales
+        // optional; 18 adds antialias, axes and keep_aspect_ratio_policy; 19 half_pixel_symmetric.
+        Entry(op: "Resize", opsets: 10...10, unit: ResizeOperator(form: .resize10)),
+        Entry(op: "Resize", opsets: 11...12, unit: ResizeOperator(form: .resize11)),
+        Entry(op: "Resize", opsets: 13...17, unit: ResizeOperator(form: .resize13)),
+        Entry(op: "Resize", opsets: 18...18, unit: ResizeOperator(form: .resize18)),
+        Entry(op: "Resize", opsets: 19...newest, unit: ResizeOperator(form: .resize19)),
+        Entry(op: "ConvTranspose", opsets: 1...newest, unit: ConvTransposeOperator()),
+        // LpPool's p is a float in opset 1 and an integer from 2; dilations and ceil_mode come in 18 (absent before).
+        Entry(op: "LpPool", opsets: 1...newest, unit: LpPoolOperator()),
     ]
 
     private static let byOp: [String: [Entry]] = Dictionary(grouping: entries, by: \.op)

@@ -101,6 +101,7 @@ public struct Overview: Sendable {
             lines.append(f.size.y == f.size.x ? "RF \(f.size.y)×\(f.size.x) px" : "RF \(f.size.y)×\(f.size.x) px")
             lines.append(f.jump.y == f.jump.x ? "stride \(f.jump.y)" : "stride \(f.jump.y),\(f.jump.x)")
         case .notAligned?: lines.append("RF: not aligned")
+        case .irregular?: lines.append("RF: irregular")
         default: break
         }
         return lines
