@@ -51,6 +51,8 @@ def uniform(name, count):
 def role(graph, name):
     """How a filled tensor is used: (op, input index, the reader node) of its first reader."""
     for n in graph.node:
+        if n.op_type == "ConstantOfShape":
+            continue
         for k, i in enumerate(n.input):
             if i == name:
                 return n.op_type, k, n
@@ -110,14 +112,43 @@ def main():
         shutil.copyfile(src, os.path.join(OUT, f"{name}.onnx"))
         m = onnx.load(src)
         g = m.graph
-        filled = {}
+        # A fill that only Reshape/Unsqueeze/Squeeze/Flatten nodes rearrange (same values, same order)
+        # reaches its layer under the last of those names; featmap folds such chains at load, so the
+        # values are made for that last tensor and the fill holds them in its own shape.
+        inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+        readers = {}
+        for n in g.node:
+            for i in n.input:
+                readers.setdefault(i, []).append(n)
+        filled, chains = {}, {}
         keep = []
         for n in g.node:
-            if n.op_type == "ConstantOfShape":
-                shape_name = n.input[0]
-                init = next(t for t in g.initializer if t.name == shape_name)
-                filled[n.output[0]] = zoo_values(g, n.output[0], [int(d) for d in numpy_helper.to_array(init)])
-            else:
+            if n.op_type != "ConstantOfShape":
+                continue
+            shape = [int(d) for d in inits[n.input[0]]]
+            tname, view = n.output[0], np.zeros(shape, dtype=np.float32)
+            while len(readers.get(tname, [])) == 1 and readers[tname][0].op_type in ("Reshape", "Unsqueeze", "Squeeze", "Flatten") \
+                    and readers[tname][0].input[0] == tname:
+                r = readers[tname][0]
+                attrs = {a.name: helper.get_attribute_value(a) for a in r.attribute}
+                if r.op_type == "Reshape":
+                    target = [int(d) for d in (inits[r.input[1]] if len(r.input) > 1 else attrs["shape"])]
+                    target = [view.shape[i] if d == 0 else d for i, d in enumerate(target)]
+                    view = view.reshape(target)
+                elif r.op_type == "Unsqueeze":
+                    for a in sorted(attrs["axes"]):
+                        view = np.expand_dims(view, a)
+                elif r.op_type == "Squeeze":
+                    view = np.squeeze(view, axis=tuple(attrs["axes"])) if "axes" in attrs else np.squeeze(view)
+                else:
+                    axis = attrs.get("axis", 1)
+                    view = view.reshape(int(np.prod(view.shape[:axis])), -1)
+                tname = r.output[0]
+            values = zoo_values(g, tname, list(view.shape))
+            chains[tname] = values
+            filled[n.output[0]] = values.reshape(shape)
+        for n in g.node:
+            if n.op_type != "ConstantOfShape":
                 keep.append(n)
         del g.node[:]
         g.node.extend(keep)
@@ -147,7 +178,7 @@ def main():
         final = dict(zip(names, values))[m.graph.output[0].name]
         arrays["output"] = np.asarray(final, dtype=np.float32).reshape(-1)
         save_file(arrays, os.path.join(OUT, f"{name}.safetensors"),
-                  metadata={"data_input": data_name, "output": m.graph.output[0].name, "filled": ",".join(sorted(filled))})
+                  metadata={"data_input": data_name, "output": m.graph.output[0].name, "filled": ",".join(sorted(chains))})
         print(name, len(names), "values, top class", int(np.argmax(final)))
 
 

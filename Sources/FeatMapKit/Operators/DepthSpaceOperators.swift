@@ -22,7 +22,12 @@ struct DepthSpaceOperator: OperatorUnit {
             }
         }
         guard h % b == 0, w % b == 0 else { throw EngineError.shapeMismatch("SpaceToDepth with blocksize \(b) needs H and W divisible by \(b), got \(h)×\(w)") }
-        return ([n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4], [n, c * b * b, h / b, w / b])
+        // DCR (the default) puts the block offset before the channel, CRD (a mode attribute from opset 25) after it.
+        switch node.string("mode") ?? "DCR" {
+        case "DCR": return ([n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4], [n, c * b * b, h / b, w / b])
+        case "CRD": return ([n, c, h / b, b, w / b, b], [0, 1, 3, 5, 2, 4], [n, c * b * b, h / b, w / b])
+        case let m: throw EngineError.invalidParameter("SpaceToDepth mode '\(m)' is not DCR or CRD")
+        }
     }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {

@@ -96,7 +96,9 @@ enum OperatorRegistry {
         Entry(op: "Floor", opsets: 1...newest, unit: UnaryOperator(kind: .floor)),
         Entry(op: "Ceil", opsets: 1...newest, unit: UnaryOperator(kind: .ceil)),
         // PRelu's slope and Pow's exponent broadcast NumPy style from opset 7; the legacy forms before it are not read.
+        Entry(op: "PRelu", opsets: 1...6, unit: PReluOperator(perChannelSlope: true)),
         Entry(op: "PRelu", opsets: 7...newest, unit: PReluOperator()),
+        Entry(op: "Pow", opsets: 1...6, unit: PowOperator(legacyBroadcast: true)),
         Entry(op: "Pow", opsets: 7...newest, unit: PowOperator()),
         // LogSoftmax changed at opset 13 as Softmax did.
         Entry(op: "LogSoftmax", opsets: 1...12, unit: SoftmaxOperator(flattensTrailingAxes: true, logarithmic: true)),

@@ -143,13 +143,21 @@ struct UnaryOperator: OperatorUnit {
 }
 
 /// PRelu: x for x ≥ 0, slope·x otherwise, the learned slope broadcast to x (one per channel as
-/// [C, 1, 1], or one for all). From opset 7 the slope broadcasts one way, NumPy style; earlier
-/// opsets' forms are not implemented.
+/// [C, 1, 1], or one for all). From opset 7 the slope broadcasts one way, NumPy style; before 7 a
+/// slope of C values is one per channel (axis 1), as PyTorch's PReLU(num_parameters: C) exported it.
 struct PReluOperator: OperatorUnit {
+    var perChannelSlope = false
     var role: OperatorRole { .featureMap }
 
+    /// The slope as it broadcasts: [C] → [C, 1, …] under the opset-6 rule.
+    func slopeShape(_ x: [Int], _ slope: [Int]) -> [Int] {
+        guard perChannelSlope, slope.count == 1, x.count > 2, slope[0] == x[1] else { return slope }
+        return [slope[0]] + [Int](repeating: 1, count: x.count - 2)
+    }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
-        let x = try inputs.required(0), slope = try inputs.required(1)
+        let x = try inputs.required(0), given = try inputs.required(1)
+        let slope = given.reshaped(slopeShape(x.shape, given.shape))
         try Self.checkSlope(x.shape, slope.shape)
         return [try Elementwise.broadcast(x, slope) { v, a in v < 0 ? v * a : v }]
     }
@@ -162,7 +170,7 @@ struct PReluOperator: OperatorUnit {
 
     func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
         let x = try inputs.shape(0)
-        try Self.checkSlope(x, try inputs.shape(1))
+        try Self.checkSlope(x, slopeShape(x, try inputs.shape(1)))
         return [x]
     }
 
@@ -172,22 +180,31 @@ struct PReluOperator: OperatorUnit {
 
     /// The slope is a constant: ∂y/∂x is 1 or the slope.
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
-        let x = try context.input(0), slope = try context.input(1), g = context.gradient
+        let x = try context.input(0), given = try context.input(1), g = context.gradient
+        let slope = given.reshaped(slopeShape(x.shape, given.shape))
         let factor = try Elementwise.broadcast(x, slope) { v, a in v < 0 ? a : 1 }.storage
         context.add(0, (0..<g.count).map { g[$0] * factor[$0] })
     }
 }
 
-/// Pow: x^y elementwise, both broadcast NumPy style (opset 7 on; later opsets only widened the types).
+/// Pow: x^y elementwise, both broadcast NumPy style (opset 7 on; later opsets only widened the types);
+/// before 7, y broadcasts only with `broadcast` = 1, as Add's did (see ArithmeticOperator).
 struct PowOperator: OperatorUnit {
+    var legacyBroadcast = false
     var role: OperatorRole { .featureMap }
 
+    func exponentShape(_ node: GraphNode, _ a: [Int], _ b: [Int]) throws -> [Int] {
+        try ArithmeticOperator(kind: .add, legacyBroadcast: legacyBroadcast).secondShape(node, a, b)
+    }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
-        [try Elementwise.broadcast(try inputs.required(0), try inputs.required(1)) { Foundation.pow($0, $1) }]
+        let a = try inputs.required(0), b = try inputs.required(1)
+        return [try Elementwise.broadcast(a, b.reshaped(try exponentShape(node, a.shape, b.shape))) { Foundation.pow($0, $1) }]
     }
 
     func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
-        [try ShapeRules.broadcast([try inputs.shape(0), try inputs.shape(1)])]
+        let a = try inputs.shape(0)
+        return [try ShapeRules.broadcast([a, try exponentShape(node, a, try inputs.shape(1))])]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
@@ -196,7 +213,8 @@ struct PowOperator: OperatorUnit {
 
     /// ∂(a^b)/∂a = b·a^(b−1) and ∂(a^b)/∂b = a^b·ln a, each summed back over the axes it was broadcast along.
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
-        let a = try context.input(0), b = try context.input(1), y = context.output, g = context.gradient
+        let a = try context.input(0), given = try context.input(1), y = context.output, g = context.gradient
+        let b = given.reshaped(try exponentShape(node, a.shape, given.shape))
         if context.carries(0) {
             let d = try Elementwise.broadcast(a, b) { u, v in v * Foundation.pow(u, v - 1) }.storage
             context.add(0, Elementwise.unbroadcast((0..<g.count).map { g[$0] * d[$0] }, from: y.shape, to: a.shape))
