@@ -69,3 +69,14 @@ import Testing
         for op in OperatorRegistry.operatorTypes { #expect(OperatorRegistry.unit(for: op, opset: 21) != nil, "\(op)") }
     }
 }
+
+/// The README's list of supported operators is the registry's.
+@Suite struct OperatorListTests {
+    @Test func readmeListsTheRegistrysOperators() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardized
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let start = try #require(text.range(of: "<!-- operators -->")), end = try #require(text.range(of: "<!-- /operators -->"))
+        let listed = text[start.upperBound..<end.lowerBound].split(whereSeparator: { ", \n".contains($0) }).map(String.init).sorted()
+        #expect(listed == OperatorRegistry.operatorTypes)
+    }
+}
