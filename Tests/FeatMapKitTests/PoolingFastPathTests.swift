@@ -134,3 +134,17 @@ import Testing
         #expect(Self.agree(got.storage, c.output, exact: c.pooling.kind == .max), "\(c.id)")
     }
 }
+
+/// The winners that the pictures, the effective field and MaxPool's Indices use follow the pooled
+/// value's NaN rule: [[1, NaN], [0, 9]] pools to 9 and its winner is the 9 (cell 3); a NaN first cell
+/// wins its window, and the pooled value is NaN (both by hand).
+@Suite struct PoolingWinnerNaNTests {
+    @Test func winnersAgreeWithThePooledValue() throws {
+        let pool = Pooling(kind: .max, kernel: Pair(both: 2), stride: Pair(both: 2))
+        let later: [Float] = [1, .nan, 0, 9], first: [Float] = [.nan, 1, 0, 9]
+        #expect(try pool.applied(to: Tensor(shape: [1, 2, 2], storage: later)).storage == [9])
+        #expect(try pool.winners(plane: later[...], height: 2, width: 2) == [3])
+        #expect(try pool.applied(to: Tensor(shape: [1, 2, 2], storage: first)).storage[0].isNaN)
+        #expect(try pool.winners(plane: first[...], height: 2, width: 2) == [0])
+    }
+}

@@ -76,7 +76,8 @@ extension Pooling {
     }
 
     /// Per output cell of one plane, the input cell that wins its max window (first maximum in row-major
-    /// order, NaN winning as in `applied(to:)`), or nil for a window with no image cell — and, with
+    /// order; a NaN only as the window's first in-image cell, the rule `applied(to:)` follows), or nil
+    /// for a window with no image cell — and, with
     /// `skippingTies`, for a window whose cells are all equal, where no cell stands out.
     public func winners(plane: ArraySlice<Float>, height h: Int, width w: Int, skippingTies: Bool = false) throws -> [Int?] {
         let out = try outputSize(height: h, width: w)
@@ -88,7 +89,7 @@ extension Pooling {
             let cells = window(oy, ox, height: h, width: w).cells
             for cell in cells {
                 let v = plane[base + cell]
-                if let b = best { if v > plane[base + b] || (v.isNaN && !plane[base + b].isNaN) { best = cell } } else { best = cell }
+                if let b = best { if v > plane[base + b] { best = cell } } else { best = cell }
             }
             if skippingTies, let b = best, cells.count > 1, cells.allSatisfy({ plane[base + $0] == plane[base + b] }) { best = nil }
             result.append(best)
