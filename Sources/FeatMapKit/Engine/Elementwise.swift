@@ -60,13 +60,7 @@ public enum Elementwise: String, Sendable {
                         let x = pa.baseAddress! + oa, y = pb.baseAddress! + ob, z = po.baseAddress! + row * inner
                         for i in 0..<inner { z[i] = f(x[i * ia], y[i * ib]) }
                         row += 1
-                        var d = index.count - 1
-                        while d >= 0 {
-                            index[d] += 1
-                            if index[d] < shape[d] { break }
-                            index[d] = 0
-                            d -= 1
-                        }
+                        advance(&index, within: shape)
                     }
                 }
             }

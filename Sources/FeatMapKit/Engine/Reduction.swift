@@ -62,13 +62,7 @@ public struct Reduction: Sendable, Equatable {
             for d in 0..<index.count { o += index[d] * st[d] }
             for i in 0..<inner { body(row * inner + i, o + i * innerStride) }
             row += 1
-            var d = index.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: shape)
         }
     }
 

@@ -16,13 +16,7 @@ extension Tensor {
             var offset = 0
             for d in 0..<rank { offset += index[d] * strides[d] }
             out[o] = storage[offset]
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < newShape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: newShape)
         }
         return Tensor(shape: newShape, storage: out)
     }

@@ -18,7 +18,12 @@ struct ArithmeticOperator: OperatorUnit {
 
     /// B's shape as the broadcast sees it.
     func secondShape(_ node: GraphNode, _ a: [Int], _ b: [Int]) throws -> [Int] {
-        guard legacyBroadcast, node.int("broadcast", default: 0) != 0, b.count < a.count else { return b }
+        legacyBroadcast ? try Self.legacySecondShape(node, a, b) : b
+    }
+
+    /// The opset-1–6 rule, shared with Pow.
+    static func legacySecondShape(_ node: GraphNode, _ a: [Int], _ b: [Int]) throws -> [Int] {
+        guard node.int("broadcast", default: 0) != 0, b.count < a.count else { return b }
         let axis = node.int("axis", default: a.count - b.count)
         let start = axis < 0 ? axis + a.count : axis
         guard start >= 0, start + b.count <= a.count else {

@@ -71,12 +71,7 @@ struct ExpandOperator: OperatorUnit {
 
     /// Repeating maps along the batch or channels keeps the cells; stretching H or W does not.
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
-        let input = node.inputs.first ?? ""
-        if s.outputShape.count == 3, let x = context.shape(of: input), x.count == 3, x[1...] == s.outputShape[1...] {
-            s.recordPointwise(inputField: context.fields[input] ?? .notSpatial)
-        } else {
-            s.field = .notSpatial
-        }
+        s.recordCopy(of: node.inputs.first ?? "", context)
     }
 
     /// Each input cell feeds every output cell it was copied to: their gradients add up.
@@ -113,12 +108,7 @@ struct TileOperator: OperatorUnit {
 
     /// Tiling the channels keeps each cell's field; tiling H or W repeats the image, which no one field describes.
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
-        let input = node.inputs.first ?? ""
-        if s.outputShape.count == 3, let x = context.shape(of: input), x.count == 3, x[1...] == s.outputShape[1...] {
-            s.recordPointwise(inputField: context.fields[input] ?? .notSpatial)
-        } else {
-            s.field = .notSpatial
-        }
+        s.recordCopy(of: node.inputs.first ?? "", context)
     }
 
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {

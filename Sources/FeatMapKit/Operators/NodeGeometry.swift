@@ -108,6 +108,16 @@ extension LayerSummary {
         }
     }
 
+    /// The field of a node that copies its input along the batch or channels (Expand, Tile): the input's
+    /// when the maps keep their size, none when H or W were stretched or repeated.
+    mutating func recordCopy(of input: String, _ context: SummaryContext) {
+        if outputShape.count == 3, let x = context.shape(of: input), x.count == 3, x[1...] == outputShape[1...] {
+            recordPointwise(inputField: context.fields[input] ?? .notSpatial)
+        } else {
+            field = .notSpatial
+        }
+    }
+
     /// The field of a node that keeps each cell where it is (activations, normalisation): its input's.
     mutating func recordPointwise(inputField: LayerField) {
         field = outputShape.count == 3 ? inputField : .notSpatial

@@ -194,7 +194,7 @@ struct PowOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
 
     func exponentShape(_ node: GraphNode, _ a: [Int], _ b: [Int]) throws -> [Int] {
-        try ArithmeticOperator(kind: .add, legacyBroadcast: legacyBroadcast).secondShape(node, a, b)
+        legacyBroadcast ? try ArithmeticOperator.legacySecondShape(node, a, b) : b
     }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {

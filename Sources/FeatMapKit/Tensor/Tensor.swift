@@ -50,3 +50,15 @@ extension Int {
         if value.isNaN { self = 0 } else if value >= 9.2e18 { self = Int.max } else if value <= -9.2e18 { self = Int.min } else { self = Int(value) }
     }
 }
+
+/// Steps a row-major multi-index one place on (the last axis fastest), each axis d below `shape[d]`;
+/// the odometer behind the broadcasting, reducing and transposing loops.
+@inline(__always) func advance(_ index: inout [Int], within shape: [Int]) {
+    var d = index.count - 1
+    while d >= 0 {
+        index[d] += 1
+        if index[d] < shape[d] { return }
+        index[d] = 0
+        d -= 1
+    }
+}
