@@ -63,6 +63,75 @@ import Testing
         }
     }
 
+    /// Split sends each part's gradient back to the stretch it was cut from, whichever outputs are read:
+    /// a channel Split into 1 + 3 whose two parts are added again (broadcast over channels), a Split of
+    /// H into 3 + 5 rows whose parts a Concat swaps. The net is linear, so grad[i] is the unit's value on
+    /// the i-th basis image (the forward pass, checked against onnxruntime, is the reference).
+    @Test func splitPartsSendTheirGradientsBack() throws {
+        var seed: UInt32 = 5
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        func t(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in next() }) }
+        let nodes = [
+            Self.conv("a", "x", weights: "w1", pads: [1, 1, 1, 1]),
+            GraphNode(op: "Split", name: "byChannel", inputs: ["a", "channels"], outputs: ["s0", "s1"], attributes: ["axis": .int(1)]),
+            GraphNode(op: "Split", name: "byRow", inputs: ["s1", "rows"], outputs: ["t0", "t1"], attributes: ["axis": .int(2)]),
+            GraphNode(op: "Concat", name: "swapped", inputs: ["t1", "t0"], outputs: ["c"], attributes: ["axis": .int(2)]),
+            GraphNode(op: "Add", name: "sum", inputs: ["c", "s0"], outputs: ["d"]),
+            Self.conv("b", "d", weights: "w2"),
+        ]
+        let weights = ["w1": t([4, 2, 3, 3]), "w2": t([2, 3, 2, 2]),
+                       "channels": Tensor(shape: [2], storage: [1, 3]), "rows": Tensor(shape: [2], storage: [3, 5])]
+        let g = try Graph(nodes: nodes, weights: weights, inputName: "x", inputShape: [1, 2, 8, 9], outputs: ["b"], opset: 13, file: "test")
+        for unit in [MapUnit(channel: 1, y: 2, x: 3), MapUnit(channel: 0, y: 6, x: 0)] {
+            let grad = try g.inputGradient(of: unit, atNode: 5, input: Tensor(shape: [2, 8, 9], repeating: 0))
+            #expect(grad.storage.contains { $0 != 0 })
+            for i in 0..<(2 * 8 * 9) {
+                var basis = Tensor(shape: [2, 8, 9], repeating: 0)
+                basis.storage[i] = 1
+                let out = try #require(g.forward(basis, keep: { $0 == 5 }).layers.first?.featureMaps)
+                let (_, h, w) = try #require(out.planeShape)
+                let expected = out.storage[(unit.channel * h + unit.y) * w + unit.x]
+                #expect(abs(grad.storage[i] - expected) < 1e-5, "unit \(unit), input cell \(i)")
+            }
+        }
+    }
+
+    /// Products and quotients that broadcast, and a product of two activations (a squeeze-and-excitation
+    /// scale): y = b(a·GAP(a)/k − a) with a and b convolutions is quadratic in the input, so the central
+    /// difference (unit(x + e_i) − unit(x − e_i)) / 2 is its exact derivative (only rounding differs).
+    @Test func broadcastProductsMatchCentralDifferences() throws {
+        var seed: UInt32 = 3
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        func t(_ shape: [Int]) -> Tensor { Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in next() }) }
+        let nodes = [
+            Self.conv("a", "x", weights: "w1", pads: [1, 1, 1, 1]),
+            GraphNode(op: "GlobalAveragePool", name: "gap", inputs: ["a"], outputs: ["p"]),
+            GraphNode(op: "Mul", name: "scaled", inputs: ["p", "a"], outputs: ["m"]),
+            GraphNode(op: "Div", name: "quotient", inputs: ["m", "k"], outputs: ["q"]),
+            GraphNode(op: "Sub", name: "difference", inputs: ["q", "a"], outputs: ["r"]),
+            Self.conv("b", "r", weights: "w2"),
+        ]
+        let weights = ["w1": t([3, 2, 3, 3]), "w2": t([2, 3, 2, 2]), "k": Tensor(shape: [3, 1, 1], storage: [0.5, 2, -4])]
+        let g = try Graph(nodes: nodes, weights: weights, inputName: "x", inputShape: [1, 2, 6, 7], outputs: ["b"], opset: 13, file: "test")
+        let x = t([2, 6, 7])
+        let unit = MapUnit(channel: 1, y: 2, x: 3)
+        func value(_ input: Tensor) throws -> Float {
+            let out = try #require(g.forward(input, keep: { $0 == 5 }).layers.first?.featureMaps)
+            let (_, h, w) = try #require(out.planeShape)
+            return out.storage[(unit.channel * h + unit.y) * w + unit.x]
+        }
+        let grad = try g.inputGradient(of: unit, atNode: 5, input: x)
+        let scale = grad.storage.map(abs).max() ?? 0
+        #expect(scale > 0.1)
+        for i in 0..<x.count {
+            var up = x, down = x
+            up.storage[i] += 1
+            down.storage[i] -= 1
+            let expected = (try value(up) - value(down)) / 2
+            #expect(abs(grad.storage[i] - expected) <= 1e-4 * max(scale, 1), "input cell \(i): \(grad.storage[i]) vs \(expected)")
+        }
+    }
+
     /// Affine layers (batch normalisation, biases) and joins: unit(x) = Σ grad·x + unit(0), so grad[i] is
     /// unit(e_i) − unit(0). Conv → BatchNorm → Add with a second branch → Concat with the first → padded
     /// ceil-mode average pooling that counts the padding.

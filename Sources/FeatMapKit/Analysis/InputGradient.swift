@@ -17,7 +17,7 @@ extension Graph {
         let x0 = inputShape.count == 4 ? input.reshaped([1, c0, h0, w0]) : input.reshaped([c0, h0, w0])
         values[inputName] = x0
         let pass = forward(input, last: target) { layer in
-            if let name = nodes[layer.index].outputs.first { values[name] = layer.output }
+            for (name, value) in zip(nodes[layer.index].outputs, [layer.output] + layer.otherOutputs) where !name.isEmpty { values[name] = value }
         }
         if let stop = pass.stoppedBy { throw stop }
         guard let targetName = nodes[target].outputs.first, let out = values[targetName], let (c, h, w) = out.planeShape else {
@@ -31,11 +31,16 @@ extension Graph {
         var grads: [String: [Float]] = [targetName: seed]
         for i in stride(from: target, through: 0, by: -1) {
             let node = nodes[i]
-            guard let name = node.outputs.first, let g = grads.removeValue(forKey: name), let y = values[name] else { continue }
+            // A node with several outputs (Split) gets the gradient of each; an output no later node
+            // reads contributes nothing (zeros for the first, nil for the others).
+            let arriving = node.outputs.map { $0.isEmpty ? nil : grads.removeValue(forKey: $0) }
+            guard let name = node.outputs.first, arriving.contains(where: { $0 != nil }), let y = values[name] else { continue }
             let label = layerNames[i]
             guard let op = operatorUnit(of: node) else { throw ModelError.unsupportedOperator(node: label, op: node.op) }
             var step = BackwardContext(label: label, inputs: node.inputs.map { values[$0] ?? weights[$0] },
-                                       carriesGradient: node.inputs.map { values[$0] != nil }, output: y, gradient: g)
+                                       carriesGradient: node.inputs.map { values[$0] != nil }, output: y,
+                                       gradient: arriving[0] ?? [Float](repeating: 0, count: y.count))
+            step.outputGradients = arriving
             do {
                 try op.backward(node, &step)
             } catch let e as EngineError {

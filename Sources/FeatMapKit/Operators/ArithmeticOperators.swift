@@ -36,24 +36,24 @@ struct ArithmeticOperator: OperatorUnit {
         s.recordJoin(of: node.inputs, context)
     }
 
+    /// Each operand's gradient is the output's times ∂y/∂operand (1, −1, the other factor, 1/b or −y/b),
+    /// summed over the axes it was broadcast along (a squeeze-and-excitation scale, a per-channel bias).
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
         let y = context.output, g = context.gradient
-        switch kind {
-        case .add, .subtract:
-            for k in 0..<min(2, node.inputs.count) where context.carries(k) {
-                let shape = try context.input(k).shape
-                guard shape == y.shape else {
-                    throw EngineError.shapeMismatch("\(node.op) broadcasts an activation of shape \(shape) to \(y.shape)")
-                }
-                context.add(k, kind == .subtract && k == 1 ? g.map { -$0 } : g)
+        let a = try context.input(0), b = try context.input(1)
+        let bShape = try secondShape(node, a.shape, b.shape)
+        func spread(_ t: Tensor) throws -> [Float] { try t.broadcast(to: y.shape).storage }
+        for k in 0..<2 where context.carries(k) {
+            let local: [Float]
+            switch (kind, k) {
+            case (.add, _), (.subtract, 0): local = g
+            case (.subtract, _): local = g.map { -$0 }
+            case (.multiply, 0): local = zip(g, try spread(b.reshaped(bShape))).map { $0 * $1 }
+            case (.multiply, _): local = zip(g, try spread(a)).map { $0 * $1 }
+            case (.divide, 0): local = zip(g, try spread(b.reshaped(bShape))).map { $0 / $1 }
+            case (.divide, _): local = zip(zip(g, y.storage), try spread(b.reshaped(bShape))).map { -$0.0 * $0.1 / $1 }
             }
-        case .multiply, .divide:
-            // Products with a constant (a scale) only: y = a·b with b constant gives ∂y/∂a = b.
-            guard context.carries(0), !context.carries(1), try context.input(0).shape == y.shape else {
-                throw EngineError.shapeMismatch("\(node.op) of two activations is not supported for gradients")
-            }
-            let factor = try Elementwise.multiply.applied(Tensor(shape: y.shape, repeating: 1), try context.input(1)).storage
-            context.add(0, (0..<g.count).map { kind == .multiply ? g[$0] * factor[$0] : g[$0] / factor[$0] })
+            context.add(k, Tensor.summedBack(local, from: y.shape, to: k == 0 ? a.shape : bShape))
         }
     }
 }

@@ -76,10 +76,7 @@ struct ExpandOperator: OperatorUnit {
 
     /// Each input cell feeds every output cell it was copied to: their gradients add up.
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
-        let x = try context.input(0), y = context.output.shape
-        let padded = [Int](repeating: 1, count: y.count - x.rank) + x.shape
-        let maps: [[Int?]] = (0..<y.count).map { a in (0..<y[a]).map { padded[a] == 1 ? 0 : $0 } }
-        context.add(0, Tensor.scatteredBack(context.gradient, into: padded, by: maps))
+        context.add(0, Tensor.summedBack(context.gradient, from: context.output.shape, to: try context.input(0).shape))
     }
 
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int { 0 }

@@ -187,6 +187,9 @@ struct BackwardContext {
     var output: Tensor
     /// ∂/∂output, shaped like `output`.
     var gradient: [Float]
+    /// ∂/∂ each output by output index, nil where no later node reads that output: for nodes with
+    /// several outputs (Split). `gradient` is the first of them, zeros when that one is nil.
+    var outputGradients: [[Float]?] = []
     /// ∂/∂input by input index, filled in by the unit.
     var inputGradients: [Int: [Float]] = [:]
 

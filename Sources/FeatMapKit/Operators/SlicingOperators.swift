@@ -157,6 +157,20 @@ struct SplitOperator: OperatorUnit {
         s.recordPointwise(inputField: input)
     }
 
+    /// Each part's gradient goes back to the stretch of the input it was cut from; parts that no
+    /// later node reads pass nothing.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let x = try context.input(0)
+        let (axis, sizes) = try parts(node, shape: x.shape, split: context.inputs.count > 1 ? context.inputs[1] : nil)
+        var start = 0, maps = Tensor.identityIndices(x.shape)
+        for (k, size) in sizes.enumerated() {
+            defer { start += size }
+            guard k < context.outputGradients.count, let g = context.outputGradients[k] else { continue }
+            maps[axis] = Array(start..<(start + size))
+            context.add(0, Tensor.scatteredBack(g, into: x.shape, by: maps))
+        }
+    }
+
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int { 0 }
 }
 
