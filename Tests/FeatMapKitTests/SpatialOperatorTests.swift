@@ -160,13 +160,17 @@ import Testing
     @Test(arguments: ["lppool_p2", "lppool_p1_stride", "lppool_p3_pads", "lppool_dilations", "lppool_ceil_mode"])
     func lpPoolBackward(_ name: String) throws { try Self.checkGradient(name, step: 1e-3, tolerance: 1e-2) }
 
-    /// antialias = 1 (opset 18) is not implemented: refused with a message, not computed wrongly.
-    @Test func refusesAntialias() throws {
+    /// Antialias by hand: 1 2 3 4 shrunk to two cells (half_pixel, scale ½). Output 0 sits at x = 0.5;
+    /// the triangle stretched to support 2 weighs cells −1, 0, 1, 2 at distances 1.5, 0.5, 0.5, 1.5 times ½:
+    /// 0.25, 0.75, 0.75, 0.25, normalised 1/8, 3/8, 3/8, 1/8, and cell −1 clamps to 0: ½·1 + ⅜·2 + ⅛·3 = 1.625.
+    /// Output 1 (x = 2.5) mirrors it: ⅛·2 + ⅜·3 + ½·4 = 3.375. Without antialias the two are 1.5 and 3.5.
+    @Test func antialiasWidensTheTriangle() throws {
         let node = GraphNode(op: "Resize", name: "r", inputs: ["x", "", "s"], outputs: ["y"],
                              attributes: ["mode": .string("linear"), "antialias": .int(1)])
-        let g = try Graph(nodes: [node], weights: ["s": Tensor(shape: [4], storage: [1, 1, 0.5, 0.5])], inputName: "x",
-                          inputShape: [1, 1, 4, 4], outputs: ["y"], opset: 18, file: "test")
-        #expect(g.forward(Tensor(shape: [1, 1, 4, 4], repeating: 1)).stoppedBy.map { String(describing: $0).contains("antialias") } == true)
+        let g = try Graph(nodes: [node], weights: ["s": Tensor(shape: [4], storage: [1, 1, 1, 0.5])], inputName: "x",
+                          inputShape: [1, 1, 1, 4], outputs: ["y"], opset: 18, file: "test")
+        let y = try #require(g.forward(Tensor(shape: [1, 1, 1, 4], storage: [1, 2, 3, 4])).output)
+        #expect(y.storage == [1.625, 3.375])
     }
 
     /// Resize refuses to scale the batch or channel axis, saying which.

@@ -22,7 +22,7 @@ rng = np.random.default_rng(14)
 tensors, names = {}, []
 
 
-def case(name, op, opset, x_shape, attrs=None, inits=(), input_names=None):
+def case(name, op, opset, x_shape, attrs=None, inits=(), input_names=None, image=None):
     """inits: list of (name, array) or None for an omitted (empty-named) input."""
     ins = ["x"]
     initializers = []
@@ -40,7 +40,7 @@ def case(name, op, opset, x_shape, attrs=None, inits=(), input_names=None):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
-    x = rng.standard_normal(x_shape).astype(np.float32)
+    x = rng.standard_normal(x_shape).astype(np.float32) if image is None else image
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
@@ -91,11 +91,7 @@ for a in [-0.5, -0.75]:
 for mode in ["nearest", "linear", "cubic"]:
     case(f"resize13_up2_{mode}", "Resize", 13, (1, 2, 4, 6), {"mode": mode}, [None, ("scales", f32([1, 1, 2, 2]))])
     case(f"resize13_down2_{mode}", "Resize", 13, (1, 2, 8, 8), {"mode": mode}, [None, ("scales", f32([1, 1, 0.5, 0.5]))])
-# Opset 18: antialias, axes, keep_aspect_ratio_policy.
-# antialias = 1 is refused (SpatialOperatorTests.refusesAntialias); not among the fixtures.
-for mode in []:
-    case(f"resize18_antialias_{mode}_down", "Resize", 18, (1, 2, 9, 11), {"mode": mode, "antialias": 1}, [None, ("scales", f32([1, 1, 0.5, 0.4]))])
-    case(f"resize18_antialias_{mode}_sizes", "Resize", 18, (1, 2, 9, 11), {"mode": mode, "antialias": 1}, [None, None, ("sizes", i64([1, 2, 4, 8]))])
+# Opset 18: axes, keep_aspect_ratio_policy (antialias: the last cases, below).
 case("resize18_axes_scales", "Resize", 18, X, {"mode": "linear", "axes": [2, 3]}, [None, ("scales", f32([1.5, 0.8]))])
 case("resize18_axes_negative_sizes", "Resize", 18, X, {"mode": "nearest", "axes": [-1, -2]}, [None, None, ("sizes", i64([3, 8]))])
 for pol in ["not_larger", "not_smaller", "stretch"]:
@@ -143,6 +139,22 @@ lp("same_lower", 11, {"kernel_shape": [2, 3], "auto_pad": "SAME_LOWER"})
 lp("dilations", 18, {"kernel_shape": [2, 2], "dilations": [2, 3]})
 lp("ceil_mode", 18, {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1})
 lp("p2_opset7", 7, {"kernel_shape": [3, 3], "p": 2, "pads": [1, 1, 1, 1]})
+
+# Opset 18's antialias, last so that the cases above keep their seeded inputs: shrinking and mixed
+# scales, sizes, exclude_outside, align_corners and asymmetric; one on a crop of samples/chelsea.png
+# (a real photo's three planes, 0…1) shrunk by about 4.
+from PIL import Image
+photo = np.asarray(Image.open("samples/chelsea.png").convert("RGB"), dtype=np.float32)[40:101, 100:183] / 255
+for mode in ["linear", "cubic"]:
+    case(f"resize18_antialias_{mode}_down", "Resize", 18, (1, 2, 9, 11), {"mode": mode, "antialias": 1}, [None, ("scales", f32([1, 1, 0.5, 0.4]))])
+    case(f"resize18_antialias_{mode}_sizes", "Resize", 18, (1, 2, 9, 11), {"mode": mode, "antialias": 1}, [None, None, ("sizes", i64([1, 2, 4, 8]))])
+    case(f"resize18_antialias_{mode}_mixed_exclude", "Resize", 18, (1, 2, 13, 29),
+         {"mode": mode, "antialias": 1, "exclude_outside": 1}, [None, ("scales", f32([1, 1, 1.7, 0.31]))])
+    for transform in ["align_corners", "asymmetric", "pytorch_half_pixel"]:
+        case(f"resize18_antialias_{mode}_{transform}", "Resize", 18, (1, 2, 17, 23),
+             {"mode": mode, "antialias": 1, "coordinate_transformation_mode": transform}, [None, None, ("sizes", i64([1, 2, 5, 9]))])
+    case(f"resize18_antialias_{mode}_photo", "Resize", 18, (1, 3, 61, 83), {"mode": mode, "antialias": 1},
+         [None, ("scales", f32([1, 1, 0.23, 0.26]))], image=np.ascontiguousarray(photo.transpose(2, 0, 1)[None]))
 
 save_file(tensors, f"{out}/reference.safetensors")
 with open(f"{out}/cases.txt", "w") as fh:

@@ -10,8 +10,8 @@ import Foundation
 /// - Upsample 7–8: scales as an attribute; 9: scales as input 2. Modes nearest and linear, coordinates
 ///   x / scale, nearest index truncated (rounded up when shrinking): onnxruntime's "simple" mode.
 /// - Resize 10: as Upsample 9. 11–12: inputs roi, scales, sizes; coordinate_transformation_mode,
-///   nearest_mode, cubic. 13–17: roi and scales optional. 18: axes, keep_aspect_ratio_policy (antialias = 1
-///   is refused for now). 19: half_pixel_symmetric.
+///   nearest_mode, cubic. 13–17: roi and scales optional. 18: axes, keep_aspect_ratio_policy, antialias
+///   (`widenedTaps`, as onnx's reference and onnxruntime compute it). 19: half_pixel_symmetric.
 struct ResizeOperator: OperatorUnit {
     enum Form: Int, Sendable, Comparable {
         case upsample7, upsample9, resize10, resize11, resize13, resize18, resize19
@@ -32,6 +32,8 @@ struct ResizeOperator: OperatorUnit {
         var cubicA: Float
         var excludeOutside: Bool
         var extrapolation: Float
+        /// Resize 18 on: a linear or cubic filter stretched by 1/scale where it shrinks.
+        var antialias = false
     }
 
     /// Output size and per-axis scale of the four ONNX axes, before any table is built.
@@ -69,9 +71,6 @@ struct ResizeOperator: OperatorUnit {
         guard known.contains(transform) else {
             throw EngineError.invalidParameter("coordinate_transformation_mode '\(transform)' is not one of \(known.joined(separator: ", ")) at this opset")
         }
-        if form >= .resize18 && node.int("antialias", default: 0) != 0 && mode != .nearest {
-            throw EngineError.invalidParameter("antialias = 1 is not supported yet; featmap resizes linear and cubic without the widened filter")
-        }
         let nearestMode = node.string("nearest_mode") ?? "round_prefer_floor"
         guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearestMode) else {
             throw EngineError.invalidParameter("nearest_mode '\(nearestMode)' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil")
@@ -79,7 +78,8 @@ struct ResizeOperator: OperatorUnit {
         return Settings(mode: mode, transform: transform, nearestMode: nearestMode,
                         cubicA: node.float("cubic_coeff_a", default: -0.75),
                         excludeOutside: node.int("exclude_outside", default: 0) != 0,
-                        extrapolation: node.float("extrapolation_value", default: 0))
+                        extrapolation: node.float("extrapolation_value", default: 0),
+                        antialias: form >= .resize18 && node.int("antialias", default: 0) != 0 && mode != .nearest)
     }
 
     /// Input positions of roi, scales and sizes (nil where the version has none).
@@ -233,29 +233,35 @@ struct ResizeOperator: OperatorUnit {
             }
             outside.append(false)
             var taps: [(Int, Float)] = []
-            switch s.mode {
-            case .nearest:
-                let k = nearest(x, mode: s.nearestMode, shrinking: scale < 1)
-                taps = [(k, 1)]
-            case .linear:
-                let xc = min(max(x, 0), Float(last))
-                let i1 = min(Int(xc), last), i2 = min(i1 + 1, last)
-                var d1 = abs(xc - Float(i1)), d2 = abs(xc - Float(i2))
-                if i1 == i2 { d1 = 0.5; d2 = 0.5 }
-                taps = [(i1, d2), (i2, d1)]
-                let f = x.rounded(.down)
-                reach.append((Int(f), x > f ? Int(f) + 1 : Int(f)))
-            case .cubic:
-                let f = x.rounded(.down), base = Int(f)
-                var w = cubicWeights(x - f, a: s.cubicA)
-                let nonzero = (0..<4).filter { w[$0] != 0 }
-                reach.append((base - 1 + (nonzero.first ?? 1), base - 1 + (nonzero.last ?? 1)))
-                if s.excludeOutside {
-                    for t in 0..<4 where !(0...last).contains(base - 1 + t) { w[t] = 0 }
-                    let total = w.reduce(0, +)
-                    if total != 0 { w = w.map { $0 / total } }
+            if s.antialias && scale < 1 {
+                taps = widenedTaps(x, scale: scale, cubicA: s.mode == .cubic ? s.cubicA : nil, input: n, excludeOutside: s.excludeOutside)
+                let used = taps.filter { $0.1 != 0 }.map(\.0)
+                reach.append((used.min() ?? taps[0].0, used.max() ?? taps[0].0))
+            } else {
+                switch s.mode {
+                case .nearest:
+                    let k = nearest(x, mode: s.nearestMode, shrinking: scale < 1)
+                    taps = [(k, 1)]
+                case .linear:
+                    let xc = min(max(x, 0), Float(last))
+                    let i1 = min(Int(xc), last), i2 = min(i1 + 1, last)
+                    var d1 = abs(xc - Float(i1)), d2 = abs(xc - Float(i2))
+                    if i1 == i2 { d1 = 0.5; d2 = 0.5 }
+                    taps = [(i1, d2), (i2, d1)]
+                    let f = x.rounded(.down)
+                    reach.append((Int(f), x > f ? Int(f) + 1 : Int(f)))
+                case .cubic:
+                    let f = x.rounded(.down), base = Int(f)
+                    var w = cubicWeights(x - f, a: s.cubicA)
+                    let nonzero = (0..<4).filter { w[$0] != 0 }
+                    reach.append((base - 1 + (nonzero.first ?? 1), base - 1 + (nonzero.last ?? 1)))
+                    if s.excludeOutside {
+                        for t in 0..<4 where !(0...last).contains(base - 1 + t) { w[t] = 0 }
+                        let total = w.reduce(0, +)
+                        if total != 0 { w = w.map { $0 / total } }
+                    }
+                    taps = (0..<4).map { (base - 1 + $0, w[$0]) }
                 }
-                taps = (0..<4).map { (base - 1 + $0, w[$0]) }
             }
             if s.mode == .nearest { reach.append((taps[0].0, taps[0].0)) }
             let clamped = taps.map { (clamp($0.0), $0.1) }
@@ -265,6 +271,33 @@ struct ResizeOperator: OperatorUnit {
             starts.append(first); weights.append(window)
         }
         return (Resampling.Coefficients(start: starts, weights: weights), outside, Footprint(reach: reach))
+    }
+
+    /// Antialiased taps (Resize 18, onnx's reference `_linear_coeffs_antialias` / `_cubic_coeffs_antialias`):
+    /// shrinking by `scale`, the triangle (support 1) or Keys cubic (support 2) is stretched to support/scale,
+    /// so each output averages every input cell under it instead of sampling 2 or 4. Taps sit at the
+    /// cells base + i for i from ⌊−support/scale⌋ + 1 on, an even count around `x` (at a whole `x`, base is
+    /// x − 1 and its fraction 1, as the reference has it); weights are the filter at (i − fraction)·scale,
+    /// normalised to sum 1, and with exclude_outside the taps off the axis are dropped and the rest renormalised.
+    static func widenedTaps(_ x: Float, scale: Float, cubicA: Float?, input n: Int, excludeOutside: Bool) -> [(Int, Float)] {
+        let xd = Double(x), s = Double(scale), f = xd.rounded(.down)
+        let base = f == xd ? Int(f) - 1 : Int(f), fraction = f == xd ? 1 : xd - f
+        let first = Int(((cubicA == nil ? -1 : -2) / s).rounded(.down)) + 1
+        let count = 2 - 2 * first
+        func filter(_ d: Double) -> Double {
+            guard let a = cubicA.map(Double.init) else { return max(0, 1 - d) }
+            if d <= 1 { return ((a + 2) * d - (a + 3)) * d * d + 1 }
+            return d < 2 ? ((a * d - 5 * a) * d + 8 * a) * d - 4 * a : 0
+        }
+        var w = (0..<count).map { filter(abs(Double(first + $0) - fraction) * s) }
+        let total = w.reduce(0, +)
+        w = w.map { $0 / total }
+        if excludeOutside {
+            for j in 0..<count where !(0..<n).contains(base + first + j) { w[j] = 0 }
+            let kept = w.reduce(0, +)
+            if kept != 0 { w = w.map { $0 / kept } }
+        }
+        return (0..<count).map { (base + first + $0, Float(w[$0])) }
     }
 
     // MARK: the unit
