@@ -5,7 +5,7 @@ import Testing
 /// LSTM against onnxruntime (and onnx's reference implementation for layout 1, which onnxruntime does
 /// not take): Y, Y_h and Y_c complete (fixtures: Tests/scripts/lstm_fixtures.py).
 @Suite struct RecurrentOperatorTests {
-    static let cases = ["forward", "bidirectional_lens", "reverse_peephole_clip", "activations", "layout1"]
+    static let cases = ["forward", "bidirectional_lens", "zero_length", "reverse_peephole_clip", "activations", "layout1"]
 
     static func url(_ name: String) -> URL { Bundle.module.url(forResource: "Fixtures/lstm/\(name)", withExtension: nil)! }
 

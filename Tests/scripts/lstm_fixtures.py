@@ -3,7 +3,8 @@
 Writes Tests/FeatMapKitTests/Fixtures/lstm/NAME.onnx (one LSTM node; X the graph input, every other
 input an initializer) and NAME.safetensors: `X`, and onnxruntime's `Y`, `Y_h`, `Y_c` complete.
 The cases cover the default forward pass with biases, bidirectional with initial states and
-sequence_lens (the reverse direction starting at each sequence's own end), reverse with peepholes,
+sequence_lens (the reverse direction starting at each sequence's own end), a sequence of length 0
+(zero outputs and zero last states, not the initial ones), reverse with peepholes,
 clip and input_forget, other activations with their α/β, and opset 14's layout 1 (onnxruntime does not take it:
 it computes the same problem in layout 0, axes permuted).
 Run: python3 Tests/scripts/lstm_fixtures.py  (onnx, onnxruntime, numpy, safetensors)
@@ -92,6 +93,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     case("forward", 5, 2, 3, 4)
     case("bidirectional_lens", 5, 3, 3, 4, direction="bidirectional", lens=[5, 3, 1], initial=True)
+    case("zero_length", 3, 2, 3, 2, direction="reverse", lens=[3, 0], initial=True)
     case("reverse_peephole_clip", 6, 2, 3, 5, direction="reverse", peepholes=True, initial=True,
          attrs={"clip": 0.7, "input_forget": 1})
     case("layout1", 4, 2, 3, 4, direction="bidirectional", initial=True, opset=14, layout=1)

@@ -16,7 +16,7 @@ import Foundation
 /// pre-activation clipped to ±`clip` when given. `direction` forward, reverse or bidirectional (the
 /// reverse direction reads each sequence from its own last step, sequence_lens[b] − 1). Outputs Y
 /// [seq, dirs, batch, H] (layout 1: [batch, seq, dirs, H]), zero past a sequence's length; Y_h and
-/// Y_c the last state of each direction.
+/// Y_c the last state of each direction (zero for a sequence of length 0).
 struct LSTMOperator: OperatorUnit {
     /// Opset 14 on: the `layout` attribute.
     var hasLayout: Bool
@@ -189,7 +189,8 @@ struct LSTMOperator: OperatorUnit {
                     }
                 }
             }
-            for b in 0..<batch {
+            // A sequence of length 0 ends in zero states, as onnxruntime gives (not its initial ones).
+            for b in 0..<batch where lengths[b] > 0 {
                 let at = stateIndex(d, b)
                 for k in 0..<hidden { yh[at + k] = h[b * hidden + k]; yc[at + k] = c[b * hidden + k] }
             }
