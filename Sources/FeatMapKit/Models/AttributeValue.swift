@@ -7,9 +7,10 @@ public enum AttributeValue: Sendable, Equatable, Codable {
     case float(Float)
     case floats([Float])
     case string(String)
+    case strings([String])
     case tensor(Tensor)
 
-    private enum Key: String, CodingKey { case int, ints, float, floats, string, tensor }
+    private enum Key: String, CodingKey { case int, ints, float, floats, string, strings, tensor }
     private struct TensorJSON: Codable { var shape: [Int]; var values: [Float] }
 
     public init(from decoder: Decoder) throws {
@@ -19,6 +20,7 @@ public enum AttributeValue: Sendable, Equatable, Codable {
         else if let v = try c.decodeIfPresent(Float.self, forKey: .float) { self = .float(v) }
         else if let v = try c.decodeIfPresent([Float].self, forKey: .floats) { self = .floats(v) }
         else if let v = try c.decodeIfPresent(String.self, forKey: .string) { self = .string(v) }
+        else if let v = try c.decodeIfPresent([String].self, forKey: .strings) { self = .strings(v) }
         else if let v = try c.decodeIfPresent(TensorJSON.self, forKey: .tensor) {
             guard v.shape.allSatisfy({ $0 >= 0 }), SafeTensors.elementCount(v.shape) == v.values.count else {
                 throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "tensor attribute of shape \(v.shape) holds \(v.values.count) values"))
@@ -37,6 +39,7 @@ public enum AttributeValue: Sendable, Equatable, Codable {
         case .float(let v): try c.encode(v, forKey: .float)
         case .floats(let v): try c.encode(v, forKey: .floats)
         case .string(let v): try c.encode(v, forKey: .string)
+        case .strings(let v): try c.encode(v, forKey: .strings)
         case .tensor(let t): try c.encode(TensorJSON(shape: t.shape, values: t.storage), forKey: .tensor)
         }
     }
@@ -46,5 +49,6 @@ public enum AttributeValue: Sendable, Equatable, Codable {
     public var intsValue: [Int]? { if case .ints(let v) = self { return v }; if case .int(let i) = self { return [i] }; return nil }
     public var floatsValue: [Float]? { if case .floats(let v) = self { return v }; return nil }
     public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
+    public var stringsValue: [String]? { if case .strings(let v) = self { return v }; if case .string(let v) = self { return [v] }; return nil }
     public var tensorValue: Tensor? { if case .tensor(let v) = self { return v }; return nil }
 }

@@ -36,4 +36,6 @@ public struct GraphNode: Sendable, Equatable, Codable {
     func float(_ key: String, default value: Float) -> Float { attributes[key]?.floatValue ?? value }
     func ints(_ key: String) -> [Int]? { attributes[key]?.intsValue }
     func string(_ key: String) -> String? { attributes[key]?.stringValue }
+    func strings(_ key: String) -> [String]? { attributes[key]?.stringsValue }
+    func floats(_ key: String) -> [Float]? { attributes[key]?.floatsValue }
 }

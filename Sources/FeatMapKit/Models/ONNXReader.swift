@@ -157,6 +157,7 @@ enum ONNXReader {
         case .float: return .float(a.f)
         case .floats: return .floats(a.floats)
         case .string: return .string(String(decoding: a.s, as: UTF8.self))
+        case .strings: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
         case .tensor: return .tensor(try tensor(from: a.t, file: file))
         default:
             // Old files leave `type` unset; infer it from the field that is filled.
@@ -164,6 +165,7 @@ enum ONNXReader {
             if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
             if !a.floats.isEmpty { return .floats(a.floats) }
             if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
+            if !a.strings.isEmpty { return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) }) }
             if a.hasF { return .float(a.f) }
             if a.hasI { return .int(Int(a.i)) }
             return .ints([])

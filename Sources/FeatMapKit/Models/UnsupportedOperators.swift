@@ -4,7 +4,7 @@ extension Graph {
     /// quantised and attention operators.
     static let outOfScope: [String: String] = {
         var m: [String: String] = [:]
-        for op in ["LSTM", "GRU", "RNN", "Scan", "Loop", "If"] { m[op] = "recurrent and control-flow operators are outside featmap's scope" }
+        for op in ["GRU", "RNN", "Scan", "Loop", "If"] { m[op] = "recurrent (other than LSTM) and control-flow operators are outside featmap's scope" }
         for op in ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
                    "MatMulInteger", "QLinearAdd", "QLinearMul"] { m[op] = "quantised operators are outside featmap's scope; run the float model" }
         for op in ["Attention", "MultiHeadAttention", "RotaryEmbedding", "GroupQueryAttention"] { m[op] = "attention operators are outside featmap's scope" }

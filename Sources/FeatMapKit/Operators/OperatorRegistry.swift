@@ -137,6 +137,9 @@ enum OperatorRegistry {
         Entry(op: "ConvTranspose", opsets: 1...newest, unit: ConvTransposeOperator()),
         // LpPool's p is a float in opset 1 and an integer from 2; dilations and ceil_mode come in 18 (absent before).
         Entry(op: "LpPool", opsets: 1...newest, unit: LpPoolOperator()),
+        // recurrent (trained OCR recognisers): LSTM as onnxruntime registers it, 7–13, and 14 on with `layout`.
+        Entry(op: "LSTM", opsets: 7...13, unit: LSTMOperator(hasLayout: false)),
+        Entry(op: "LSTM", opsets: 14...newest, unit: LSTMOperator(hasLayout: true)),
     ]
 
     private static let byOp: [String: [Entry]] = Dictionary(grouping: entries, by: \.op)
