@@ -32,6 +32,17 @@ import Testing
         #expect(t.x + 30 < layout.pictures[1].x)
     }
 
+    /// A deep network's overview stops at `maximumHeight`: rows of 40 pixels with 12 between them fill
+    /// 40, then 52 + 40 = 92 ≤ 100, and the third (144) would pass it, so it and every later row (even a
+    /// short one) are counted as omitted and the overview stays a prefix of the layers.
+    @Test func overviewStopsAtItsHeight() throws {
+        var overview = Overview(title: "deep", maximumHeight: 100)
+        for _ in 0..<3 { overview.add(Image(width: 10, height: 40, channels: 1, repeating: 0), lines: ["layer"]) }
+        overview.add(Image(width: 10, height: 1, channels: 1, repeating: 0), lines: ["short"])
+        #expect(overview.rows.count == 2 && overview.omitted == 2)
+        #expect(overview.rows.allSatisfy { $0.lines == ["layer"] })
+    }
+
     @Test func poolingLayerViewHasOnePairPerChannel() throws {
         let input = Tensor(shape: [2, 4, 4], storage: (0..<32).map(Float.init))
         let pooling = Pooling(kind: .max, kernel: Pair(2, 2))

@@ -11,6 +11,11 @@ public struct Overview: Sendable {
     public private(set) var rows: [Row] = []
     public var title: String
     public var maximumPictureWidth: Int
+    /// Rows stop being added once the pictures reach this height (a network of 300 layers would make a
+    /// picture 100,000 pixels tall, which no viewer scrolls through); `omitted` counts the rest.
+    public var maximumHeight: Int
+    public private(set) var omitted = 0
+    private var picturesHeight = 0
 
     /// Where everything went.
     public struct Layout: Sendable {
@@ -23,9 +28,10 @@ public struct Overview: Sendable {
     static let textWidth = 230
     static let gap = 12
 
-    public init(title: String, maximumPictureWidth: Int = 900) {
+    public init(title: String, maximumPictureWidth: Int = 900, maximumHeight: Int = 30_000) {
         self.title = title
         self.maximumPictureWidth = max(16, maximumPictureWidth)
+        self.maximumHeight = maximumHeight
     }
 
     /// Adds the network input, enlarged (nearest neighbour) to at least 112 pixels on its longer side.
@@ -37,8 +43,13 @@ public struct Overview: Sendable {
         add(canvas.image, lines: lines)
     }
 
+    /// Adds a row, unless the overview is already full (then only counts it in `omitted`; every later row
+    /// is omitted too, so the overview is always a prefix of the layers).
     public mutating func add(_ picture: Image, lines: [String]) {
         let factor = (picture.width + maximumPictureWidth - 1) / maximumPictureWidth
+        let height = factor > 1 ? max(1, picture.height / factor) : picture.height
+        guard omitted == 0, rows.isEmpty || picturesHeight + height <= maximumHeight else { omitted += 1; return }
+        picturesHeight += height + Overview.gap
         rows.append(Row(picture: factor > 1 ? Overview.shrunk(picture, by: factor) : picture, lines: lines))
     }
 
