@@ -51,7 +51,8 @@ enum ZooCLIWeights {
 ///
 /// The debug binary takes seconds to load a large model, so not every model runs every command: `layers` on
 /// SqueezeNet, ShuffleNet and GoogLeNet; `predict` on those and ResNet-50; `info` (which needs no weights, so
-/// reads the light models as shipped) on those four, Inception v2, DenseNet-121 and AlexNet; `rf` on ResNet-50.
+/// reads the light models as shipped) on those four, Inception v2 (its first reduction not aligned, by hand),
+/// DenseNet-121 and AlexNet; `rf` on ResNet-50.
 /// ZFNet-512 and VGG-19 (8 and 15 s to load in the debug binary) run only in ZooModelTests, in-process.
 @Suite struct ZooCLITests {
     static let zoo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -200,6 +201,20 @@ enum ZooCLIWeights {
             #expect(concats.count == 9 && concats.allSatisfy { Self.field($0) != nil }, "\(concats.map { $0["receptive_field"] ?? "" })")
             #expect(Self.field(concats[0]) == [[59, 59], [8, 8], [23, 23]], "\(concats[0])")
         }
+    }
+
+    /// Inception v2's first reduction module does join branches that are not aligned. By hand: its 3×3 stride-2
+    /// convolutions pad 1 on every side, so unit 0's window covers rows −1…1 of the module's input (centre 0); its
+    /// max pool 3×3 stride 2 pads 0 at the top and left, 1 at the bottom and right, so unit 0 covers rows 0…2
+    /// (centre 1). One stride, two centres: that Concat (n161) is not aligned, and the Concats before it are.
+    @Test func inceptionV2ReductionIsNotAligned() throws {
+        let info = try CLI.run(["info", Self.light("inception_v2"), "--json"])
+        #expect(info.status == 0, "\(info.stderr)")
+        let layers = try #require(try Self.json(info.stdoutText)["layers"] as? [[String: Any]])
+        let concats = layers.filter { $0["op"] as? String == "Concat" }
+        let reduction = try #require(concats.firstIndex { $0["name"] as? String == "n161" })
+        #expect(concats[reduction]["receptive_field"] as? String == "not aligned", "\(concats[reduction])")
+        #expect(reduction > 0 && concats[..<reduction].allSatisfy { Self.field($0) != nil }, "\(concats[..<reduction].map { $0["receptive_field"] ?? "" })")
     }
 
     /// rf on ResNet-50's first residual Sum (res2_0): the centre unit (28, 28) of its 56×56 map sees rows and
