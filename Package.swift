@@ -38,7 +38,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FeatMapKitTests", dependencies: ["FeatMapKit", "CZlib"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FeatMapCLITests", dependencies: ["FeatMapKit", "CZlib"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeatMapCLITests", dependencies: ["FeatMapKit", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

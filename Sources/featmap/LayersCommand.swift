@@ -7,7 +7,7 @@ struct LayersCommand: ParsableCommand {
         commandName: "layers",
         abstract: "Run a CNN on an input and show what each layer computes: grids, a table, the top classes.",
         discussion: """
-        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected layer in graph order (default: every convolution, activation, pooling and concatenation before the first Flatten/Reshape/Gemm), input.png (what the network saw), overview.png (the input, then every grid in order with its shape and receptive field), with --pool-views NN-LAYER-pool.png per pooling layer (its input maps against its output), and with --npy the raw activations NN-LAYER.npy (float32 [C, H, W]). Prints a table of every layer that ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when the network reaches its classifier. An unsupported operator stops the pass there; the layers before it are still written.
+        Writes into DIR (default INPUTNAME-layers/) one feature-map grid NN-LAYER.png per selected layer in graph order (default: every convolution, activation, pooling and concatenation before the first Flatten/Reshape/Gemm), input.png (what the network saw), overview.png (the input, then every grid in order with its shape and receptive field), with --pool-views NN-LAYER-pool.png per pooling layer (its input maps against its output), and with --npy the raw activations NN-LAYER.npy (float32 [C, H, W]). An [N, C, H, W] .npy input runs each of its N samples as its own pass: the .npy files hold [N, C, H, W], the table's statistics cover every sample, and the pictures and top classes are those of sample 0 (--sample K draws another). Prints a table of every layer that ran — name, operator, output shape, parameters, min/mean/max — and the top 5 classes when the network reaches its classifier. An unsupported operator stops the pass there; the layers before it are still written.
 
         Layer names: the node's name, else its output's name, else operator + index (conv1, relu1, pool1, …); --layers and --upto accept any of these.
 
@@ -33,8 +33,11 @@ struct LayersCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Draw every feature-map layer up to this one and stop the pass there.", valueName: "layer"))
     var upto: String?
 
-    @Flag(help: "Also write each selected layer's activations as NN-LAYER.npy (float32 [C, H, W]).")
+    @Flag(help: "Also write each selected layer's activations as NN-LAYER.npy (float32 [C, H, W]; [N, C, H, W] for an input of N samples).")
     var npy = false
+
+    @Option(help: ArgumentHelp("Which sample of an [N, C, H, W] .npy input the pictures and top classes show (0-based; default 0). Every sample runs.", valueName: "K"))
+    var sample: Int?
 
     var json: Bool { runOptions.json }
 
@@ -62,6 +65,7 @@ struct LayersCommand: ParsableCommand {
         if layers != nil && upto != nil { throw ValidationError("give either --layers or --upto, not both") }
         if passes < 1 || passes > 1000 { throw ValidationError("--repeat must be between 1 and 1000 (got \(passes))") }
         if passes > 1 && !timing { throw ValidationError("--repeat only makes sense with --timing") }
+        if let sample, sample < 0 { throw ValidationError("--sample counts from 0, got \(sample)") }
         do { _ = try GridNormalization(parsing: norm) } catch { throw ValidationError("\(error)") }
         if let colormap { do { _ = try Colormap.named(colormap) } catch { throw ValidationError("\(error)") } }
     }
@@ -117,13 +121,25 @@ struct LayersCommand: ParsableCommand {
     }
 
     struct Row {
+        var index: Int
         var name: String, op: String, shape: [Int], params: Int, min: Float, mean: Float, max: Float, ms: Double, file: String?
     }
 
     /// Runs one input through the model, writes its files, and returns the table and the JSON object.
     func runOne(_ path: String, model m: Model, selected: Set<Int>, last: Int?, dir: String, grid: FeatureGridOptions,
                 decode: DecodeOptions, several: Bool) throws -> (text: String, json: String, failure: String?) {
-        let input = try m.input(fromFile: path, decodeOptions: decode)
+        let samples = try m.inputs(fromFile: path, decodeOptions: decode)
+        let count = samples.count, drawn = sample ?? 0
+        guard drawn < count else {
+            throw ModelError.badInput("\(path): --sample \(drawn) is out of range: the input holds \(count) sample\(count == 1 ? "" : "s"), so give --sample 0\(count > 1 ? "…\(count - 1)" : "") or leave it out")
+        }
+        if count > 1 {
+            try m.graph.checkBatchMemory(sample: samples.sampleShape, count: count, last: last, keeping: npy ? selected : [],
+                                         kept: npy ? " and every sample's --npy arrays" : "")
+        }
+        let input = (tensor: samples.sample(drawn), seen: samples.picture(ofSample: drawn))
+        // Several samples: each selected layer's output of every sample, for its [N, C, H, W] .npy.
+        var stacks: [Int: [[Float]]] = [:]
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if let seen = input.seen {
             try OutputFile.write(to: (dir as NSString).appendingPathComponent("input.png")) { file in
@@ -155,7 +171,10 @@ struct LayersCommand: ParsableCommand {
             if writeError == nil {
                 do {
                     try pictures.observe(layer, base: base)
-                    if selected.contains(layer.index) { file = try write(layer, base: base, dir: dir, grid: grid, pictures: pictures) }
+                    if selected.contains(layer.index) {
+                        file = try write(layer, base: base, dir: dir, grid: grid, pictures: pictures, npyNow: count == 1)
+                        if count > 1 && npy { stacks[layer.index, default: Array(repeating: [], count: count)][drawn] = LayersCommand.maps(layer).storage }
+                    }
                 } catch {
                     writeError = error
                     throw ModelError.badInput("stopped: \(error)")
@@ -163,7 +182,7 @@ struct LayersCommand: ParsableCommand {
             }
             let o = layer.output
             layerTimes[layer.index, default: []].append(layer.milliseconds)
-            rows.append(Row(name: layer.name, op: layer.op, shape: layer.featureMaps?.shape ?? o.shape, params: layer.parameters,
+            rows.append(Row(index: layer.index, name: layer.name, op: layer.op, shape: layer.featureMaps?.shape ?? o.shape, params: layer.parameters,
                             min: o.minimum, mean: o.mean, max: o.maximum, ms: LayersCommand.median(layerTimes[layer.index]!),
                             file: file))
         }
@@ -171,23 +190,94 @@ struct LayersCommand: ParsableCommand {
         result.totalMilliseconds = LayersCommand.median(totals)
         if let writeError { throw writeError }
         if !noImages { try pictures.finish() }
+        var failure: String? = nil
+        if count > 1 {
+            failure = try runOtherSamples(samples, drawn: drawn, model: m, selected: selected, last: last, rows: &rows, stacks: &stacks, path: path)
+            try writeStacks(stacks, count: count, rows: rows, model: m, dir: dir)
+        }
         let top = result.output.flatMap { ClassScores($0) }?.top(5) ?? []
         let inferenceMs = inference.isEmpty ? nil : LayersCommand.median(inference)
-        let text = table(path: path, rows: rows, top: top, model: m, result: result, inference: inferenceMs, dir: dir, several: several)
-        let json = jsonObject(path: path, rows: rows, top: top, model: m, result: result, inference: inferenceMs, dir: dir)
+        var text = table(path: path, rows: rows, top: top, model: m, result: result, inference: inferenceMs, dir: dir, several: several)
+        var json = jsonObject(path: path, rows: rows, top: top, model: m, result: result, inference: inferenceMs, dir: dir)
+        if count > 1 {
+            text = text.replacingOccurrences(of: "\ntop \(top.count):", with: "\ntop \(top.count) of sample \(drawn):")
+            text = "\(count) samples, each run alone: statistics over all of them, pictures\(top.isEmpty ? "" : " and top classes") of sample \(drawn)\n" + text
+            json = "{\"samples\":\(count),\"sample\":\(drawn)," + json.dropFirst()
+        }
         if let stop = result.stoppedBy {
             // A node that failed or could not run makes the run a failure, whatever was written before it;
             // the layers the user asked for that the pass never reached are named.
             let reached = Set(rows.map(\.name))
             let missing = selected.map { m.graph.layerNames[$0] }.filter { !reached.contains($0) }
-            return (text, json, "\(path): \(stop)" + (missing.isEmpty ? "" : "; layers not computed: \(missing.joined(separator: ", "))"))
+            return (text, json, "\(path)\(count > 1 ? "[\(drawn)]" : ""): \(stop)" + (missing.isEmpty ? "" : "; layers not computed: \(missing.joined(separator: ", "))"))
         }
-        return (text, json, nil)
+        return (text, json, failure)
+    }
+
+    /// The feature maps a layer's grid and .npy show: [C, H, W], or the output as [count, 1, 1].
+    static func maps(_ layer: LayerActivation) -> Tensor {
+        layer.featureMaps ?? layer.output.reshaped([layer.output.count, 1, 1])
+    }
+
+    /// Runs every sample but the drawn one, each alone: the rows' statistics become those of all the samples
+    /// (shape N×…), and the selected layers' maps go into `stacks`. Returns the first sample's failure.
+    func runOtherSamples(_ samples: InputSamples, drawn: Int, model m: Model, selected: Set<Int>, last: Int?, rows: inout [Row],
+                         stacks: inout [Int: [[Float]]], path: String) throws -> String? {
+        let count = samples.count
+        var low: [Int: Float] = [:], high: [Int: Float] = [:], meanSum: [Int: Double] = [:], seen: [Int: Int] = [:]
+        for r in rows { low[r.index] = r.min; high[r.index] = r.max; meanSum[r.index] = Double(r.mean); seen[r.index] = 1 }
+        var failure: String? = nil
+        let keepMaps = npy
+        for k in 0..<count where k != drawn {
+            let result = m.graph.forward(samples.sample(k), last: last) { layer in
+                let o = layer.output
+                low[layer.index] = Swift.min(low[layer.index] ?? .infinity, o.minimum)
+                high[layer.index] = Swift.max(high[layer.index] ?? -.infinity, o.maximum)
+                meanSum[layer.index, default: 0] += Double(o.mean)
+                seen[layer.index, default: 0] += 1
+                if keepMaps && selected.contains(layer.index) {
+                    stacks[layer.index, default: Array(repeating: [], count: count)][k] = LayersCommand.maps(layer).storage
+                }
+            }
+            if let stop = result.stoppedBy, failure == nil { failure = "\(path)[\(k)]: \(stop)" }
+        }
+        for i in rows.indices {
+            let r = rows[i]
+            rows[i].shape = [count] + (r.shape.count != 3 && r.shape.first == 1 ? Array(r.shape.dropFirst()) : r.shape)
+            if seen[r.index] == count {
+                rows[i].min = low[r.index]!; rows[i].max = high[r.index]!
+                rows[i].mean = Float(meanSum[r.index]! / Double(count))
+            }
+        }
+        return failure
+    }
+
+    /// Writes each selected layer's [N, C, H, W] .npy, for the layers every sample computed.
+    func writeStacks(_ stacks: [Int: [[Float]]], count: Int, rows: [Row], model m: Model, dir: String) throws {
+        let digits = max(2, String(m.graph.nodes.count).count)
+        for (index, parts) in stacks.sorted(by: { $0.key < $1.key }) where parts.allSatisfy({ !$0.isEmpty }) {
+            guard let row = rows.first(where: { $0.index == index }) else { continue }
+            let base = String(repeating: "0", count: max(0, digits - String(index + 1).count)) + "\(index + 1)-" + LayersCommand.fileSafe(row.name)
+            let shape = row.shape.count == 4 ? row.shape : [count, parts[0].count, 1, 1]
+            let path = (dir as NSString).appendingPathComponent(base + ".npy")
+            try OutputFile.write(to: path) { file in
+                let header = NPY.header(shape: shape)
+                guard fwrite(header, 1, header.count, file) == header.count else {
+                    throw ModelError.unreadable(file: path, reason: "could not be written (disk full?)")
+                }
+                for part in parts {
+                    let little = part.map { $0.bitPattern.littleEndian }
+                    let written = little.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+                    guard written == little.count * 4 else { throw ModelError.unreadable(file: path, reason: "could not be written (disk full?)") }
+                }
+            }
+        }
     }
 
     /// Writes the grid (and .npy) of one layer; returns the file name written.
-    func write(_ layer: LayerActivation, base: String, dir: String, grid: FeatureGridOptions, pictures: LayerPictures) throws -> String? {
-        let maps = layer.featureMaps ?? layer.output.reshaped([layer.output.count, 1, 1])
+    func write(_ layer: LayerActivation, base: String, dir: String, grid: FeatureGridOptions, pictures: LayerPictures,
+               npyNow: Bool) throws -> String? {
+        let maps = LayersCommand.maps(layer)
         var name: String? = nil
         if !noImages {
             let title = "\(layer.name) · \(layer.op)"  // the renderer adds the shape
@@ -201,6 +291,8 @@ struct LayersCommand: ParsableCommand {
         }
         if npy {
             let file = base + ".npy"
+            // With several samples the .npy holds them all, written once every sample has run.
+            if !npyNow { return name ?? file }
             try ModelOptions.write(NPY.encode(shape: maps.shape, values: maps.storage), to: (dir as NSString).appendingPathComponent(file))
             name = name ?? file
         }

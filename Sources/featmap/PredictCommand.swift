@@ -6,9 +6,9 @@ import Foundation
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify images: one line per input, PATH<TAB>CLASS<TAB>PROBABILITY.",
+        abstract: "Classify images: one line per input, PATH<TAB>CLASS<TAB>PROBABILITY (PATH[K] for sample K of an [N, C, H, W] .npy).",
         discussion: """
-        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network inputs, or folders (their images, sorted). Memory does not grow with the number of inputs. A file that fails gets one line on standard error and the others go on; the exit status is then 1.
+        Inputs are images (preprocessed as the model's metadata and the flags say), .npy network inputs ([C, H, W], or [N, C, H, W]: each sample runs alone and gets its line), or folders (their images, sorted). Memory does not grow with the number of inputs. A file that fails gets one line on standard error and the others go on; the exit status is then 1.
 
         Examples:
           featmap predict samples/lenet.weights samples/digit*.png
@@ -42,18 +42,42 @@ struct PredictCommand: ParsableCommand {
         try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false, ordered: true) { i in
             let path = inputs[i]
             return BatchReport.measuring(path) { report in
-                let (index, p) = try PredictCommand.predict(path, model: m, plan: plan, decode: decode)
-                let name = m.className(index)
-                report.prediction = .init(className: name, index: index, probability: p)
-                report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
+                let samples = try m.inputs(fromFile: path, decodeOptions: decode)
+                if samples.count == 1 {
+                    let (index, p) = try PredictCommand.predict(samples.sample(0), path: path, model: m, plan: plan)
+                    let name = m.className(index)
+                    report.prediction = .init(className: name, index: index, probability: p)
+                    report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
+                    return
+                }
+                // An [N, C, H, W] .npy: one pass and one line per sample, PATH[K] (JSON: "sample": K).
+                try m.graph.checkBatchMemory(sample: samples.sampleShape, count: samples.count)
+                var lines: [String] = [], json: [String] = []
+                for k in 0..<samples.count {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    let index: Int, p: Float
+                    do { (index, p) = try PredictCommand.predict(samples.sample(k), path: "\(path)[\(k)]", model: m, plan: plan) } catch {
+                        // The samples before it keep their lines.
+                        report.text = lines.isEmpty ? nil : lines.joined(separator: "\n")
+                        report.json = json.isEmpty ? nil : json.joined(separator: "\n")
+                        let message = "\(error)"
+                        throw ModelError.badInput(message.hasPrefix("\(path)[\(k)]") ? message : "\(path)[\(k)]: \(message)")
+                    }
+                    let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                    let name = m.className(index)
+                    lines.append("\(path)[\(k)]\t\(name)\t\(String(format: "%.4f", p))")
+                    json.append("{\"class\":\(PredictCommand.jsonString(name)),\"index\":\(index),\"input\":\(PredictCommand.jsonString(path)),"
+                                + "\"ms\":\((ms * 10).rounded() / 10),\"probability\":\((Double(p) * 1e6).rounded() / 1e6),\"sample\":\(k)}")
+                }
+                report.text = lines.joined(separator: "\n")
+                report.json = json.joined(separator: "\n")
             }
         }
     }
 
-    /// The most probable class of one input and its probability.
-    static func predict(_ path: String, model: Model, plan: FusionPlan, decode: DecodeOptions) throws -> (Int, Float) {
-        let input = try model.input(fromFile: path, decodeOptions: decode)
-        let result = model.graph.forwardFused(input.tensor, plan: plan)
+    /// The most probable class of one input ([C, H, W]) and its probability.
+    static func predict(_ input: Tensor, path: String, model: Model, plan: FusionPlan) throws -> (Int, Float) {
+        let result = model.graph.forwardFused(input, plan: plan)
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {
             throw ModelError.badInput("\(path): the model's output is not a vector of class scores, so there is nothing to predict; use `featmap layers` to see its layers")

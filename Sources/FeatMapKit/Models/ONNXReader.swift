@@ -2,7 +2,8 @@ import Foundation
 import SwiftProtobuf
 
 /// Reads an ONNX ModelProto into a `Model`: initializers widened to float32 (from float32,
-/// float16, double or integer data, in `raw_data` or the typed fields), Constant nodes kept as
+/// float16, double or integer data, in `raw_data`, the typed fields or an external file beside the model
+/// (see `ONNXExternalData`), Constant nodes kept as
 /// nodes, initializers that are also listed as graph inputs not taken for the data input.
 enum ONNXReader {
     static func read(_ data: Data, file: String, name: String) throws -> Model {
@@ -20,9 +21,10 @@ enum ONNXReader {
             throw ModelError.badGraph(file: file, reason: "uses ONNX opset \(opset); featmap reads opset 6 and newer — re-export with a newer opset")
         }
         let g = proto.graph
+        let external = ONNXExternalData(modelFile: file)
         var weights: [String: Tensor] = [:], types: [String: String] = [:]
         for t in g.initializer {
-            weights[t.name] = try tensor(from: t, file: file)
+            weights[t.name] = try tensor(from: t, file: file, external: external)
             types[t.name] = storageName(t.dataType)
         }
         guard let input = g.input.first(where: { weights[$0.name] == nil }) else {
@@ -34,7 +36,7 @@ enum ONNXReader {
         }
         let nodes = try g.node.map { n in
             GraphNode(op: n.opType, name: n.name, inputs: n.input, outputs: n.output,
-                      attributes: try Dictionary(n.attribute.map { ($0.name, try attribute($0, node: n.name, file: file)) },
+                      attributes: try Dictionary(n.attribute.map { ($0.name, try attribute($0, node: n.name, file: file, external: external)) },
                                                  uniquingKeysWith: { a, _ in a }))
         }
         let graph = try Graph(nodes: nodes, weights: weights, weightTypes: types, inputName: input.name, inputShape: shape,
@@ -63,7 +65,8 @@ enum ONNXReader {
         }
     }
 
-    static func tensor(from t: Onnx_TensorProto, file: String) throws -> Tensor {
+    static func tensor(from proto: Onnx_TensorProto, file: String, external: ONNXExternalData? = nil) throws -> Tensor {
+        var t = proto
         let shape = t.dims.map { Int($0) }
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw ModelError.badTensor(file: file, tensor: t.name, reason: "has a negative dimension in shape \(shape)")
@@ -71,8 +74,16 @@ enum ONNXReader {
         guard let count = SafeTensors.elementCount(shape), count <= Int.max / 8 else {
             throw ModelError.badTensor(file: file, tensor: t.name, reason: "has shape \(shape), too large to be real; the file is damaged")
         }
-        if t.dataLocation == .external || !t.externalData.isEmpty {
-            throw ModelError.badTensor(file: file, tensor: t.name, reason: "keeps its data in an external file, which featmap does not read; save the model with its weights inside (onnx.save(model, path, save_as_external_data=False))")
+        if t.dataLocation == .external {
+            guard let width = ONNXExternalData.elementSize(t.dataType) else {
+                throw ModelError.badTensor(file: file, tensor: t.name, reason: "has ONNX data type \(t.dataType), which featmap cannot widen to float32; use float32 or float16 weights")
+            }
+            let (expected, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow else {
+                throw ModelError.badTensor(file: file, tensor: t.name, reason: "has shape \(shape), too large to be real; the file is damaged")
+            }
+            t.rawData = try (external ?? ONNXExternalData(modelFile: file)).bytes(of: t, expected: expected)
+            t.dataLocation = .default
         }
         let raw = t.hasRawData
         let values: [Float]
@@ -150,7 +161,7 @@ enum ONNXReader {
         return out
     }
 
-    static func attribute(_ a: Onnx_AttributeProto, node: String, file: String) throws -> AttributeValue {
+    static func attribute(_ a: Onnx_AttributeProto, node: String, file: String, external: ONNXExternalData? = nil) throws -> AttributeValue {
         switch a.type {
         case .int: return .int(Int(a.i))
         case .ints: return .ints(a.ints.map { Int($0) })
@@ -158,10 +169,10 @@ enum ONNXReader {
         case .floats: return .floats(a.floats)
         case .string: return .string(String(decoding: a.s, as: UTF8.self))
         case .strings: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
-        case .tensor: return .tensor(try tensor(from: a.t, file: file))
+        case .tensor: return .tensor(try tensor(from: a.t, file: file, external: external))
         default:
             // Old files leave `type` unset; infer it from the field that is filled.
-            if a.hasT { return .tensor(try tensor(from: a.t, file: file)) }
+            if a.hasT { return .tensor(try tensor(from: a.t, file: file, external: external)) }
             if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
             if !a.floats.isEmpty { return .floats(a.floats) }
             if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
