@@ -10,7 +10,8 @@ init_weights off); convnext_tiny (its depths 3-3-9-3, widths halved to 48-96-192
 Each classifier has 100 classes. Input 1×3×64×64 (inception_v3, which needs 75 or more: 1×3×80×80).
 
 The files stay small the way the onnx wheel's light zoo models do: every float initializer of more than
-one value becomes a ConstantOfShape fill (value 1) of its shape; scalars (epsilons, HardSwish's 3 and 6,
+one value becomes a ConstantOfShape fill (value 1) of its shape (and the exporters' annotations, dynamo's
+stack traces per node and value_info, are dropped); scalars (epsilons, HardSwish's 3 and 6,
 Gelu's constants) and integer tensors (shapes, axes) stay real initializers. The weights are then the
 zoo's deterministic hash (`zoo_values` of zoo_fixtures.py, ZooWeights in the Swift tests): they are
 given to every *folded* tensor, the constant a layer reads after featmap's constant folding at load (a
@@ -113,8 +114,13 @@ def export(model, x, exporter):
 
 
 def lighten(m):
-    """Every float initializer of more than one value becomes a ConstantOfShape fill of value 1."""
+    """Every float initializer of more than one value becomes a ConstantOfShape fill of value 1; the
+    exporters' annotations (dynamo's per-node stack traces and module names, value_info) are dropped."""
     g = m.graph
+    for n in g.node:
+        del n.metadata_props[:]
+        n.doc_string = ""
+    del g.value_info[:]
     keep, fills = [], []
     for t in g.initializer:
         a = numpy_helper.to_array(t)
