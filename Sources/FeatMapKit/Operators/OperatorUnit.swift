@@ -187,6 +187,9 @@ struct BackwardContext {
     var output: Tensor
     /// ∂/∂output, shaped like `output`.
     var gradient: [Float]
+    /// ∂/∂ each output, in the node's output order, nil where none arrives (a Split's parts); the first
+    /// is `gradient` when it arrives.
+    var outputGradients: [[Float]?] = []
     /// ∂/∂input by input index, filled in by the unit.
     var inputGradients: [Int: [Float]] = [:]
 

@@ -147,6 +147,23 @@ struct SplitOperator: OperatorUnit {
         return sizes.map { var s = shape; s[axis] = $0; return s }
     }
 
+    /// Each part's gradient goes back to the input cells it was cut from; a part none arrives at adds nothing.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let x = try context.input(0)
+        let (axis, sizes) = try parts(node, shape: x.shape, split: context.inputs.count > 1 ? context.inputs[1] : nil)
+        var start = 0, maps = Tensor.identityIndices(x.shape)
+        var total = [Float](repeating: 0, count: x.count)
+        for (k, size) in sizes.enumerated() {
+            maps[axis] = Array(start..<(start + size))
+            start += size
+            let g = k < context.outputGradients.count ? context.outputGradients[k] : (k == 0 ? context.gradient : nil)
+            guard let g else { continue }
+            let back = Tensor.scatteredBack(g, into: x.shape, by: maps)
+            for j in total.indices { total[j] += back[j] }
+        }
+        context.add(0, total)
+    }
+
     /// Parts along the channels (or the batch) see what the input saw. Along H or W each part starts
     /// elsewhere, so the outputs share no one field.
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
