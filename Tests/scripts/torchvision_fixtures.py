@@ -8,6 +8,9 @@ efficientnet_b0 (width_mult 0.5); shufflenet_v2_x0_5; densenet121 (its block lay
 rate 16, 32 initial features); googlenet and inception_v3 (aux_logits off, transform_input off,
 init_weights off); convnext_tiny (its depths 3-3-9-3, widths halved to 48-96-192-384); regnet_y_400mf.
 Each classifier has 100 classes. Input 1×3×64×64 (inception_v3, which needs 75 or more: 1×3×80×80).
+Parameters and BatchNorm statistics are made non-trivial before the export (`randomise`), so that no
+exporter removes a BatchNorm of unit statistics or merges equal initializers; both then fold each
+BatchNorm that follows a Conv into it, as they would for a trained model.
 
 The files stay small the way the onnx wheel's light zoo models do: every float initializer of more than
 one value becomes a ConstantOfShape fill (value 1) of its shape (and the exporters' annotations, dynamo's
@@ -16,12 +19,14 @@ Gelu's constants) and integer tensors (shapes, axes) stay real initializers. The
 zoo's deterministic hash (`zoo_values` of zoo_fixtures.py, ZooWeights in the Swift tests): they are
 given to every *folded* tensor, the constant a layer reads after featmap's constant folding at load (a
 fill, or the Transpose, Identity or Reshape of one, as the exporters write for MatMul weights and
-shared initializers), with the role of its first reader among the nodes that are not constants.
+shared initializers), with the role of its first reader among the nodes that are not constants (the zoo's rule, extended to
+MatMul weights, He-uniform over the fan-in shape[−2], and LayerNormalization, scale 1 ± 0.2, bias ± 0.1).
 
 Writes Tests/FeatMapKitTests/Fixtures/torchvision/ARCH-dynamo.onnx, ARCH-legacy.onnx and for each a
 .safetensors as zoo_fixtures.py writes them: `input`; for every node output V `V/stats` [min, mean, max,
 L2] and `V/samples` (64 values at flat indices i·(n − 1) ÷ 63); `output` (the logits, complete);
-metadata `data_input`, `output`, `filled` (the tensors given hash values, comma-separated), `exporter`.
+metadata `data_input`, `output`, `filled` (the tensors given hash values, comma-separated), `exporter`,
+`opset`.
 Run: python3 Tests/scripts/torchvision_fixtures.py [ARCH ...]  (torch, torchvision, onnx, onnxscript,
 onnxruntime, numpy, safetensors)
 """
