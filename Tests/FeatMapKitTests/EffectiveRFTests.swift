@@ -132,6 +132,77 @@ import Testing
         }
     }
 
+    /// A channel shuffle as ShuffleNet v2's between two convolutions, with three channel axes so that the
+    /// permutation is not its own inverse: Reshape [1, 8, H, W] → [1, 2, 2, 2, H, W], Transpose rotating
+    /// the three channel axes, Reshape back. It keeps every value's map position, so the
+    /// field goes on through it (3×3 after 3×3: 5×5, jump 1, padding 0 by hand, as without the shuffle),
+    /// and the network stays linear, so the gradient is again each basis image's response (the forward
+    /// pass is the reference), which checks the Transpose's inverse permutation.
+    @Test func channelShuffleKeepsTheFieldAndTheGradient() throws {
+        var seed: UInt32 = 5
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let w1 = Tensor(shape: [8, 1, 3, 3], storage: (0..<72).map { _ in next() })
+        let w2 = Tensor(shape: [2, 8, 3, 3], storage: (0..<144).map { _ in next() })
+        let nodes = [Self.conv("a", "x", weights: "w1"),
+                     GraphNode(op: "Reshape", name: "split", inputs: ["a", "s6"], outputs: ["split"]),
+                     GraphNode(op: "Transpose", name: "swap", inputs: ["split"], outputs: ["swap"], attributes: ["perm": .ints([0, 2, 3, 1, 4, 5])]),
+                     GraphNode(op: "Reshape", name: "merge", inputs: ["swap", "s4"], outputs: ["merge"]),
+                     Self.conv("b", "merge", weights: "w2")]
+        let g = try Graph(nodes: nodes, weights: ["w1": w1, "w2": w2, "s6": Tensor(shape: [6], storage: [1, 2, 2, 2, 5, 6]),
+                                                  "s4": Tensor(shape: [4], storage: [1, 8, 5, 6])],
+                          inputName: "x", inputShape: [1, 1, 7, 8], outputs: ["b"], opset: 13, file: "test")
+        let analysis = try g.analysed(channels: 1, height: 7, width: 8)
+        #expect(analysis.layer(atNode: 4)?.field.field == ReceptiveField(size: Pair(5, 5), jump: Pair(1, 1), padding: Pair(0, 0)))
+        #expect(analysis.layer(atNode: 3)?.field.field == ReceptiveField(size: Pair(3, 3), jump: Pair(1, 1), padding: Pair(0, 0)))
+        let unit = MapUnit(channel: 1, y: 1, x: 2)
+        let grad = try g.inputGradient(of: unit, atNode: 4, input: Tensor(shape: [1, 7, 8], repeating: 0))
+        for i in 0..<(7 * 8) {
+            var basis = Tensor(shape: [1, 7, 8], repeating: 0)
+            basis.storage[i] = 1
+            let out = try #require(g.forward(basis, keep: { $0 == 4 }).layers.first?.featureMaps)
+            let (_, h, w) = try #require(out.planeShape)
+            #expect(abs(grad.storage[i] - out.storage[(unit.channel * h + unit.y) * w + unit.x]) < 1e-5, "input cell \(i)")
+        }
+    }
+
+    /// Gradients that arrive at a Split's second part, and a Slice whose end comes from a shape subgraph
+    /// folded at preparation (Shape → Gather → Div, as the legacy exporter writes ShuffleNet's chunk):
+    /// Conv a (4 channels) → Split [2, 2] → Conv b on the second part; Slice of a's first half by
+    /// channels (its end a's channel count ÷ 2); Concat(b, first part, slice). Linear, so each unit's
+    /// gradient is its response to each basis image, for a unit of every branch.
+    @Test func splitPartsAndFoldedSliceBoundsCarryGradients() throws {
+        var seed: UInt32 = 9
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let w1 = Tensor(shape: [4, 1, 3, 3], storage: (0..<36).map { _ in next() })
+        let w2 = Tensor(shape: [2, 2, 3, 3], storage: (0..<36).map { _ in next() })
+        func v(_ x: [Float]) -> Tensor { Tensor(shape: [x.count], storage: x) }
+        let nodes = [Self.conv("a", "x", weights: "w1", pads: [1, 1, 1, 1]),
+                     GraphNode(op: "Split", name: "split", inputs: ["a", "sizes"], outputs: ["p0", "p1"], attributes: ["axis": .int(1)]),
+                     Self.conv("b", "p1", weights: "w2", pads: [1, 1, 1, 1]),
+                     GraphNode(op: "Shape", name: "shape", inputs: ["a"], outputs: ["shape"]),
+                     GraphNode(op: "Gather", name: "channels", inputs: ["shape", "one"], outputs: ["channels"]),
+                     GraphNode(op: "Div", name: "half", inputs: ["channels", "two"], outputs: ["half"]),
+                     GraphNode(op: "Slice", name: "lo", inputs: ["a", "zero", "half", "one"], outputs: ["lo"]),
+                     GraphNode(op: "Concat", name: "cat", inputs: ["b", "p0", "lo"], outputs: ["cat"], attributes: ["axis": .int(1)])]
+        let g = try Graph(nodes: nodes, weights: ["w1": w1, "w2": w2, "sizes": v([2, 2]), "one": v([1]), "two": v([2]), "zero": v([0])],
+                          inputName: "x", inputShape: [1, 1, 6, 7], outputs: ["cat"], opset: 13, file: "test")
+        let target = try g.nodeIndex(named: "cat")
+        for unit in [MapUnit(channel: 1, y: 2, x: 3), MapUnit(channel: 3, y: 0, x: 6), MapUnit(channel: 4, y: 5, x: 1)] {
+            let grad = try g.inputGradient(of: unit, atNode: target, input: Tensor(shape: [1, 6, 7], repeating: 0))
+            var nonzero = 0
+            for i in 0..<(6 * 7) {
+                var basis = Tensor(shape: [1, 6, 7], repeating: 0)
+                basis.storage[i] = 1
+                let out = try #require(g.forward(basis, keep: { $0 == target }).layers.first?.featureMaps)
+                #expect(out.shape == [6, 6, 7])
+                let expected = out.storage[(unit.channel * 6 + unit.y) * 7 + unit.x]
+                #expect(abs(grad.storage[i] - expected) < 1e-5, "unit \(unit), input cell \(i)")
+                if expected != 0 { nonzero += 1 }
+            }
+            #expect(nonzero > 0)
+        }
+    }
+
     /// Affine layers (batch normalisation, biases) and joins: unit(x) = Σ grad·x + unit(0), so grad[i] is
     /// unit(e_i) − unit(0). Conv → BatchNorm → Add with a second branch → Concat with the first → padded
     /// ceil-mode average pooling that counts the padding.

@@ -67,8 +67,13 @@ def zoo_values(graph, name, shape):
     if op == "BatchNormalization":
         # scale 1 ± 0.2, bias and mean ± 0.1, variance 1 ± 0.5 (always positive).
         a, b = {1: (0.2, 1.0), 2: (0.1, 0.0), 3: (0.1, 0.0), 4: (0.5, 1.0)}.get(k, (0.1, 0.0))
-    elif op in ("Conv", "Gemm") and k == 1 and len(shape) >= 2:
-        if op == "Gemm":
+    elif op == "LayerNormalization":
+        # scale 1 ± 0.2, bias ± 0.1.
+        a, b = {1: (0.2, 1.0), 2: (0.1, 0.0)}.get(k, (0.1, 0.0))
+    elif op in ("Conv", "Gemm", "MatMul") and k == 1 and len(shape) >= 2:
+        if op == "MatMul":
+            fan_in = shape[-2]
+        elif op == "Gemm":
             trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
             fan_in = shape[1] if trans_b else shape[0]
         else:
@@ -82,9 +87,9 @@ def zoo_values(graph, name, shape):
     return (u * np.float32(a) + np.float32(b)).astype(np.float32).reshape(shape)
 
 
-def input_image():
-    """A smooth, deterministic 1×3×224×224 input in roughly ImageNet's normalised range."""
-    y, x = np.mgrid[0:224, 0:224].astype(np.float32)
+def input_image(size=224):
+    """A smooth, deterministic 1×3×size×size input in roughly ImageNet's normalised range."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
     planes = [np.sin(x / 17.0 + c) * np.cos(y / 23.0 - c) + 0.3 * np.sin((x + y) / 7.0 + 2 * c) for c in range(3)]
     return np.stack(planes)[None].astype(np.float32)
 

@@ -16,8 +16,11 @@ extension Graph {
         var values: [String: Tensor] = [:]
         let x0 = inputShape.count == 4 ? input.reshaped([1, c0, h0, w0]) : input.reshaped([c0, h0, w0])
         values[inputName] = x0
-        let pass = forward(input, last: target) { layer in
-            for (name, value) in zip(nodes[layer.index].outputs, [layer.output] + layer.otherOutputs) where !name.isEmpty { values[name] = value }
+        // The constants folded at preparation (a Slice's starts and ends from a shape subgraph, as the
+        // legacy exporter writes ShuffleNet's chunk) are inputs too, but carry no gradient.
+        let preparation = try prepared(inputShape: x0.shape)
+        let pass = forward(input, last: target, prepared: preparation) { layer in
+            for (name, value) in zip(nodes[layer.index].outputs, layer.outputs) where !name.isEmpty { values[name] = value }
         }
         if let stop = pass.stoppedBy { throw stop }
         guard let targetName = nodes[target].outputs.first, let out = values[targetName], let (c, h, w) = out.planeShape else {
@@ -31,15 +34,14 @@ extension Graph {
         var grads: [String: [Float]] = [targetName: seed]
         for i in stride(from: target, through: 0, by: -1) {
             let node = nodes[i]
-            // A node with several outputs (Split) gets the gradient of each; an output no later node
-            // reads contributes nothing (zeros for the first, nil for the others).
+            // A gradient may arrive at any output (each of a Split's parts feeds its own branch).
             let arriving = node.outputs.map { $0.isEmpty ? nil : grads.removeValue(forKey: $0) }
-            guard let name = node.outputs.first, arriving.contains(where: { $0 != nil }), let y = values[name] else { continue }
+            guard arriving.contains(where: { $0 != nil }), let name = node.outputs.first, let y = values[name] else { continue }
+            let g = arriving[0] ?? [Float](repeating: 0, count: y.count)
             let label = layerNames[i]
             guard let op = operatorUnit(of: node) else { throw ModelError.unsupportedOperator(node: label, op: node.op) }
-            var step = BackwardContext(label: label, inputs: node.inputs.map { values[$0] ?? weights[$0] },
-                                       carriesGradient: node.inputs.map { values[$0] != nil }, output: y,
-                                       gradient: arriving[0] ?? [Float](repeating: 0, count: y.count))
+            var step = BackwardContext(label: label, inputs: node.inputs.map { values[$0] ?? preparation.constants[$0] ?? weights[$0] },
+                                       carriesGradient: node.inputs.map { values[$0] != nil }, output: y, gradient: g)
             step.outputGradients = arriving
             do {
                 try op.backward(node, &step)

@@ -8,10 +8,10 @@ public struct LayerActivation: Sendable {
     public var op: String
     /// The node's first output in ONNX layout (e.g. [1, C, H, W]).
     public var output: Tensor
-    /// The node's further outputs, in order (a Split's other parts); empty for most nodes.
-    public var otherOutputs: [Tensor] = []
     public var parameters: Int
     public var milliseconds: Double
+    /// Every output of the node, in order (a Split's parts); `output` is the first.
+    public var outputs: [Tensor] = []
 
     /// The output as feature maps [C, H, W] when it has that form (batch of one, four axes).
     public var featureMaps: Tensor? {
@@ -139,8 +139,7 @@ extension Graph {
             if observing, let first = results.first {
                 do {
                     try observe(LayerActivation(index: i, name: layerNames[i], op: node.op, output: first,
-                                                otherOutputs: Array(results.dropFirst()),
-                                                parameters: parameterCount(ofNode: i), milliseconds: ms))
+                                                parameters: parameterCount(ofNode: i), milliseconds: ms, outputs: results))
                 } catch let e as ModelError {
                     stop = e; break
                 } catch {

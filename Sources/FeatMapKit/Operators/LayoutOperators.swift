@@ -22,7 +22,19 @@ struct ReshapeOperator: OperatorUnit {
         return [try Tensor.reshapedShape(try inputs.shape(0), onnx: target, allowZero: node.int("allowzero", default: 0) != 0)]
     }
 
-    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+    /// A reshape that keeps the last two axes (height and width) leaves every value at its place in the
+    /// map, only regrouping the channels (ShuffleNet's channel shuffle splits the channel axis in two,
+    /// and merges it back after a Transpose), so the field passes on; any other reshape ends it.
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        guard let x = node.inputs.first, let y = node.outputs.first, LayoutRules.keepsMapAxes(context.layout(of: x), context.layout(of: y)) else {
+            s.field = .notSpatial; return
+        }
+        // (The field stays on the channel shuffle's five-axis value too, so it reaches the Reshape back.)
+        s.field = context.fields[x] ?? .notSpatial
+    }
+
+    /// The same values in the same order: the gradient passes unchanged.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws { context.add(0, context.gradient) }
 
     /// The target shape is not learned.
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int { 0 }
@@ -64,7 +76,35 @@ struct TransposeOperator: OperatorUnit {
         return [perm.map { x[$0] }]
     }
 
-    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
+    /// A permutation of the leading axes that keeps height and width last (the channel shuffle's swap of
+    /// its two channel axes) keeps every value's place in the map, so the field passes on; one that moves
+    /// the spatial axes (to channels-last, as ConvNeXt's blocks do) ends it.
+    func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
+        guard let x = node.inputs.first, let shape = context.layout(of: x), shape.count >= 3 else { s.field = .notSpatial; return }
+        let perm = node.ints("perm") ?? Array((0..<shape.count).reversed())
+        guard perm.count == shape.count, perm.suffix(2) == [shape.count - 2, shape.count - 1] else { s.field = .notSpatial; return }
+        s.field = context.fields[x] ?? .notSpatial
+    }
+
+    /// The gradient, shaped as the output, permuted back by the inverse permutation.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let out = context.output.shape
+        let perm = node.ints("perm") ?? Array((0..<out.count).reversed())
+        guard perm.count == out.count else { throw EngineError.invalidParameter("transpose permutation \(perm) does not fit the output \(out)") }
+        var inverse = [Int](repeating: 0, count: perm.count)
+        for (i, p) in perm.enumerated() { inverse[p] = i }
+        context.add(0, try Tensor(shape: out, storage: context.gradient).transposed(inverse).storage)
+    }
+}
+
+/// Shape tests that the layout units share.
+enum LayoutRules {
+    /// Whether a value of shape `output` holds each value of `input` at the same map position: both have
+    /// at least three axes and the same last two (height and width), so only the leading axes regroup.
+    static func keepsMapAxes(_ input: [Int]?, _ output: [Int]?) -> Bool {
+        guard let input, let output, input.count >= 3, output.count >= 3 else { return false }
+        return input.suffix(2) == output.suffix(2)
+    }
 }
 
 /// Dropout (inference: the input itself) and Identity.

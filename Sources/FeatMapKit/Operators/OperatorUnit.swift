@@ -187,8 +187,8 @@ struct BackwardContext {
     var output: Tensor
     /// ∂/∂output, shaped like `output`.
     var gradient: [Float]
-    /// ∂/∂ each output by output index, nil where no later node reads that output: for nodes with
-    /// several outputs (Split). `gradient` is the first of them, zeros when that one is nil.
+    /// ∂/∂ each output, in the node's output order, nil where none arrives (a Split's parts); the first
+    /// is `gradient` when it arrives.
     var outputGradients: [[Float]?] = []
     /// ∂/∂input by input index, filled in by the unit.
     var inputGradients: [Int: [Float]] = [:]

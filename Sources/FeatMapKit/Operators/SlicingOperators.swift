@@ -147,6 +147,23 @@ struct SplitOperator: OperatorUnit {
         return sizes.map { var s = shape; s[axis] = $0; return s }
     }
 
+    /// Each part's gradient goes back to the input cells it was cut from; a part none arrives at adds nothing.
+    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
+        let x = try context.input(0)
+        let (axis, sizes) = try parts(node, shape: x.shape, split: context.inputs.count > 1 ? context.inputs[1] : nil)
+        var start = 0, maps = Tensor.identityIndices(x.shape)
+        var total = [Float](repeating: 0, count: x.count)
+        for (k, size) in sizes.enumerated() {
+            maps[axis] = Array(start..<(start + size))
+            start += size
+            let g = k < context.outputGradients.count ? context.outputGradients[k] : (k == 0 ? context.gradient : nil)
+            guard let g else { continue }
+            let back = Tensor.scatteredBack(g, into: x.shape, by: maps)
+            for j in total.indices { total[j] += back[j] }
+        }
+        context.add(0, total)
+    }
+
     /// Parts along the channels (or the batch) see what the input saw. Along H or W each part starts
     /// elsewhere, so the outputs share no one field.
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
@@ -155,20 +172,6 @@ struct SplitOperator: OperatorUnit {
         let axis = try ShapeRules.axis(node.int("axis", default: 0), rank: shape.count)
         if axis >= shape.count - 2 { s.field = s.outputShape.count == 3 && input != .notSpatial ? .notAligned : .notSpatial; return }
         s.recordPointwise(inputField: input)
-    }
-
-    /// Each part's gradient goes back to the stretch of the input it was cut from; parts that no
-    /// later node reads pass nothing.
-    func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
-        let x = try context.input(0)
-        let (axis, sizes) = try parts(node, shape: x.shape, split: context.inputs.count > 1 ? context.inputs[1] : nil)
-        var start = 0, maps = Tensor.identityIndices(x.shape)
-        for (k, size) in sizes.enumerated() {
-            defer { start += size }
-            guard k < context.outputGradients.count, let g = context.outputGradients[k] else { continue }
-            maps[axis] = Array(start..<(start + size))
-            context.add(0, Tensor.scatteredBack(g, into: x.shape, by: maps))
-        }
     }
 
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int { 0 }
