@@ -13,6 +13,7 @@ final class LayerPictures {
     /// Values that feed a pooling node, kept until that node has run.
     let feeds: Set<String>
     var kept: [String: Tensor] = [:]
+    lazy var channelsLast = graph.channelsLastValues
 
     init(model m: Model, input: Tensor, seen: Image?, path: String, dir: String, poolViews: Bool) {
         graph = m.graph
@@ -37,6 +38,11 @@ final class LayerPictures {
         let image = try PoolingPicture.layer(input: before, output: after, pooling: pooling,
                                              title: "\(layer.name) · \(layer.op): before and after")
         try ImageEncoder.write(image, as: .png(depth: 8), to: (dir as NSString).appendingPathComponent(base + "-pool.png"))
+    }
+
+    /// Whether a layer's output can be drawn as feature maps: not when it is laid out [N, H, W, C].
+    func isMaps(_ layer: LayerActivation) -> Bool {
+        !channelsLast.contains(graph.nodes[layer.index].outputs.first ?? "")
     }
 
     /// Adds a layer's grid to the overview.

@@ -279,7 +279,9 @@ struct LayersCommand: ParsableCommand {
                npyNow: Bool) throws -> String? {
         let maps = LayersCommand.maps(layer)
         var name: String? = nil
-        if !noImages {
+        if !noImages && !pictures.isMaps(layer) {
+            Terminal.printError("note: \(layer.name)'s output \(layer.output.shape) is not laid out as [N, C, H, W] maps (a Transpose or Reshape moved H and W, as ConvNeXt's channels-last blocks do), so it is in the table\(npy ? " and the .npy" : "") but not drawn")
+        } else if !noImages {
             let title = "\(layer.name) · \(layer.op)"  // the renderer adds the shape
             let image = try FeatureGrid.render(maps, title: title, options: grid)
             pictures.add(image, layer: layer)

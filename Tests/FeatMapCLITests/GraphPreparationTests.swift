@@ -54,6 +54,20 @@ import Testing
         #expect(pool?.suffix(3) == ["3", "2", "0"])
     }
 
+    /// A channels-last stretch, as in ConvNeXt's blocks: the Relu between the two Transposes holds
+    /// [1, 28, 28, 4] (rows, columns, channels), not four maps, so it is listed and not drawn; after the
+    /// Transpose back the last Relu is maps again and drawn.
+    @Test func channelsLastValuesAreNotDrawnAsMaps() throws {
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run(["layers", Self.model("channels-last.onnx"), Self.digit, "-o", "o", "--layers", "conv,relu_nhwc,relu"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("note: relu_nhwc's output [1, 28, 28, 4] is not laid out as [N, C, H, W] maps"), "\(r.stderr)")
+        #expect(r.stdoutText.contains("relu_nhwc"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("o").path)
+        #expect(files.contains { $0.hasSuffix("-conv.png") } && files.contains { $0.hasSuffix("-relu.png") }, "\(files)")
+        #expect(!files.contains { $0.contains("relu_nhwc") }, "\(files)")
+    }
+
     /// Operators featmap does not run are named when the model loads, one line per type, with what works.
     @Test func unsupportedOperatorsAreListedAtLoad() throws {
         let r = try CLI.run(["info", ModelCommandTests.model("unsupported-op.onnx")])

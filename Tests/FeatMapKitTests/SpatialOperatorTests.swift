@@ -103,6 +103,23 @@ import Testing
         guard case .irregular = try field(["strides": .ints([2, 2])]) else { Issue.record("stride 2 should be irregular"); return }
     }
 
+    /// A squeeze-and-excitation gate: GlobalAveragePool → Sigmoid → Mul with the maps it came from. The
+    /// gate's field is the whole input (8 + 2 of padding: size 10 from the 3×3 with pads 1 over 8×8); the
+    /// product keeps the convolution's 3×3 window, jump 1, padding 1, whichever side the gate is on.
+    @Test func excitationGateKeepsTheWindow() throws {
+        let w = ["w": Tensor(shape: [2, 1, 3, 3], repeating: 1)]
+        let conv = GraphNode(op: "Conv", name: "c", inputs: ["x", "w"], outputs: ["c"], attributes: ["pads": .ints([1, 1, 1, 1])])
+        let window = LayerField.spatial(ReceptiveField(size: Pair(3, 3), jump: .one, padding: .one))
+        for inputs in [["c", "s"], ["s", "c"]] {
+            let f = try Self.fields([conv, GraphNode(op: "GlobalAveragePool", name: "g", inputs: ["c"], outputs: ["g"]),
+                                     GraphNode(op: "Sigmoid", name: "s", inputs: ["g"], outputs: ["s"]),
+                                     GraphNode(op: "Mul", name: "m", inputs: inputs, outputs: ["m"])], weights: w)
+            #expect(f[0] == window && f[3] == window, "\(inputs): \(f)")
+            guard case .spatial(let gate) = f[2] else { Issue.record("the gate has no field: \(f[2])"); continue }
+            #expect(gate.size == Pair(10, 10))
+        }
+    }
+
     /// LpPool is a window like any pooling: kernel 3, stride 2, pads 1 → r 3, S 2, P 1.
     @Test func lpPoolField() throws {
         let node = GraphNode(op: "LpPool", name: "p", inputs: ["x"], outputs: ["p"],

@@ -6,6 +6,8 @@ Tests/FeatMapCLITests/Fixtures/models/:
   output, refused under --max-memory 8M before anything is allocated.
 - weight-reshape-first.onnx: as the CNTK MNIST model begins, the first node reshapes a weight
   ([8] → [2, 1, 2, 2]); then Conv with it, Relu, MaxPool. The default layers are the Conv, Relu and pool.
+- channels-last.onnx: as ConvNeXt's blocks do, Conv 1→4 (3×3, pads 1), Transpose to [N, H, W, C], Relu,
+  Transpose back, Relu: the middle Relu's [1, 28, 28, 4] is not maps, the last one is again.
 Run: python3 Tests/scripts/graph_check_fixtures.py  (onnx, numpy)
 """
 import os
@@ -39,3 +41,9 @@ save("weight-reshape-first", [helper.make_node("Reshape", ["w8", "wshape"], ["w"
                               helper.make_node("Relu", ["c"], ["r"], name="relu"),
                               helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2])],
      {"w8": rng.standard_normal(8).astype(np.float32), "wshape": np.array([2, 1, 2, 2], dtype=np.int64)}, [1, 2, 13, 13])
+save("channels-last", [helper.make_node("Conv", ["x", "w4"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+                       helper.make_node("Transpose", ["c"], ["t"], name="to_nhwc", perm=[0, 2, 3, 1]),
+                       helper.make_node("Relu", ["t"], ["r"], name="relu_nhwc"),
+                       helper.make_node("Transpose", ["r"], ["b"], name="to_nchw", perm=[0, 3, 1, 2]),
+                       helper.make_node("Relu", ["b"], ["y"], name="relu")],
+     {"w4": rng.standard_normal((4, 1, 3, 3)).astype(np.float32)}, [1, 4, 28, 28])

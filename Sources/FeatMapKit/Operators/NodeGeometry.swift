@@ -94,9 +94,18 @@ extension LayerSummary {
     }
 
     /// The field of an elementwise or joining node: the inputs' fields merged when they agree. Constant
-    /// inputs (biases, scales) have no field and take no part.
+    /// inputs (biases, scales) have no field and take no part, and neither does a 1×1 map broadcast over
+    /// larger ones: a squeeze-and-excitation gate (MobileNet v3, EfficientNet, RegNetY) rescales each
+    /// unit without moving its window, so the field is the window's; the gate's own layers show that it
+    /// sees the whole input (and `rf --effective`, a gradient, counts its share).
     mutating func recordJoin(of inputs: [String], _ context: SummaryContext) {
-        let joined = inputs.compactMap { context.fields[$0] }
+        let out = outputShape
+        func broadcastGate(_ name: String) -> Bool {
+            guard out.count == 3, out[1...] != [1, 1], let x = context.shape(of: name) else { return false }
+            return x.count == 3 && x[1...] == [1, 1]
+        }
+        let spatial = inputs.filter { context.fields[$0] != nil && !broadcastGate($0) }
+        let joined = (spatial.isEmpty ? inputs : spatial).compactMap { context.fields[$0] }
         if outputShape.count != 3 || joined.contains(.notSpatial) {
             field = .notSpatial
         } else if let irregular = joined.first(where: { if case .irregular = $0 { return true }; return false }) {
