@@ -31,8 +31,15 @@ enum ZooCLIWeights {
             switch node.op {
             case "BatchNormalization":
                 (a, b) = [1: (0.2, 1.0), 2: (0.1, 0.0), 3: (0.1, 0.0), 4: (0.5, 1.0)][k] ?? (0.1, 0)
-            case "Conv" where k == 1 && shape.count >= 2, "Gemm" where k == 1 && shape.count >= 2:
-                let fanIn = node.op == "Gemm" ? (node.int("transB", default: 0) != 0 ? shape[1] : shape[0]) : shape.dropFirst().reduce(1, *)
+            case "LayerNormalization":
+                (a, b) = [1: (0.2, 1.0), 2: (0.1, 0.0)][k] ?? (0.1, 0)
+            case "Conv" where k == 1 && shape.count >= 2, "Gemm" where k == 1 && shape.count >= 2,
+                 "MatMul" where k == 1 && shape.count >= 2:
+                let fanIn = switch node.op {
+                case "Gemm": node.int("transB", default: 0) != 0 ? shape[1] : shape[0]
+                case "MatMul": shape[shape.count - 2]
+                default: shape.dropFirst().reduce(1, *)
+                }
                 (a, b) = (Float((6.0 / Double(fanIn)).squareRoot()), 0)
             case "Mul": (a, b) = (0.2, 1)
             default: break
@@ -42,7 +49,8 @@ enum ZooCLIWeights {
     }
 }
 
-/// The zoo architectures through the binary (issue 14): each light model written as a real .onnx with its
+/// The zoo architectures through the binary (issue 14; ZooCLIWeights mirrors FeatMapKitTests' ZooWeights,
+/// since test targets share no sources): each light model written as a real .onnx with its
 /// ZooWeights as initializers in place of the ConstantOfShape fills, then `featmap layers` (three layers'
 /// .npy against onnxruntime's stats and samples, and the top class), `predict` (onnxruntime's most probable
 /// class and its probability), `info` (a receptive field for every layer with feature maps; ResNet-50's
@@ -50,7 +58,8 @@ enum ZooCLIWeights {
 /// on ResNet-50's first residual Sum. References: FeatMapKitTests' Fixtures/zoo (Tests/scripts/zoo_fixtures.py).
 ///
 /// The debug binary takes seconds to load a large model, so not every model runs every command: `layers` on
-/// SqueezeNet, ShuffleNet and GoogLeNet; `predict` on those and ResNet-50; `info` (which needs no weights, so
+/// SqueezeNet, ShuffleNet and GoogLeNet, and on four torchvision exports (ResNet-18 and GoogLeNet by the
+/// dynamo exporter, MobileNet v3 small and ShuffleNet v2 by the legacy one); `predict` on those and ResNet-50; `info` (which needs no weights, so
 /// reads the light models as shipped) on those four, Inception v2 (its first reduction not aligned, by hand),
 /// DenseNet-121 and AlexNet; `rf` on ResNet-50.
 /// ZFNet-512 and VGG-19 (8 and 15 s to load in the debug binary) run only in ZooModelTests, in-process.
@@ -63,9 +72,9 @@ enum ZooCLIWeights {
     /// Writes NAME.onnx with hashed weights and input.npy into `dir`; returns the graph and the reference.
     /// As in zoo_fixtures.py, a fill that only Reshape/Unsqueeze/Squeeze/Flatten nodes rearrange gets the
     /// values of the chain's last tensor (its name and first reader), held in the fill's own shape.
-    static func write(_ name: String, into dir: URL) throws -> (Graph, SafeTensors) {
-        let source = zoo.appendingPathComponent("\(name).onnx")
-        let ref = try SafeTensors(Data(contentsOf: zoo.appendingPathComponent("\(name).safetensors")), file: "\(name).safetensors")
+    static func write(_ name: String, into dir: URL, from folder: URL = zoo) throws -> (Graph, SafeTensors) {
+        let source = folder.appendingPathComponent("\(name).onnx")
+        let ref = try SafeTensors(Data(contentsOf: folder.appendingPathComponent("\(name).safetensors")), file: "\(name).safetensors")
         let graph = try Model.load(contentsOf: source).graph
         let filled = Set((ref.metadata["filled"] ?? "").split(separator: ",").map(String.init))
         var proto = try Onnx_ModelProto(serializedBytes: Data(contentsOf: source))
@@ -109,11 +118,19 @@ enum ZooCLIWeights {
         return e.map { Float($0 / total) }
     }
 
-    @Test(arguments: ["squeezenet", "shufflenet", "inception_v1", "resnet50"])
-    func layersAndPredictMatchOnnxruntime(_ name: String) throws {
+    static let torchvision = zoo.deletingLastPathComponent().appendingPathComponent("torchvision")
+
+    /// The zoo models, and torchvision exports of both exporters (FeatMapKitTests' Fixtures/torchvision,
+    /// Tests/scripts/torchvision_fixtures.py) drawn the same way.
+    @Test(arguments: ["squeezenet", "shufflenet", "inception_v1", "resnet50",
+                      "torchvision/resnet18-dynamo", "torchvision/mobilenet_v3_small-legacy", "torchvision/googlenet-dynamo",
+                      "torchvision/shufflenet_v2_x0_5-legacy"])
+    func layersAndPredictMatchOnnxruntime(_ path: String) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (graph, ref) = try Self.write(name, into: dir)
+        let fromTorchvision = path.hasPrefix("torchvision/")
+        let name = fromTorchvision ? String(path.dropFirst("torchvision/".count)) : path
+        let (graph, ref) = try Self.write(name, into: dir, from: fromTorchvision ? Self.torchvision : Self.zoo)
         let model = "\(name).onnx"
         let probabilities = Self.probabilities(try #require(ref.tensors["output"]?.storage))
         let best = probabilities.firstIndex(of: probabilities.max()!)!
@@ -125,7 +142,7 @@ enum ZooCLIWeights {
         #expect(fields.count == 3 && fields[1] == "\(best)", "\(name): \(p.stdoutText) vs \(best)")
         #expect(abs((Float(fields.last ?? "") ?? -1) - probabilities[best]) <= 1e-4 + 5e-5, "\(name): \(p.stdoutText) vs \(probabilities[best])")
 
-        guard ["squeezenet", "shufflenet", "inception_v1"].contains(name) else { return }
+        guard name != "resnet50" else { return }
         // layers, the whole pass: three drawn layers (first, middle and last feature-map layer) as .npy.
         let defaults = graph.defaultLayerIndices
         let picks = [defaults.first!, defaults[defaults.count / 2], defaults.last!]
