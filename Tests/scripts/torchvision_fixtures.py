@@ -46,7 +46,7 @@ from torchvision import models as tvm
 from torchvision.models import convnext, efficientnet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zoo_fixtures import input_image, stats_and_samples, zoo_values  # noqa: E402
+from zoo_fixtures import every_node_output, input_image, stats_and_samples, zoo_values  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "FeatMapKitTests", "Fixtures", "torchvision")
@@ -202,19 +202,8 @@ def reference(m, values, layers, x):
     del g.node[:]
     g.node.extend(kept)
     g.initializer.extend(numpy_helper.from_array(v, k) for k, v in values.items())
-    existing = {o.name for o in g.output}
-    for n in kept:
-        for o in n.output:
-            if o and o not in existing:
-                g.output.append(helper.make_empty_tensor_value_info(o))
-                existing.add(o)
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(r.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    names = [o.name for o in sess.get_outputs()]
     data = g.input[0].name
-    return dict(zip(names, sess.run(names, {data: x}))), data
+    return every_node_output(r, {data: x}), data
 
 
 def main():

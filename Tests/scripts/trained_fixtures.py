@@ -49,7 +49,7 @@ from onnx import helper
 from safetensors.numpy import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zoo_fixtures import stats_and_samples  # noqa: E402
+from zoo_fixtures import every_node_output, stats_and_samples  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "FeatMapKitTests", "Fixtures", "trained")
@@ -153,18 +153,7 @@ def reference(model_bytes, x):
     for d in data.type.tensor_type.shape.dim[2:]:
         d.ClearField("dim_value")
         d.dim_param = "open"
-    existing = {o.name for o in g.output}
-    for n in g.node:
-        for o in n.output:
-            if o and o not in existing:
-                g.output.append(helper.make_empty_tensor_value_info(o))
-                existing.add(o)
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    names = [o.name for o in sess.get_outputs()]
-    return dict(zip(names, sess.run(names, {data.name: x}))), data.name, [o.name for o in onnx.load_from_string(model_bytes).graph.output]
+    return every_node_output(m, {data.name: x}), data.name, [o.name for o in onnx.load_from_string(model_bytes).graph.output]
 
 
 def make(name, spec, out, cache, pictures):

@@ -102,6 +102,25 @@ def sample_indices(n, count=64):
     return np.array([i * (n - 1) // (k - 1) for i in range(k)], dtype=np.int64)
 
 
+def every_node_output(model, feed):
+    """onnxruntime's value of every node output of `model` for `feed`, by name, in the session's output
+    order (graph optimisations off, so that no node is fused away). Every node output is made a graph
+    output of `model` (changed in place), so that onnxruntime returns it."""
+    g = model.graph
+    existing = {o.name for o in g.output}
+    for n in g.node:
+        for o in n.output:
+            if o and o not in existing:
+                g.output.append(helper.make_empty_tensor_value_info(o))
+                existing.add(o)
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(names, feed)))
+
+
 def stats_and_samples(v):
     flat = v.reshape(-1).astype(np.float64)
     idx = sample_indices(flat.size)
@@ -161,19 +180,8 @@ def main():
         init_names = {t.name for t in g.initializer}
         data = [i for i in g.input if i.name not in init_names and not i.name.endswith("__SHAPE")]
         data_name = data[0].name
-        # Every node output is a graph output, so onnxruntime returns it.
-        existing = {o.name for o in g.output}
-        for n in g.node:
-            for o in n.output:
-                if o and o not in existing:
-                    g.output.append(helper.make_empty_tensor_value_info(o))
-                    existing.add(o)
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        opts.log_severity_level = 3
-        sess = ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-        names = [o.name for o in sess.get_outputs()]
-        values = sess.run(names, {data_name: x})
+        computed = every_node_output(m, {data_name: x})
+        names, values = list(computed), list(computed.values())
         arrays = {"input": x}
         for o, v in zip(names, values):
             v = np.asarray(v, dtype=np.float32)
