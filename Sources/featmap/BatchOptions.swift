@@ -68,9 +68,23 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("""
+        Process only the K-th of N parts of the input list (1 ≤ K ≤ N), for job arrays and hosts that share no \
+        coordinator: input i (counting from 0 in the order given, folders expanded sorted) goes to part i mod N + 1, \
+        so parts differ by at most one input. Give every part the same list in the same order; output names are \
+        those of the whole list.
+        """, valueName: "K/N"))
+    var shard: String?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
+        }
     }
+
+    /// The part of the input list this run processes (all of it without --shard).
+    var selectedShard: Shard { shard.flatMap { try? Shard(parsing: $0) } ?? .all }
 
     var workerCount: Int { jobs ?? Terminal.coreCount }
 }

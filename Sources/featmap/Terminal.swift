@@ -65,11 +65,19 @@ enum Terminal {
                          job: @escaping @Sendable (Int) -> BatchReport) throws {
         installSignalHandlers()
         LargeBuffer.keepFreedMemory()
+        // --shard: only this part's positions of the whole list run; `job` still gets positions
+        // in the whole list, so output names are those of an unsharded run.
+        let shard = options.selectedShard
+        let positions = shard.positions(total: inputs.count)
+        if positions.isEmpty && !inputs.isEmpty {
+            if !options.quiet { write("shard \(shard): no inputs (the list has \(inputs.count)); nothing to do\n", toStandardError: true) }
+            return
+        }
         let runner = BatchRunner(jobs: options.workerCount, ordered: ordered || !options.json)
-        let showProgress = !options.quiet && !options.json && inputs.count > 1 && isTerminal(2)
-        let progress = Progress(total: inputs.count, enabled: showProgress)
+        let showProgress = !options.quiet && !options.json && positions.count > 1 && isTerminal(2)
+        let progress = Progress(total: positions.count, enabled: showProgress)
         let json = options.json, quiet = options.quiet
-        runner.run(count: inputs.count, job: job) { report, done in
+        runner.run(count: positions.count, job: { job(positions[$0]) }) { report, done in
             progress.clear()
             if let error = report.error {
                 // What a failed input still produced (a table up to an unsupported layer) comes first.
@@ -96,7 +104,7 @@ enum Terminal {
             progress.update(done: done)
         }
         progress.clear()
-        if inputs.count > 1 {
+        if positions.count > 1 {
             if !quiet || runner.failed > 0 {
                 var summary = "\(runner.succeeded) succeeded, \(runner.failed) failed"
                 if runner.skipped > 0 { summary += ", \(runner.skipped) skipped" }
