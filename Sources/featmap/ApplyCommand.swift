@@ -27,7 +27,7 @@ struct ApplyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The kernel: a name (sobel, gaussian:2, box:5 …), a kernel file, or an inline matrix.")
+    @Argument(help: "The kernel: a name (sobel, gaussian:2, box:5 …), a kernel file, or an inline matrix.", completion: Completions.kernels)
     var kernel: String
 
     @OptionGroup var inputOptions: InputOptions

@@ -17,13 +17,13 @@ struct ConvertCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The model: .onnx, .weights, or a safetensors state dict with --arch.")
+    @Argument(help: "The model: .onnx, .weights, or a safetensors state dict with --arch.", completion: Completions.models)
     var model: String
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The .weights file to write.", valueName: "file"))
     var output: String
 
-    @Option(help: ArgumentHelp("Keep only the graph up to this layer (inclusive) and the weights it uses.", valueName: "layer"))
+    @Option(help: ArgumentHelp("Keep only the graph up to this layer (inclusive) and the weights it uses.", valueName: "layer"), completion: Completions.layerNames())
     var upto: String?
 
     @Option(help: ArgumentHelp("Class names, one per line, in output order.", valueName: "file"))

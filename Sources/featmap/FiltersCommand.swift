@@ -17,16 +17,16 @@ struct FiltersCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.", completion: Completions.models)
     var model: String
 
-    @Option(help: ArgumentHelp("The convolution layer (default: the first one).", valueName: "name"))
+    @Option(help: ArgumentHelp("The convolution layer (default: the first one).", valueName: "name"), completion: Completions.layerNames())
     var layer: String?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG (default: MODEL-LAYER-filters.png).", valueName: "out.png"))
     var output: String?
 
-    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict.", valueName: "file.json"))
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict.", valueName: "file.json"), completion: .file(extensions: ["json"]))
     var architecture: String?
 
     func run() throws {

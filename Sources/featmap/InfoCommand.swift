@@ -24,10 +24,10 @@ struct InfoCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.", completion: Completions.models)
     var model: String?
 
-    @Option(help: ArgumentHelp("A classic kernel (name, file or inline) shown as a one-filter convolution layer.", valueName: "kernel"))
+    @Option(help: ArgumentHelp("A classic kernel (name, file or inline) shown as a one-filter convolution layer.", valueName: "kernel"), completion: Completions.kernels)
     var kernel: String?
 
     @Option(help: ArgumentHelp("Input size HxW (or N for square); default: the model's input size, 224x224 for a kernel.", valueName: "HxW"))
@@ -36,7 +36,7 @@ struct InfoCommand: ParsableCommand {
     @Option(help: "Input channels for --kernel.")
     var channels: Int = 3
 
-    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict.", valueName: "file.json"))
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict.", valueName: "file.json"), completion: .file(extensions: ["json"]))
     var architecture: String?
 
     @Flag(help: "Print one JSON object instead of the tables.")

@@ -45,7 +45,7 @@ struct KernelsCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a kernel's matrix and statistics.")
 
-        @Argument(help: "A built-in name, a kernel file or an inline matrix.")
+        @Argument(help: "A built-in name, a kernel file or an inline matrix.", completion: Completions.kernels)
         var kernel: String
 
         @Option(help: ArgumentHelp("Also draw the kernel: enlarged cells, a diverging colormap centred on zero, the values written in.", valueName: "out.png"))

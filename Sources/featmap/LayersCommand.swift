@@ -18,7 +18,7 @@ struct LayersCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.", completion: Completions.models)
     var model: String
 
     @OptionGroup var inputOptions: InputOptions
@@ -27,10 +27,10 @@ struct LayersCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Output folder (one sub-folder STEM-layers per input when there are several).", valueName: "dir"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Comma-separated layers to draw.", valueName: "a,b"))
+    @Option(help: ArgumentHelp("Comma-separated layers to draw.", valueName: "a,b"), completion: Completions.layerNames(commaSeparated: true))
     var layers: String?
 
-    @Option(help: ArgumentHelp("Draw every feature-map layer up to this one and stop the pass there.", valueName: "layer"))
+    @Option(help: ArgumentHelp("Draw every feature-map layer up to this one and stop the pass there.", valueName: "layer"), completion: Completions.layerNames())
     var upto: String?
 
     @Flag(help: "Also write each selected layer's activations as NN-LAYER.npy (float32 [C, H, W]; [N, C, H, W] for an input of N samples).")
@@ -53,10 +53,10 @@ struct LayersCommand: ParsableCommand {
     @Flag(help: "Also write NN-LAYER-pool.png for each pooling layer: its input maps against its output, per channel.")
     var poolViews = false
 
-    @Option(help: ArgumentHelp("What grid colours mean: map (each map its own range), layer (one range per layer) or fixed:LO,HI.", valueName: "mode"))
+    @Option(help: ArgumentHelp("What grid colours mean: map (each map its own range), layer (one range per layer) or fixed:LO,HI.", valueName: "mode"), completion: Completions.norms)
     var norm: String = "map"
 
-    @Option(help: ArgumentHelp("Grid colormap: grey, viridis, magma, rdbu, coolwarm (default: rdbu for signed layers, else viridis).", valueName: "name"))
+    @Option(help: ArgumentHelp("Grid colormap: grey, viridis, magma, rdbu, coolwarm (default: rdbu for signed layers, else viridis).", valueName: "name"), completion: Completions.colormaps)
     var colormap: String?
 
     @OptionGroup var modelOptions: ModelOptions

@@ -8,7 +8,7 @@ import Glibc
 /// Options shared by `layers`, `predict` and `convert`: the model file and the preprocessing
 /// overrides. Values not given come from the model's metadata (or its declared input shape).
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict (see docs/weights-format.md).", valueName: "file.json"))
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict (see docs/weights-format.md).", valueName: "file.json"), completion: .file(extensions: ["json"]))
     var architecture: String?
 
     @Option(help: ArgumentHelp("Network input size: N (square) or H,W.", valueName: "size"))

@@ -17,7 +17,7 @@ struct PredictCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.", completion: Completions.models)
     var model: String
 
     @OptionGroup var inputOptions: InputOptions

@@ -22,13 +22,13 @@ struct RFCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.")
+    @Argument(help: "The model: .weights, .onnx, or a safetensors state dict with --arch.", completion: Completions.models)
     var model: String
 
     @OptionGroup var inputOptions: InputOptions
     @OptionGroup var runOptions: RunOptions
 
-    @Option(help: ArgumentHelp("The layer whose units are drawn.", valueName: "name"))
+    @Option(help: ArgumentHelp("The layer whose units are drawn.", valueName: "name"), completion: Completions.layerNames())
     var layer: String
 
     @Option(help: ArgumentHelp("The unit's position Y,X in the layer's feature map.", valueName: "y,x"))
