@@ -79,8 +79,9 @@ struct PoolCommand: ParsableCommand {
 
     /// The planes to pool and a name for each.
     static func planes(_ path: String, decode: DecodeOptions) throws -> (Tensor, [String]) {
-        if path.lowercased().hasSuffix(".npy") {
-            var t = try NPY.decode(try InputFile.read(path), source: path)
+        let bytes = try InputFile.read(path)
+        if ImageFormat.detect(bytes) == .npy {  // by content, as every reader decides
+            var t = try NPY.decode(bytes, source: path)
             if t.rank == 2 { t = t.reshaped([1] + t.shape) }
             if t.rank == 4 && t.shape[0] == 1 { t = t.reshaped(Array(t.shape.dropFirst())) }
             guard t.rank == 3, t.count > 0 else {
@@ -88,7 +89,7 @@ struct PoolCommand: ParsableCommand {
             }
             return (t, (0..<t.shape[0]).map { "channel \($0)" })
         }
-        let image = try ImageDecoder.decode(path: path, options: decode)
+        let image = try ImageDecoder.decode(bytes, source: CodecError.displayName(path), options: decode)
         let planes = image.colorPlanes
         return (planes, planes.shape[0] == 3 ? ["red", "green", "blue"] : ["grey"])
     }

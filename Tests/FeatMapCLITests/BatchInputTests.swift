@@ -125,4 +125,27 @@ import Testing
         let drawn = try CLI.run(["layers", Self.lenet, twenty.path, "--max-memory", "256K", "-o", "drawn", "--no-images"], in: dir)
         #expect(drawn.status == 0, "\(drawn.stderr)")
     }
+
+    /// Inputs are told apart by content, not by name: the three-digit .npy saved as "digits.bin" is still
+    /// the network input, and a PNG named "digit.npy" is still decoded as the image it is — `predict`
+    /// gives each what its correctly named copy gives, and `pool` reads the misnamed PNG as a picture.
+    @Test func inputsAreRecognisedByContent() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        try fm.copyItem(atPath: Self.digits, toPath: dir.appendingPathComponent("digits.bin").path)
+        let digit = ModelCommandTests.sample("digit.png")
+        try fm.copyItem(atPath: digit, toPath: dir.appendingPathComponent("digit.npy").path)
+        func results(_ r: CLIResult) -> [String] {
+            r.stdoutText.split(separator: "\n").map { $0.split(separator: "\t").dropFirst().joined(separator: "\t") }
+        }
+        for (misnamed, original) in [("digits.bin", Self.digits), ("digit.npy", digit)] {
+            let a = try CLI.run(["predict", Self.lenet, misnamed], in: dir), b = try CLI.run(["predict", Self.lenet, original])
+            #expect(a.status == 0 && b.status == 0, "\(misnamed): \(a.stderr) \(b.stderr)")
+            #expect(!results(a).isEmpty && results(a) == results(b), "\(misnamed): \(a.stdoutText) vs \(b.stdoutText)")
+        }
+        let pooled = try CLI.run(["pool", "digit.npy", "-o", "p.png"], in: dir)
+        #expect(pooled.status == 0, "\(pooled.stderr)")
+        #expect(fm.fileExists(atPath: dir.appendingPathComponent("p.png").path))
+    }
 }

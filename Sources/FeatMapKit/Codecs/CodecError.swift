@@ -28,5 +28,6 @@ public struct CodecError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String { "\(source): \(message)" }
 
-    static func displayName(_ path: String) -> String { path == "-" ? "standard input" : path }
+    /// How a path is named in messages ("-" is standard input).
+    public static func displayName(_ path: String) -> String { path == "-" ? "standard input" : path }
 }

@@ -13,7 +13,8 @@ extension Model {
     /// [N, C, H, W] .npy, each of which runs as its own pass.
     public func inputs(fromFile path: String, decodeOptions: DecodeOptions = DecodeOptions()) throws -> InputSamples {
         let bytes = try InputFile.read(path)
-        if path.lowercased().hasSuffix(".npy") {
+        // By content, as the image reader decides, whatever the file is called.
+        if ImageFormat.detect(bytes) == .npy {
             let t = try NPY.decode(bytes, source: path)
             guard t.rank == 3 || t.rank == 4 else {
                 throw ModelError.badInput("\(path): a .npy input must be the network input [C, H, W], or [N, C, H, W] for N samples; got shape \(t.shape)")
