@@ -101,7 +101,7 @@ struct InfoCommand: ParsableCommand {
     }
 
     func report(_ a: ModelAnalysis, title: String) throws {
-        if json { print(InfoCommand.json(a, title: title)) } else { print(InfoCommand.table(a, title: title)) }
+        if json { print(try a.json(title: title)) } else { print(InfoCommand.table(a, title: title)) }
     }
 
     static func axes(_ p: Pair?) -> String { p.map { $0.y == $0.x ? "\($0.y)" : "\($0.y),\($0.x)" } ?? "" }
@@ -167,40 +167,5 @@ struct InfoCommand: ParsableCommand {
             lines += render(w, numeric: [1, 2, 3, 4, 5])
         }
         return lines.joined(separator: "\n")
-    }
-
-    static func json(_ a: ModelAnalysis, title: String) -> String {
-        func pair(_ p: Pair?) -> String { p.map { "[\($0.y),\($0.x)]" } ?? "null" }
-        let layers = a.layers.map { l -> String in
-            var f = ["\"name\":\(PredictCommand.jsonString(l.name))", "\"op\":\(PredictCommand.jsonString(l.op))",
-                     "\"output_shape\":[\(l.outputShape.map(String.init).joined(separator: ","))]",
-                     "\"params\":\(l.parameters)", "\"macs\":\(l.multiplyAccumulates)"]
-            if let k = l.kernel { f.append("\"kernel\":\(pair(k))") }
-            if let s = l.stride { f.append("\"stride\":\(pair(s))") }
-            if let p = l.padding { f.append("\"padding\":[\(p.top),\(p.left),\(p.bottom),\(p.right)]") }
-            if let d = l.dilation { f.append("\"dilation\":\(pair(d))") }
-            if let g = l.groups { f.append("\"groups\":\(g)") }
-            switch l.field {
-            case .spatial(let r):
-                f += ["\"receptive_field\":\(pair(r.size))", "\"effective_stride\":\(pair(r.jump))", "\"effective_padding\":\(pair(r.padding))"]
-            case .notAligned:
-                f += ["\"receptive_field\":\"not aligned\"", "\"effective_stride\":\"not aligned\"", "\"effective_padding\":\"not aligned\""]
-            case .irregular(let why):
-                f += ["\"receptive_field\":\"irregular\"", "\"effective_stride\":\"irregular\"", "\"effective_padding\":\"irregular\"",
-                      "\"receptive_field_note\":\(PredictCommand.jsonString(why))"]
-            case .notSpatial:
-                f += ["\"receptive_field\":null", "\"effective_stride\":null", "\"effective_padding\":null"]
-            }
-            if let s = l.weightSharing {
-                f += ["\"params_locally_connected\":\(s.locallyConnected)", "\"params_fully_connected\":\(s.fullyConnected)"]
-            }
-            return "{" + f.joined(separator: ",") + "}"
-        }
-        var fields = ["\"model\":\(PredictCommand.jsonString(title))",
-                      "\"input_shape\":[\(a.inputShape.map(String.init).joined(separator: ","))]",
-                      "\"layers\":[\(layers.joined(separator: ","))]",
-                      "\"total_params\":\(a.totalParameters)", "\"total_macs\":\(a.totalMultiplyAccumulates)"]
-        if let stop = a.stoppedBy { fields.append("\"stopped\":\(PredictCommand.jsonString("\(stop)"))") }
-        return "{" + fields.joined(separator: ",") + "}"
     }
 }
