@@ -53,14 +53,6 @@ extension Tensor {
         return Tensor(shape: outShape, storage: out)
     }
 
-    /// The gradient of a broadcast from `shape` to `broadcastShape` (NumPy's rule, `shape` aligned at the
-    /// right): each input cell collects the gradients of every output cell it was copied to.
-    public static func summedBack(_ gradient: [Float], from broadcastShape: [Int], to shape: [Int]) -> [Float] {
-        let padded = [Int](repeating: 1, count: max(0, broadcastShape.count - shape.count)) + shape
-        let maps: [[Int?]] = (0..<broadcastShape.count).map { a in (0..<broadcastShape[a]).map { padded[a] == 1 ? 0 : $0 } }
-        return scatteredBack(gradient, into: padded, by: maps)
-    }
-
     /// The gradient of `indexed(by:)`: each output cell's gradient added to the input cell it read.
     public static func scatteredBack(_ gradient: [Float], into shape: [Int], by sources: [[Int?]]) -> [Float] {
         let rank = shape.count
@@ -77,13 +69,7 @@ extension Tensor {
                 offset += s * strides[a]
             }
             if !filled { result[offset] += g }
-            var a = rank - 1
-            while a >= 0 {
-                index[a] += 1
-                if index[a] < outShape[a] { break }
-                index[a] = 0
-                a -= 1
-            }
+            advance(&index, within: outShape)
         }
         return result
     }

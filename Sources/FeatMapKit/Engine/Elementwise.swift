@@ -86,13 +86,7 @@ public enum Elementwise: String, Sendable {
             var o = 0
             for k in 0..<rank { o += index[k] * st[k] }
             d[o] += g[j]
-            var k = rank - 1
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < outShape[k] { break }
-                index[k] = 0
-                k -= 1
-            }
+            advance(&index, within: outShape)
         }
         return d
     }

@@ -53,7 +53,7 @@ struct ArithmeticOperator: OperatorUnit {
             case (.divide, 0): local = zip(g, try spread(b.reshaped(bShape))).map { $0 / $1 }
             case (.divide, _): local = zip(zip(g, y.storage), try spread(b.reshaped(bShape))).map { -$0.0 * $0.1 / $1 }
             }
-            context.add(k, Tensor.summedBack(local, from: y.shape, to: k == 0 ? a.shape : bShape))
+            context.add(k, Elementwise.unbroadcast(local, from: y.shape, to: k == 0 ? a.shape : bShape))
         }
     }
 }

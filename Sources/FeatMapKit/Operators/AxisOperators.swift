@@ -76,7 +76,7 @@ struct ExpandOperator: OperatorUnit {
 
     /// Each input cell feeds every output cell it was copied to: their gradients add up.
     func backward(_ node: GraphNode, _ context: inout BackwardContext) throws {
-        context.add(0, Tensor.summedBack(context.gradient, from: context.output.shape, to: try context.input(0).shape))
+        context.add(0, Elementwise.unbroadcast(context.gradient, from: context.output.shape, to: try context.input(0).shape))
     }
 
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int { 0 }
