@@ -33,17 +33,14 @@ public struct ApplyJob: Sendable {
     /// Filters input `i` into its destination; a failure becomes the report's error line.
     public func run(_ i: Int) -> BatchReport {
         let input = inputs[i], destination = destinations[i]
-        var report = BatchReport(input: input)
-        report.outputs = [destination]
-        let start = DispatchTime.now()
-        do {
+        var report = BatchReport.measuring(input, outputs: [destination]) { report in
             if destination != "-" {
                 if let id = FileIdentity(path: destination), inputIdentities.contains(id) {
                     throw BatchError.wouldOverwriteInput(destination)
                 }
                 if noClobber && FileManager.default.fileExists(atPath: destination) {
                     report.skipped = true
-                    return report
+                    return
                 }
             }
             let bytes = try InputFile.read(input)
@@ -57,8 +54,7 @@ public struct ApplyJob: Sendable {
                 banded.bandRows = BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels,
                                                         span: plan.span)
                 try runBanded(banded, plan: plan, reader: reader, destination: destination, report: &report)
-                report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-                return report
+                return
             }
             let image = try reader.readImage()
             let response = try filter.applied(to: image, options: options)
@@ -79,12 +75,9 @@ public struct ApplyJob: Sendable {
                     try ImageEncoder.encode(responseMap.image(from: response, depth: 8), as: .jpeg(quality: quality), to: file, destination: destination)
                 }
             }
-        } catch {
-            let message = String(describing: error)
-            let source = input == "-" ? "standard input" : input
-            report.error = message.hasPrefix(source) ? message : "\(source): \(message)"
         }
-        report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        // A skipped input took no time.
+        if report.skipped { report.milliseconds = 0 }
         return report
     }
 }

@@ -276,3 +276,12 @@ extension Graph {
         return (defaultLayerIndices, nil)
     }
 }
+
+extension Graph {
+    /// The layer names that start with `prefix` (all for ""), each once, in graph order: what a shell
+    /// completes after --layer, --layers and --upto.
+    public func layerNames(completing prefix: String) -> [String] {
+        var seen = Set<String>()
+        return layerNames.filter { (prefix.isEmpty || $0.hasPrefix(prefix)) && seen.insert($0).inserted }
+    }
+}
