@@ -17,16 +17,20 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo-ft", providers: [.apt(["libcairo2-dev", "libfreetype-dev"])]),
         // zlib, for the tests only: they inflate featmap's PNG streams with the reference inflater,
         // and the gzipped MNIST fixture.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
         // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("isal")]),
+        // Pictures: the bundled DejaVu Sans as a Cairo font face, and Cairo's PDF surface into memory.
+        .target(name: "CRender", dependencies: ["CCairo"],
+                exclude: ["DejaVuSans-featmap.ttf", "subset_font.py", "LICENSE-DejaVu.txt"]),
         .target(
             name: "FeatMapKit",
             dependencies: [
-                "CCodecs", "CDNNL",
+                "CCodecs", "CDNNL", "CCairo", "CRender",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

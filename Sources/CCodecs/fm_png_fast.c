@@ -6,22 +6,21 @@
  * rows, fixed by the width, so the bytes do not depend on how the caller splits the image into
  * bands). Each segment is compressed on its own and ends byte-aligned, and one of two ways is used:
  *   - LZ: every row Up-filtered (each byte minus the byte above it), compressed by ISA-L's deflate
- *     at level 1. This suits smooth pictures, where LZ77 finds long matches: the 6000×4000
- *     benchmark photo comes to 10.1 MB, against 13.3 MB the other way.
+ *     at level 1. This suits smooth pictures, where LZ77 finds long matches.
  *   - Huffman: every row Paeth-filtered, written as one dynamic-Huffman deflate block of literals
  *     only. ISA-L builds the code and the block header from the residuals' histogram
  *     (isal_create_hufftables_subset); featmap writes the codes. This suits noise-like pictures
- *     such as edge maps, where LZ77 finds few matches and costs the most: the photo's Sobel edge
- *     map comes to 23.3 MB this way against 24.7 MB with LZ, in 75 against 185 ms. (ISA-L's codes
- *     stop at 13 bits; an unrestricted Huffman code would give 22.7 MB.)
+ *     such as edge maps, where LZ77 finds few matches and costs the most: there this way is both
+ *     smaller and faster. (ISA-L's codes stop at 13 bits, which costs a little size against an
+ *     unrestricted code.)
  * Which way: the first segment and every FM_PROBE_EVERY-th after it are a probe, compressed both
  * ways, and the smaller is kept; the segments in between use the probe's winner. While LZ is the
  * winner, every FM_SAMPLE_EVERY-th row is also Paeth-filtered, and when the sample's Huffman code,
  * scaled to the segment, would beat the segment's LZ size, the next segment is a probe: so a switch
- * to Huffman waits one segment, not up to FM_PROBE_EVERY. On the edge map, 12 of 138 segments go
- * through LZ (where the picture is flat), and the file is 23.2 MB. The stream's Adler-32 is
- * ISA-L's (isal_adler32). */
+ * to Huffman waits one segment, not up to FM_PROBE_EVERY. The stream's Adler-32 is ISA-L's
+ * (isal_adler32). (Measurements: docs/benchmark.md#png-segments.) */
 #include "fm_internal.h"
+#include "fm_testing.h"
 #include <isa-l/igzip_lib.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -133,7 +132,7 @@ fm_status fm_png_fast_open(fm_writer *w) {
 /* Line y of the segment: the filter byte, then row y filtered against the row above it. Both
  * filters, and the loop that writes Huffman codes, are also built for x86-64-v4 (AVX-512) and v3
  * (AVX2, BMI2), chosen when the program starts: the byte loops vectorise (Paeth's in 16-bit lanes),
- * and BMI2's shifts take the code loop from 35 to 28 ms on the edge map. */
+ * and BMI2's shifts speed up the code loop (docs/benchmark.md#png-segments). */
 #if defined(__x86_64__)
 #define FM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -197,8 +196,9 @@ struct huffman_block {
 
 /* The code for `count` lines of paeth_lines, from the histogram of every `step`-th. With step 1 the
  * code covers the bytes present and the size is exact; otherwise every byte value gets a code (one
- * left out of the sample may still occur) and the size is not known. Counting is a quarter of the
- * Huffman way's time, and a code from every fourth line made the edge map 0.2% larger. */
+ * left out of the sample may still occur) and the size is not known. Counting is a large share of
+ * the Huffman way's time, and a code from a sample of the lines is barely larger
+ * (docs/benchmark.md#png-segments). */
 static int plan_huffman(struct fm_png_fast *f, size_t count, size_t step, struct huffman_block *block) {
     size_t line = f->row_bytes + 1;
     uint32_t counts[4][256];

@@ -23,8 +23,11 @@ struct FiltersCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The convolution layer (default: the first one).", valueName: "name"), completion: Completions.layerNames())
     var layer: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG (default: MODEL-LAYER-filters.png).", valueName: "out.png"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output picture, .png, .svg or .pdf (default: MODEL-LAYER-filters.png).", valueName: "out.png"))
     var output: String?
+
+    @Option(help: ArgumentHelp("Picture format of the default names: png, svg or pdf (-o takes the format from its extension).", valueName: "format"))
+    var imageFormat: PictureFormat = .png
 
     @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a bare safetensors state dict.", valueName: "file.json"), completion: .file(extensions: ["json"]))
     var architecture: String?
@@ -47,11 +50,11 @@ struct FiltersCommand: ParsableCommand {
         let name = g.layerNames[index]
         do {
             let weights = try g.storedFilters(atNode: index)
-            let image = try FilterGrid.render(weights: weights, title: name)
+            let picture = try FilterGrid.draw(weights: weights, title: name).drawing
             let stem = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
-            let path = output ?? "\(stem)-\(OutputNaming.fileSafe(name))-filters.png"
-            try ImageEncoder.write(image, as: .png(depth: 8), to: path)
-            print("\(name): \(weights.shape.map(String.init).joined(separator: "×")) → \(path) (\(image.width)×\(image.height))")
+            let path = output ?? "\(stem)-\(OutputNaming.fileSafe(name))-filters.\(imageFormat.fileExtension)"
+            try picture.write(to: path, as: PictureFormat.forOutput(path, fallback: imageFormat))
+            print("\(name): \(weights.shape.map(String.init).joined(separator: "×")) → \(path) (\(picture.width)×\(picture.height))")
         } catch {
             Terminal.printError("\(error)")
             throw ExitCode.failure

@@ -48,7 +48,7 @@ struct KernelsCommand: ParsableCommand {
         @Argument(help: "A built-in name, a kernel file or an inline matrix.", completion: Completions.kernels)
         var kernel: String
 
-        @Option(help: ArgumentHelp("Also draw the kernel: enlarged cells, a diverging colormap centred on zero, the values written in.", valueName: "out.png"))
+        @Option(name: [.customShort("o"), .customLong("output"), .customLong("png")], help: ArgumentHelp("Also draw the kernel into this .png, .svg or .pdf: enlarged cells, a diverging colormap centred on zero, the values written in.", valueName: "out.png"))
         var png: String?
 
         func run() throws {
@@ -66,10 +66,10 @@ struct KernelsCommand: ParsableCommand {
             if let png {
                 do {
                     let pictures = try filter.kernels.map {
-                        try KernelPicture.render(values: $0.values, width: $0.width, height: $0.height, title: $0.name)
+                        try KernelPicture.draw(values: $0.values, width: $0.width, height: $0.height, title: $0.name).drawing
                     }
                     let picture = pictures.count == 1 ? pictures[0] : Picture.stacked(pictures, axis: .horizontal)
-                    try ImageEncoder.write(picture, as: .png(depth: 8), to: png)
+                    try picture.write(to: png, as: PictureFormat.forOutput(png))
                 } catch {
                     Terminal.printError(error.userMessage)
                     throw ExitCode.failure

@@ -15,3 +15,5 @@ extension Pair: ExpressibleByArgument {
 
 extension BorderMode: ExpressibleByArgument {}
 extension ResponseMode: ExpressibleByArgument {}
+
+extension PictureFormat: ExpressibleByArgument {}

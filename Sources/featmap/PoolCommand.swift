@@ -48,8 +48,12 @@ struct PoolCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also pool the input shifted by DY,DX pixels and report what stayed the same.", valueName: "dy,dx"))
     var shift: Pair?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG for a single input (default: STEM-maxpool.png or STEM-avgpool.png).", valueName: "out.png"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output picture for a single input, .png, .svg or .pdf (default: STEM-maxpool.png or STEM-avgpool.png).", valueName: "out.png"))
     var output: String?
+
+    @Option(help: ArgumentHelp("Picture format of the default names and of --out-dir: png, svg or pdf (-o takes the format from its extension).", valueName: "format"))
+    var imageFormat: PictureFormat = .png
+
 
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Folder for the pictures of many inputs.", valueName: "dir"))
     var outDir: String?
@@ -62,12 +66,12 @@ struct PoolCommand: ParsableCommand {
         if let stride, !(1...256).contains(stride) { throw ValidationError("--stride must be between 1 and 256, got \(stride)") }
         guard padding >= 0, padding < size else { throw ValidationError("--padding must be at least 0 and smaller than --size (\(size)), got \(padding)") }
         if let shift, abs(shift.y) > 4096 || abs(shift.x) > 4096 { throw ValidationError("--shift must be at most 4096 pixels per axis") }
-        if let output, !output.lowercased().hasSuffix(".png") { throw ValidationError("-o must name a .png file, got '\(output)'") }
+        if let output, PictureFormat(path: output) == nil { throw ValidationError("-o must name a .png, .svg or .pdf file, got '\(output)'") }
     }
 
     func run() throws {
         let inputs = try inputOptions.pictureInputs(output: output, outDir: outDir)
-        let naming = OutputNaming(template: "{stem}-\(op == .max ? "maxpool" : "avgpool").png", folder: outDir, inputs: inputs)
+        let naming = OutputNaming(template: "{stem}-\(op == .max ? "maxpool" : "avgpool").\(imageFormat.fileExtension)", folder: outDir, inputs: inputs)
         let command = self
         try Terminal.runBatch(inputs: inputs, options: runOptions, textToStandardError: false) { i in
             let path = command.output ?? naming.name(forInputAt: i, path: inputs[i], ext: "png")

@@ -43,8 +43,12 @@ struct RFCommand: ParsableCommand {
     @Flag(help: "Lay the effective receptive field (gradient magnitude) over the image inside each box.")
     var effective = false
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG for a single input (default: STEM-rf-LAYER.png).", valueName: "out.png"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output picture for a single input, .png, .svg or .pdf (default: STEM-rf-LAYER.png).", valueName: "out.png"))
     var output: String?
+
+    @Option(help: ArgumentHelp("Picture format of the default names and of --out-dir: png, svg or pdf (-o takes the format from its extension).", valueName: "format"))
+    var imageFormat: PictureFormat = .png
+
 
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Folder for the pictures of many inputs.", valueName: "dir"))
     var outDir: String?
@@ -55,7 +59,7 @@ struct RFCommand: ParsableCommand {
         if unit != nil && top != nil { throw ValidationError("give either --unit Y,X or --top K, not both") }
         if let top, !(1...RFCommand.maximumUnits).contains(top) { throw ValidationError("--top must be between 1 and \(RFCommand.maximumUnits), got \(top)") }
         if let channel, channel < 0 { throw ValidationError("--channel must be 0 or more, got \(channel)") }
-        if let output, !output.lowercased().hasSuffix(".png") { throw ValidationError("-o must name a .png file, got '\(output)'") }
+        if let output, PictureFormat(path: output) == nil { throw ValidationError("-o must name a .png, .svg or .pdf file, got '\(output)'") }
     }
 
     static let maximumUnits = 8
@@ -72,7 +76,7 @@ struct RFCommand: ParsableCommand {
             throw ExitCode(64)
         }
         let inputs = try inputOptions.pictureInputs(output: output, outDir: outDir)
-        let naming = OutputNaming(template: "{stem}-rf-{layer}.png", folder: outDir, inputs: inputs)
+        let naming = OutputNaming(template: "{stem}-rf-{layer}.\(imageFormat.fileExtension)", folder: outDir, inputs: inputs)
         var drawing = ReceptiveFieldDrawing(model: m, node: index)
         drawing.unit = unit
         drawing.top = top

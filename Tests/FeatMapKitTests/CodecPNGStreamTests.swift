@@ -1,4 +1,5 @@
 import CCodecs
+import CCodecs.Testing
 import CZlib
 import Foundation
 import Testing

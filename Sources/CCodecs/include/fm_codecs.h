@@ -75,11 +75,6 @@ fm_status fm_writer_write_rows(fm_writer *w, const void *rows, uint32_t count);
 fm_status fm_writer_write_rows_float(fm_writer *w, const float *rows, uint32_t count, int source_channels, float scale);
 fm_status fm_writer_finish(fm_writer *w);
 const char *fm_writer_message(const fm_writer *w);
-/* The default PNG encoder writes Huffman codes two at a time from a table of byte pairs when no code
- * is longer than 13 bits, else one at a time; both write the same bits. 0 forces the second way in
- * every encoder of the process (for tests: ISA-L's literal codes have stopped at 13 bits on every
- * picture measured, so the second way is otherwise hard to reach); 1, the default, restores the rule. */
-void fm_png_fast_use_pair_codes(int enabled);
 void fm_writer_destroy(fm_writer *w);
 
 /*

@@ -65,7 +65,7 @@ public struct PoolingDrawing: Sendable {
         caption += "; right: pooled output, each cell where its window starts"
         if comparison != nil { caption += "\nshifted rows: green = pooled value unchanged by the shift" }
         let picture = try PoolingPicture.draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption)
-        try ImageEncoder.write(picture.canvas.image, as: .png(depth: 8), to: path)
+        try picture.drawing.write(to: path)
         if npy {
             let npyPath = (path as NSString).deletingPathExtension + ".npy"
             do {

@@ -102,7 +102,7 @@ public struct ReceptiveFieldDrawing: Sendable {
         let picture = try ReceptiveFieldPicture.draw(image: seen, marks: marks,
                                                      map: .init(values: mapValues, width: mw, height: mh, caption: mapCaption),
                                                      title: title, caption: caption)
-        try ImageEncoder.write(picture.canvas.image, as: .png(depth: 8), to: path)
+        try picture.drawing.write(to: path)
         return marks.map(\.label)
     }
 

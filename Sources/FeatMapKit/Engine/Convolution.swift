@@ -180,7 +180,7 @@ public struct Convolution: Sendable {
                               planeWidth: Int, row: Int, kernel k: UnsafePointer<Float>, kernelSize: Pair,
                               stride sx: Int, dilation: Pair) {
         // Four kernel rows per sweep at stride 1: orow is loaded and stored once for four multiply-adds
-        // instead of once per tap (the vertical pass of a 61-tap Gaussian runs ~1.5× faster).
+        // instead of once per tap (measurements: docs/benchmark.md#kernel-rows-per-sweep).
         var firstSingle = 0
         if sx == 1 {
             let kw = kernelSize.x, dy = dilation.y

@@ -9,8 +9,9 @@ public struct FilterOptions: Sendable {
     /// Convert a colour image to luma (Rec. 601) before filtering.
     public var gray = false
     /// Two 1-D passes for a separable kernel: nil decides by cost, true forces them where the kernel
-    /// is separable, false always runs the direct 2-D window.
-    public var separable: Bool? = nil
+    /// is separable, false always runs the direct 2-D window. Internal: the routes give the same
+    /// result, so only the tests that compare them choose one (`@testable import`).
+    var separable: Bool? = nil
 
     public init() {}
 

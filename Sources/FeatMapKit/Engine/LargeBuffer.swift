@@ -2,9 +2,8 @@
 /// 268 MB) and their concatenations. They are handed out uninitialised, because zero-filling them
 /// is a full extra pass over memory that the caller overwrites anyway.
 ///
-/// Tried and dropped: advising such buffers as transparent huge pages (madvise MADV_HUGEPAGE) made
-/// SqueezeNet's forward pass through fire3 at 2048² slower and erratic on the 2-core benchmark
-/// machine (590–830 ms against 495–550 ms without), the first touch of each 2 MB page stalling.
+/// They are not advised as transparent huge pages: the first touch of each 2 MB page stalls, which
+/// made forward passes slower and erratic (measurements: docs/benchmark.md#freed-memory-kept-in-the-process).
 import CCodecs
 
 public enum LargeBuffer {
@@ -13,14 +12,12 @@ public enum LargeBuffer {
     /// call, not the library's: featmap makes it once before running a batch.
     ///
     /// glibc serves blocks above its mmap threshold (at most 32 MB by default) with a fresh mmap and
-    /// unmaps them on free, so every layer of a forward pass at 1024² or 2048² wrote into pages the
-    /// kernel had to fault in and zero one 4 KB page at a time: SqueezeNet through fire3 spent about
-    /// half its time in page faults (fire2's Concat: 12 ms for 33 MB). With the heap used for
-    /// every size and not trimmed, a layer's output reuses the pages of the tensors freed before it.
-    /// Peak memory is unchanged (measured: 505 MB both ways at 2048²); what a run frees stays mapped
-    /// until the process ends, which suits a command-line tool. The same goes for `apply`'s bands:
-    /// each band's arrays came from fresh pages (0.3 s of system time on a 6000×4000 photo, and wall
-    /// times that wandered from 0.9 to 3.9 s); with the pages kept, Sobel → JPEG takes 0.65 s.
+    /// unmaps them on free, so every layer of a forward pass at 1024² or 2048², and every band of
+    /// `apply`, would write into pages the kernel has to fault in and zero one 4 KB page at a time.
+    /// With the heap used for every size and not trimmed, a layer's output reuses the pages of the
+    /// tensors freed before it, and peak memory does not grow; what a run frees stays mapped until the
+    /// process ends, which suits a command-line tool.
+    /// (Measurements: docs/benchmark.md#freed-memory-kept-in-the-process.)
     public static func keepFreedMemory() { _ = keepFreed }
     private static let keepFreed: Bool = fm_keep_freed_memory() == 1
 

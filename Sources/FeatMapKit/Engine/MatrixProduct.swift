@@ -4,10 +4,10 @@ import CDNNL
 /// oneDNN's `dnnl_sgemm`, on the calling thread.
 ///
 /// Why oneDNN rather than OpenBLAS: the convolution core's products are short and wide (SqueezeNet's
-/// layers multiply 16 or 64 filters by K = 16…144 rows of columns, conv1 by K = 27). On one core of
-/// the benchmark machine (AVX-512), oneDNN 2.6's run-time-generated kernels take 0.67–0.99 of
-/// OpenBLAS 0.3.21's time on SqueezeNet's products, and 1.25 on LeNet's tiny conv2 (10 µs); see
-/// `Tests/bench/gemm_shapes.py`. Both pick their kernels for the CPU they run on, so the binary stays
+/// layers multiply 16 or 64 filters by K = 16…144 rows of columns, conv1 by K = 27), and oneDNN's
+/// run-time-generated kernels are faster on these; OpenBLAS wins only on products of a few
+/// microseconds, such as LeNet's conv2 (measurements: docs/benchmark.md#onednn-or-openblas,
+/// `Tests/bench/gemm_shapes.py`). Both pick their kernels for the CPU they run on, so the binary stays
 /// portable.
 ///
 /// The Debian build of oneDNN runs on OpenMP. featmap's own workers (`Parallel`) already give each core

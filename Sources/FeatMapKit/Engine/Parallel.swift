@@ -15,7 +15,8 @@ struct SendableConstPointer<T>: @unchecked Sendable {
 }
 
 public enum Parallel {
-    /// Worker count: the machine's active cores, or FEATMAP_THREADS when set.
+    /// Worker count: the machine's active cores, or FEATMAP_THREADS when set (a user setting, in the
+    /// README: to leave cores free on a shared machine).
     static let workers: Int = {
         if let s = getenv("FEATMAP_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
@@ -23,7 +24,7 @@ public enum Parallel {
 
     /// Marks threads whose work is already one of several jobs running side by side (the batch
     /// runner's workers): on them `forEachChunk` runs inline, because splitting a small job again
-    /// only adds thread wake-ups (measured: a third of `predict`'s time over 10,000 MNIST digits).
+    /// only adds thread wake-ups (measurements: docs/benchmark.md#no-second-split-inside-batch-jobs).
     private static let serialKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)

@@ -37,9 +37,7 @@ public struct SeparableConvolution: Sendable {
 
     /// Multiply-adds per output row of the two passes against the direct window, with a 25% margin for
     /// the second pass over memory. Every square kernel from 3×3 up qualifies on images wider than a few
-    /// pixels (measured on 2000×2000 RGB, release build, 2 shared cores: sobel-x 0.25–0.30 s either way,
-    /// gaussian:1.2 (7×7) 0.45 s direct vs 0.29 s, gaussian:10 (61×61) 8.1 s vs 0.50 s); 1×N and N×1
-    /// kernels stay direct.
+    /// pixels; 1×N and N×1 kernels stay direct (measurements: docs/benchmark.md#separable-or-direct).
     public func isCheaper(inputWidth w: Int, outputWidth wo: Int) -> Bool {
         Self.cost(kernel: kernelSize, padding: padding, inputWidth: w, outputWidth: wo)
             < Double(kernelSize.y * kernelSize.x * wo)

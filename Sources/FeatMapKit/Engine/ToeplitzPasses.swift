@@ -12,10 +12,8 @@
 ///   K), so Tₕ is split into slices of `B` rows and the product is a sum of `⌈(B + dx(kw − 1))/B⌉`
 ///   products over V read as non-overlapping blocks of `B`, each shifted one block further.
 ///
-/// Twice to three times the multiply-adds of the direct passes, but in a BLAS's kernels. Measured on the
-/// benchmark machine (AVX-512): the products of one 6000×4000 channel under a 61-tap Gaussian take
-/// 47 ms (vertical) and 51 ms (horizontal) on one core, and `featmap apply gaussian:10` on the 6000×4000
-/// benchmark photo → JPEG went from 0.77–0.82 s to 0.51–0.60 s.
+/// Twice to three times the multiply-adds of the direct passes, but in a BLAS's kernels, which for long
+/// factors is still the faster way (measurements: docs/benchmark.md#toeplitz-products).
 ///
 /// Horizontal padding is applied to V rather than to the input (`BorderMode.edgeColumns`), so
 /// the input is not copied to add 2 × 30 columns to a band of a 61-tap Gaussian.
@@ -27,11 +25,10 @@
 /// spread, so inputs with such samples take the direct passes.
 struct ToeplitzPasses: Sendable {
     /// Output rows per vertical product (R) and output columns per horizontal block (B): the fastest
-    /// pair of 16, 32, 64 and 120 rows and 16 … 128 columns in `dnnl_sgemm` on the benchmark machine.
+    /// pair in `dnnl_sgemm` (measurements: docs/benchmark.md#toeplitz-products).
     static let rows = 32, block = 32
-    /// Shorter factors stay on the direct passes. Gaussian on the 6000×4000 benchmark photo → JPEG, two
-    /// runs each, direct against products: 13 taps (σ 2) 0.46–0.47 s against 0.50 s; 19 taps (σ 3)
-    /// 0.47–0.51 s against 0.44–0.50 s; 31 taps (σ 5) 0.58–0.66 s against 0.54–0.56 s.
+    /// Shorter factors stay on the direct passes, which are as fast or faster below this length
+    /// (measurements: docs/benchmark.md#toeplitz-products).
     static let minimumTaps = 19
 
     let kernel: Pair, dilation: Pair

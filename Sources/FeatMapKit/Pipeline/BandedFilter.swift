@@ -26,15 +26,13 @@ public struct BandedFilter: Sendable {
     }
 
     /// Output rows per band so that a band's input is about half a million samples (~2 MB of floats, a
-    /// few times that in the filter's copies and the encoder's queue), at least 16 rows so that thin
-    /// images do not pay per band. Tall kernels get taller bands: each band also holds span − 1 rows of
-    /// its neighbours, which are copied (split into planes) once per band; at least 2 × (span − 1)
-    /// output rows keeps those copies under half of a band. Rounded up to a multiple of the rows
-    /// `ToeplitzPasses` groups (32), so that the bands of a long Gaussian issue the same matrix products
-    /// as the whole image. Measured on the 6000×4000 benchmark photo, alternating runs: half a million
-    /// samples rather than a million took Sobel → PNG from 61 to 49 MiB at the same speed; for a
-    /// Gaussian σ 10, bands of span − 1 rows instead of 2 × (span − 1) would take 93 → 75 MiB but cost
-    /// 6% of its time (0.525 → 0.555 s → JPEG over 10 pairs).
+    /// few times that in the filter's copies and the encoder's queue): larger bands only cost memory.
+    /// At least 16 rows so that thin images do not pay per band. Tall kernels get taller bands: each
+    /// band also holds span − 1 rows of its neighbours, which are copied (split into planes) once per
+    /// band; at least 2 × (span − 1) output rows keeps those copies under half of a band (shorter bands
+    /// save memory but lose time). Rounded up to a multiple of the rows `ToeplitzPasses` groups (32), so
+    /// that the bands of a long Gaussian issue the same matrix products as the whole image.
+    /// (Measurements: docs/benchmark.md#band-height.)
     public static func bandRows(width: Int, channels: Int, span: Int = 1) -> Int {
         let rows = max(16, (1 << 19) / max(1, width * channels), 2 * (span - 1))
         return (rows + ToeplitzPasses.rows - 1) / ToeplitzPasses.rows * ToeplitzPasses.rows

@@ -54,7 +54,7 @@ final class LayerPictures {
     /// Writes overview.png when at least one grid was added, and says so (`note`) when it could not hold them all.
     func finish(note: (String) -> Void) throws {
         guard overview.rows.count > 1 else { return }
-        try ImageEncoder.write(try overview.draw().canvas.image, as: .png(depth: 8), to: (dir as NSString).appendingPathComponent("overview.png"))
+        try ImageEncoder.write(try overview.draw().drawing.image(), as: .png(depth: 8), to: (dir as NSString).appendingPathComponent("overview.png"))
         if overview.omitted > 0 {
             let shown = overview.rows.count - 1
             note("note: overview.png shows the first \(shown) of \(shown + overview.omitted) layers (it stops at \(overview.maximumHeight) pixels tall); every layer's grid has its own file, and --layers picks the ones to put side by side")

@@ -1,4 +1,5 @@
-/// An RGB drawing surface with 8 bits per sample, the common ground of every featmap picture.
+/// An RGB raster with 8 bits per sample: where feature maps are turned into pixels (colormaps,
+/// enlargement) and what Cairo's rendering of a `Drawing` is read back into.
 /// Coordinates are pixels, origin top-left; everything drawn is clipped to the canvas.
 public struct Canvas: Sendable, CustomStringConvertible {
     public let width: Int
@@ -23,6 +24,14 @@ public struct Canvas: Sendable, CustomStringConvertible {
         self.height = max(0, height)
         pixels = [UInt8](repeating: 0, count: self.width * self.height * 3)
         fill(background)
+    }
+
+    /// A canvas holding `pixels` (interleaved RGB, row-major, width × height × 3 bytes).
+    init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(pixels.count == width * height * 3)
+        self.width = width
+        self.height = height
+        self.pixels = pixels
     }
 
     /// A canvas showing `image` (any channel count or bit depth), to draw marks over a picture.
@@ -74,63 +83,6 @@ public struct Canvas: Sendable, CustomStringConvertible {
 
     public mutating func fillRect(_ r: PixelRect, color: RGB) {
         fillRect(x: r.x, y: r.y, width: r.width, height: r.height, color: color)
-    }
-
-    /// An outline drawn inside the rectangle, `thickness` pixels wide.
-    public mutating func strokeRect(x: Int, y: Int, width w: Int, height h: Int, color: RGB, thickness: Int = 1) {
-        let t = max(1, min(thickness, (min(w, h) + 1) / 2))
-        fillRect(x: x, y: y, width: w, height: t, color: color)
-        fillRect(x: x, y: y + h - t, width: w, height: t, color: color)
-        fillRect(x: x, y: y, width: t, height: h, color: color)
-        fillRect(x: x + w - t, y: y, width: t, height: h, color: color)
-    }
-
-    public mutating func strokeRect(_ r: PixelRect, color: RGB, thickness: Int = 1) {
-        strokeRect(x: r.x, y: r.y, width: r.width, height: r.height, color: color, thickness: thickness)
-    }
-
-    /// A dashed outline inside the rectangle: `dash` pixels on, `dash` off, walking around the border.
-    public mutating func dashedRect(x: Int, y: Int, width w: Int, height h: Int, color: RGB,
-                                    dash: Int = 4, thickness: Int = 1) {
-        let d = max(1, dash), t = max(1, thickness)
-        guard w > 0, h > 0 else { return }
-        for i in 0..<w where (i / d) % 2 == 0 {
-            fillRect(x: x + i, y: y, width: 1, height: t, color: color)
-            fillRect(x: x + i, y: y + h - t, width: 1, height: t, color: color)
-        }
-        for j in 0..<h where (j / d) % 2 == 0 {
-            fillRect(x: x, y: y + j, width: t, height: 1, color: color)
-            fillRect(x: x + w - t, y: y + j, width: t, height: 1, color: color)
-        }
-    }
-
-    /// Diagonal hatching (lines where (x + y) mod spacing == 0) over a background: the mark for
-    /// padding, i.e. pixels that are not in the image but that the convolution reads.
-    public mutating func hatchRect(x: Int, y: Int, width w: Int, height h: Int, background: RGB, lines: RGB,
-                                   spacing: Int = 6) {
-        fillRect(x: x, y: y, width: w, height: h, color: background)
-        let s = max(2, spacing)
-        let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + w), y1 = min(height, y + h)
-        guard x0 < x1, y0 < y1 else { return }
-        for yy in y0..<y1 {
-            for xx in x0..<x1 where (xx - x + yy - y) % s == 0 { self[xx, yy] = lines }
-        }
-    }
-
-    /// A straight line (Bresenham), `thickness` pixels square per step.
-    public mutating func line(from a: PixelPoint, to b: PixelPoint, color: RGB, thickness: Int = 1) {
-        var x = a.x, y = a.y
-        let dx = abs(b.x - a.x), dy = -abs(b.y - a.y)
-        let sx = a.x < b.x ? 1 : -1, sy = a.y < b.y ? 1 : -1
-        var err = dx + dy
-        let t = max(1, thickness), half = (t - 1) / 2
-        while true {
-            if t == 1 { self[x, y] = color } else { fillRect(x: x - half, y: y - half, width: t, height: t, color: color) }
-            if x == b.x && y == b.y { break }
-            let e2 = 2 * err
-            if e2 >= dy { err += dy; x += sx }
-            if e2 <= dx { err += dx; y += sy }
-        }
     }
 
     /// Copies an image with its top-left at (x, y), each pixel enlarged to scale × scale.
@@ -223,22 +175,6 @@ public struct Canvas: Sendable, CustomStringConvertible {
         values.withUnsafeBufferPointer {
             blit(map: $0, width: w, height: h, x: x, y: y, scale: scale, colormap: colormap, range: range,
                  nanColor: nanColor)
-        }
-    }
-
-    /// Writes text with its top-left at (x, y); "\n" starts a new line.
-    public mutating func text(_ text: String, x: Int, y: Int, color: RGB, scale: Int = 1,
-                              font: BitmapFont = .standard) {
-        let s = max(1, scale)
-        var cx = x, cy = y
-        for ch in text {
-            if ch == "\n" { cx = x; cy += font.lineHeight * s; continue }
-            for (r, bits) in font.rows(for: ch).enumerated() where bits != 0 {
-                for c in 0..<font.glyphWidth where bits & (0x10 >> UInt8(c)) != 0 {
-                    fillRect(x: cx + c * s, y: cy + r * s, width: s, height: s, color: color)
-                }
-            }
-            cx += font.cellWidth * s
         }
     }
 

@@ -5,23 +5,33 @@ enum ColorBar {
     static let labelGap = 3
 
     /// Height of bar plus labels.
-    static var height: Int { barHeight + labelGap + BitmapFont.standard.glyphHeight }
+    static var height: Int { barHeight + labelGap + Typeface.body.lineHeight }
 
-    static func draw(on canvas: inout Canvas, x: Int, y: Int, width: Int, colormap: Colormap,
-                     low: String, high: String, middle: String? = nil, text: RGB = .black) {
+    /// The bar's colours as a raster one pixel per column: entry i·255/(w−1) of the table at column i,
+    /// so that both ends of the table appear.
+    static func raster(width: Int, colormap: Colormap) -> Raster {
         let w = max(2, width)
+        var bytes = [UInt8](repeating: 0, count: w * barHeight * 3)
         for i in 0..<w {
-            // Entry i·255/(w−1) so that both ends of the table appear.
             let c = colormap.entry((i * 255 + (w - 1) / 2) / (w - 1))
-            canvas.fillRect(x: x + i, y: y, width: 1, height: barHeight, color: c)
+            for y in 0..<barHeight {
+                let o = (y * w + i) * 3
+                bytes[o] = c.r; bytes[o + 1] = c.g; bytes[o + 2] = c.b
+            }
         }
-        canvas.strokeRect(x: x - 1, y: y - 1, width: w + 2, height: barHeight + 2, color: RGB(grey: 128))
-        let font = BitmapFont.standard
+        return Raster(width: w, height: barHeight, channels: 3, bytes: bytes)
+    }
+
+    static func draw(on drawing: inout Drawing, x: Int, y: Int, width: Int, colormap: Colormap,
+                     low: String, high: String, middle: String? = nil, text: RGB = .black) {
+        let bar = raster(width: width, colormap: colormap)
+        drawing.strokeRect(x: x - 1, y: y - 1, width: bar.width + 2, height: barHeight + 2, color: RGB(grey: 128))
+        drawing.blit(bar, x: x, y: y)
         let ty = y + barHeight + labelGap
-        canvas.text(low, x: x, y: ty, color: text)
-        canvas.text(high, x: x + w - font.width(of: high), y: ty, color: text)
+        drawing.text(low, x: x, y: ty, color: text)
+        drawing.text(high, x: x + bar.width, y: ty, color: text, anchor: .end)
         if let middle {
-            canvas.text(middle, x: x + (w - font.width(of: middle)) / 2, y: ty, color: text)
+            drawing.text(middle, x: x + bar.width / 2, y: ty, color: text, anchor: .middle)
         }
     }
 }

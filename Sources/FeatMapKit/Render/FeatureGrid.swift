@@ -36,11 +36,11 @@ public enum FeatureGrid {
         }
     }
 
-    static let titleScale = 2
-    static let labelStrip = 10
+    /// The strip above each map that holds its channel index.
+    static var labelStrip: Int { Typeface.small.lineHeight }
 
     public static func render(_ maps: Tensor, title: String, options: FeatureGridOptions = .init()) throws -> Image {
-        try draw(maps, title: title, options: options).canvas.image
+        try draw(maps, title: title, options: options).drawing.image()
     }
 
     public static func layout(for maps: Tensor, title: String, options: FeatureGridOptions = .init()) throws -> Layout {
@@ -49,44 +49,44 @@ public enum FeatureGrid {
 
     /// The picture as a canvas (for further marks) together with its layout.
     public static func draw(_ maps: Tensor, title: String,
-                            options: FeatureGridOptions = .init()) throws -> (canvas: Canvas, layout: Layout) {
+                            options: FeatureGridOptions = .init()) throws -> (drawing: Drawing, layout: Layout) {
         let p = try plan(maps, title: title, options: options)
         let L = p.layout
-        let font = BitmapFont.standard
-        var canvas = Canvas(width: L.width, height: L.height, background: options.background)
-        canvas.text(p.titleText, x: L.titleOrigin.x, y: L.titleOrigin.y, color: options.textColor, scale: titleScale)
-        canvas.text(p.captionText, x: L.captionOrigin.x, y: L.captionOrigin.y, color: options.textColor)
-        canvas.fillRect(L.grid, color: options.padColor)
+        let font = Typeface.body
+        var drawing = Drawing(width: L.width, height: L.height, background: options.background)
+        drawing.text(p.titleText, x: L.titleOrigin.x, y: L.titleOrigin.y, color: options.textColor, font: .title)
+        drawing.text(p.captionText, x: L.captionOrigin.x, y: L.captionOrigin.y, color: options.textColor)
+        drawing.fillRect(L.grid, color: options.padColor)
         let plane = L.mapWidth * L.mapHeight
         maps.storage.withUnsafeBufferPointer { all in
             for c in 0..<L.channels {
                 let values = UnsafeBufferPointer(rebasing: all[c * plane..<(c + 1) * plane])
                 let cell = L.cells[c]
-                canvas.blit(map: values, width: L.mapWidth, height: L.mapHeight, x: cell.x, y: cell.y,
+                drawing.blit(map: values, width: L.mapWidth, height: L.mapHeight, x: cell.x, y: cell.y,
                             scale: L.scale, colormap: p.colormap, range: p.ranges[c], nanColor: options.nanColor)
             }
         }
         let labelColor = options.padColor.contrastingText
         // A label wider than its cell would run into the neighbour's; such grids go without.
-        for (c, origin) in L.labelOrigins.enumerated() where font.width(of: String(c)) <= L.cells[c].width - 1 {
-            canvas.text(String(c), x: origin.x, y: origin.y, color: labelColor)
+        for (c, origin) in L.labelOrigins.enumerated() where Typeface.small.width(of: String(c)) <= L.cells[c].width - 1 {
+            drawing.text(String(c), x: origin.x, y: origin.y, color: labelColor, font: .small)
         }
         if let bar = L.colorBar {
-            ColorBar.draw(on: &canvas, x: bar.x, y: bar.y, width: bar.width, colormap: p.colormap,
+            ColorBar.draw(on: &drawing, x: bar.x, y: bar.y, width: bar.width, colormap: p.colormap,
                           low: p.barLow, high: p.barHigh, middle: p.colormap.isDiverging ? "0" : nil,
                           text: options.textColor)
             var x = bar.maxX + 12
             if let note = p.barNote {
-                canvas.text(note, x: x, y: bar.y + 3, color: options.textColor)
+                drawing.text(note, x: x, y: bar.y, color: options.textColor)
                 x += font.width(of: note) + 12
             }
             if p.hasNaN {
-                canvas.fillRect(x: x, y: bar.y, width: ColorBar.barHeight, height: ColorBar.barHeight,
+                drawing.fillRect(x: x, y: bar.y, width: ColorBar.barHeight, height: ColorBar.barHeight,
                                 color: options.nanColor)
-                canvas.text("NaN", x: x + ColorBar.barHeight + 4, y: bar.y + 3, color: options.textColor)
+                drawing.text("NaN", x: x + ColorBar.barHeight + 4, y: bar.y, color: options.textColor)
             }
         }
-        return (canvas, L)
+        return (drawing, L)
     }
 
     struct Plan {
@@ -112,7 +112,7 @@ public enum FeatureGrid {
         if let s = options.scale, s < 1 {
             throw RenderError.invalidParameter("the cell scale must be at least 1 (got \(s))")
         }
-        let font = BitmapFont.standard
+        let font = Typeface.body, titleFont = Typeface.title
         let plane = h * w
 
         // Value ranges: the layer's finite extent, then one range per map.
@@ -186,10 +186,10 @@ public enum FeatureGrid {
         if hasNaN { captionText += ", magenta = NaN" }
 
         let m = max(0, options.margin)
-        let titleH = font.height(of: titleText, scale: titleScale)
+        let titleH = titleFont.height(of: titleText)
         let captionY = m + titleH + 6
         let gridY = captionY + font.height(of: captionText) + 8
-        var contentW = max(gridW, font.width(of: titleText, scale: titleScale), font.width(of: captionText))
+        var contentW = max(gridW, titleFont.width(of: titleText), font.width(of: captionText))
         var height = gridY + gridH + m
         var bar: PixelRect? = nil
         if options.showsColorBar {
@@ -209,7 +209,7 @@ public enum FeatureGrid {
             let col = c % columns, row = c / columns
             let x0 = m + pad + col * (cellW + pad)
             let y0 = gridY + pad + row * (strip + cellH + pad)
-            if options.showsLabels { labels.append(PixelPoint(x: x0 + 1, y: y0 + 1)) }
+            if options.showsLabels { labels.append(PixelPoint(x: x0 + 1, y: y0)) }
             cells.append(PixelRect(x: x0, y: y0 + strip, width: cellW, height: cellH))
         }
         let layout = Layout(width: width, height: height, channels: channels, mapWidth: w, mapHeight: h,

@@ -26,10 +26,10 @@ public enum FilterGrid {
     public static let maximumColorFilters = 256
 
     public static func render(weights: Tensor, title: String) throws -> Image {
-        try draw(weights: weights, title: title).canvas.image
+        try draw(weights: weights, title: title).drawing.image()
     }
 
-    public static func draw(weights: Tensor, title: String) throws -> (canvas: Canvas, layout: Layout) {
+    public static func draw(weights: Tensor, title: String) throws -> (drawing: Drawing, layout: Layout) {
         guard weights.rank == 4, weights.shape.allSatisfy({ $0 > 0 }) else {
             throw RenderError.shapeMismatch("filter weights must be [outC, inC, kh, kw] with every size ≥ 1, "
                 + "got \(weights.shape); pass a convolution layer's weight tensor")
@@ -38,16 +38,16 @@ public enum FilterGrid {
     }
 
     static let margin = 8
-    static let strip = 10
+    /// The strip above each colour tile that holds its index.
+    static var strip: Int { Typeface.small.lineHeight }
 
     static func header(_ title: String, _ caption: String) -> (captionY: Int, gridY: Int) {
-        let font = BitmapFont.standard
-        let captionY = margin + font.height(of: title, scale: 2) + 6
-        return (captionY, captionY + font.height(of: caption) + 8)
+        let captionY = margin + Typeface.title.height(of: title) + 6
+        return (captionY, captionY + Typeface.body.height(of: caption) + 8)
     }
 
-    static func colorGrid(_ weights: Tensor, title: String) throws -> (canvas: Canvas, layout: Layout) {
-        let font = BitmapFont.standard
+    static func colorGrid(_ weights: Tensor, title: String) throws -> (drawing: Drawing, layout: Layout) {
+        let font = Typeface.body, titleFont = Typeface.title
         let (outC, kh, kw) = (weights.shape[0], weights.shape[2], weights.shape[3])
         let shown = min(outC, maximumColorFilters)
         let scale = max(1, min(16, (40 + max(kh, kw) - 1) / max(kh, kw)))
@@ -58,13 +58,13 @@ public enum FilterGrid {
         var caption = "colour filters: each filter's R,G,B weights stretched from its own min..max to 0..255"
         if shown < outC { caption += "\nshowing filters 0 to \(shown - 1) of \(outC)" }
         let (captionY, gridY) = header(titleText, caption)
-        let contentW = max(gridW, font.width(of: titleText, scale: 2), font.width(of: caption))
+        let contentW = max(gridW, titleFont.width(of: titleText), font.width(of: caption))
         try Canvas.checkSize("filter grid", width: contentW + 2 * margin, height: gridY + gridH + margin)
-        var canvas = Canvas(width: contentW + 2 * margin, height: gridY + gridH + margin)
-        canvas.text(titleText, x: margin, y: margin, color: .black, scale: 2)
-        canvas.text(caption, x: margin, y: captionY, color: .black)
+        var drawing = Drawing(width: contentW + 2 * margin, height: gridY + gridH + margin)
+        drawing.text(titleText, x: margin, y: margin, color: .black, font: titleFont)
+        drawing.text(caption, x: margin, y: captionY, color: .black)
         let padColor = RGB(grey: 48)
-        canvas.fillRect(x: margin, y: gridY, width: gridW, height: gridH, color: padColor)
+        drawing.fillRect(x: margin, y: gridY, width: gridW, height: gridH, color: padColor)
         let plane = kh * kw, size = 3 * plane
         var cells: [[PixelRect]] = []
         for f in 0..<shown {
@@ -81,18 +81,18 @@ public enum FilterGrid {
             let tile = Image(width: kw, height: kh, channels: 3, bitDepth: 8, samples: samples)
             let col = f % columns, row = f / columns
             let x0 = margin + pad + col * (cellW + pad), y0 = gridY + pad + row * (strip + cellH + pad)
-            canvas.text(String(f), x: x0 + 1, y: y0 + 1, color: padColor.contrastingText)
+            drawing.text(String(f), x: x0 + 1, y: y0, color: padColor.contrastingText, font: .small)
             let rect = PixelRect(x: x0, y: y0 + strip, width: cellW, height: cellH)
-            canvas.blit(tile, x: rect.x, y: rect.y, scale: scale)
+            drawing.blit(tile, x: rect.x, y: rect.y, scale: scale)
             cells.append([rect])
         }
-        let layout = Layout(mode: .color, width: canvas.width, height: canvas.height, scale: scale,
+        let layout = Layout(mode: .color, width: drawing.width, height: drawing.height, scale: scale,
                             shownFilters: shown, shownInputs: 3, cells: cells)
-        return (canvas, layout)
+        return (drawing, layout)
     }
 
-    static func channelGrid(_ weights: Tensor, title: String) throws -> (canvas: Canvas, layout: Layout) {
-        let font = BitmapFont.standard
+    static func channelGrid(_ weights: Tensor, title: String) throws -> (drawing: Drawing, layout: Layout) {
+        let font = Typeface.body, titleFont = Typeface.title
         let (outC, inC, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
         let rows = min(outC, maximumRows), columns = min(inC, maximumColumns)
         let scale = max(1, min(16, (24 + max(kh, kw) - 1) / max(kh, kw)))
@@ -100,7 +100,7 @@ public enum FilterGrid {
         let colormap = Colormap.diverging
         let range = (ValueRange.finiteExtent(of: weights.storage) ?? ValueRange(low: 0, high: 0)).symmetric
         let rowLabelW = font.width(of: "f\(rows - 1)") + 4
-        let columnHeader = strip
+        let columnHeader = Typeface.small.lineHeight
         let gridW = rowLabelW + gap + columns * (cellW + gap), gridH = columnHeader + gap + rows * (cellH + gap)
         let titleText = "\(title)  \(outC)×\(inC)×\(kh)×\(kw)"
         var caption = "rows: filters f, columns: input channels c; colours: \(colormap.name), 0 at centre, "
@@ -110,38 +110,38 @@ public enum FilterGrid {
         }
         let (captionY, gridY) = header(titleText, caption)
         let barY = gridY + gridH + 10, barW = max(160, min(gridW, 320))
-        let contentW = max(gridW, barW, font.width(of: titleText, scale: 2), font.width(of: caption))
+        let contentW = max(gridW, barW, titleFont.width(of: titleText), font.width(of: caption))
         try Canvas.checkSize("filter grid", width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
-        var canvas = Canvas(width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
-        canvas.text(titleText, x: margin, y: margin, color: .black, scale: 2)
-        canvas.text(caption, x: margin, y: captionY, color: .black)
+        var drawing = Drawing(width: contentW + 2 * margin, height: barY + ColorBar.height + margin)
+        drawing.text(titleText, x: margin, y: margin, color: .black, font: titleFont)
+        drawing.text(caption, x: margin, y: captionY, color: .black)
         let x0 = margin + rowLabelW + gap, y0 = gridY + columnHeader + gap
-        canvas.fillRect(x: x0 - gap, y: y0 - gap, width: columns * (cellW + gap) + gap,
+        drawing.fillRect(x: x0 - gap, y: y0 - gap, width: columns * (cellW + gap) + gap,
                         height: rows * (cellH + gap) + gap, color: RGB(grey: 160))
         for c in 0..<columns where columns <= 8 || c % 2 == 0 || cellW >= 14 {
-            canvas.text("c\(c)", x: x0 + c * (cellW + gap), y: gridY, color: .black)
+            drawing.text("c\(c)", x: x0 + c * (cellW + gap), y: gridY, color: .black, font: .small)
         }
         let plane = kh * kw
         var cells: [[PixelRect]] = []
         weights.storage.withUnsafeBufferPointer { all in
             for f in 0..<rows {
                 let y = y0 + f * (cellH + gap)
-                canvas.text("f\(f)", x: margin, y: y + (cellH - font.glyphHeight) / 2, color: .black)
+                drawing.text("f\(f)", centredIn: PixelRect(x: margin, y: y, width: rowLabelW - 4, height: cellH), color: .black)
                 var row: [PixelRect] = []
                 for c in 0..<columns {
                     let start = (f * inC + c) * plane
                     let rect = PixelRect(x: x0 + c * (cellW + gap), y: y, width: cellW, height: cellH)
-                    canvas.blit(map: UnsafeBufferPointer(rebasing: all[start..<start + plane]), width: kw, height: kh,
+                    drawing.blit(map: UnsafeBufferPointer(rebasing: all[start..<start + plane]), width: kw, height: kh,
                                 x: rect.x, y: rect.y, scale: scale, colormap: colormap, range: range)
                     row.append(rect)
                 }
                 cells.append(row)
             }
         }
-        ColorBar.draw(on: &canvas, x: margin, y: barY, width: barW, colormap: colormap,
+        ColorBar.draw(on: &drawing, x: margin, y: barY, width: barW, colormap: colormap,
                       low: NumberText.short(range.low), high: NumberText.short(range.high), middle: "0")
-        let layout = Layout(mode: .channels, width: canvas.width, height: canvas.height, scale: scale,
+        let layout = Layout(mode: .channels, width: drawing.width, height: drawing.height, scale: scale,
                             shownFilters: rows, shownInputs: columns, cells: cells)
-        return (canvas, layout)
+        return (drawing, layout)
     }
 }

@@ -1,11 +1,17 @@
 /// One picture of a network's hierarchy: the input, then each selected layer's feature-map grid in graph
 /// order, with its name, shape and receptive field written beside it, so the step from edges to parts can
-/// be seen in one scroll. Grids wider than `maximumPictureWidth` are shrunk by an integer factor
-/// (box average) as they are added, so the overview stays small whatever the layers.
+/// be seen in one scroll. Grids wider than `maximumPictureWidth` are shown shrunk by an integer factor
+/// (a scaled copy of their drawing: box-filtered in the PNG, still vector in SVG and PDF), so the overview
+/// stays small whatever the layers.
 public struct Overview: Sendable {
     public struct Row: Sendable {
-        public var picture: Image
+        public var picture: Drawing
+        /// The picture is drawn 1/shrink of its size.
+        public var shrink: Int
         public var lines: [String]
+        /// Size on the overview.
+        public var width: Int { picture.width / shrink }
+        public var height: Int { max(1, picture.height / shrink) }
     }
 
     public private(set) var rows: [Row] = []
@@ -38,70 +44,52 @@ public struct Overview: Sendable {
     public mutating func addInput(_ image: Image, lines: [String]) {
         let side = max(image.width, image.height, 1)
         let scale = max(1, 112 / side)
-        var canvas = Canvas(width: image.width * scale, height: image.height * scale)
-        canvas.blit(image, x: 0, y: 0, scale: scale)
-        add(canvas.image, lines: lines)
+        var drawing = Drawing(width: image.width * scale, height: image.height * scale)
+        drawing.blit(image, x: 0, y: 0, scale: scale)
+        add(drawing, lines: lines)
+    }
+
+    /// Adds a finished picture that is only pixels.
+    public mutating func add(_ picture: Image, lines: [String]) {
+        add(Drawing(picture), lines: lines)
     }
 
     /// Adds a row, unless the overview is already full (then only counts it in `omitted`; every later row
     /// is omitted too, so the overview is always a prefix of the layers).
-    public mutating func add(_ picture: Image, lines: [String]) {
-        let factor = (picture.width + maximumPictureWidth - 1) / maximumPictureWidth
-        let height = factor > 1 ? max(1, picture.height / factor) : picture.height
-        guard omitted == 0, rows.isEmpty || picturesHeight + height <= maximumHeight else { omitted += 1; return }
-        picturesHeight += height + Overview.gap
-        rows.append(Row(picture: factor > 1 ? Overview.shrunk(picture, by: factor) : picture, lines: lines))
+    public mutating func add(_ picture: Drawing, lines: [String]) {
+        let row = Row(picture: picture, shrink: max(1, (picture.width + maximumPictureWidth - 1) / maximumPictureWidth),
+                      lines: lines)
+        guard omitted == 0, rows.isEmpty || picturesHeight + row.height <= maximumHeight else { omitted += 1; return }
+        picturesHeight += row.height + Overview.gap
+        rows.append(row)
     }
 
-    /// Each factor × factor block averaged into one pixel (colour channels only, 8-bit out).
-    static func shrunk(_ image: Image, by factor: Int) -> Image {
-        let w = max(1, image.width / factor), h = max(1, image.height / factor)
-        let c = image.channels, colours = image.colorChannels, k = 255 / image.maxValue
-        var out = [Float](repeating: 0, count: w * h * 3)
-        for y in 0..<h { for x in 0..<w {
-            var sum: (Float, Float, Float) = (0, 0, 0), n: Float = 0
-            for yy in (y * factor)..<min(image.height, (y + 1) * factor) {
-                for xx in (x * factor)..<min(image.width, (x + 1) * factor) {
-                    let i = (yy * image.width + xx) * c
-                    let r = image.samples[i] * k
-                    sum.0 += r
-                    sum.1 += colours == 3 ? image.samples[i + 1] * k : r
-                    sum.2 += colours == 3 ? image.samples[i + 2] * k : r
-                    n += 1
-                }
-            }
-            let o = (y * w + x) * 3
-            out[o] = (sum.0 / n).rounded(); out[o + 1] = (sum.1 / n).rounded(); out[o + 2] = (sum.2 / n).rounded()
-        } }
-        return Image(width: w, height: h, channels: 3, bitDepth: 8, samples: out)
-    }
-
-    public func draw() throws -> (canvas: Canvas, layout: Layout) {
-        let font = BitmapFont.standard
-        let m = Overview.margin, titleH = font.height(of: title, scale: 2)
+    public func draw() throws -> (drawing: Drawing, layout: Layout) {
+        let font = Typeface.body
+        let m = Overview.margin, titleH = Typeface.title.height(of: title)
         let top = m + titleH + Overview.gap
-        let heights = rows.map { max($0.picture.height, font.height(of: $0.lines.joined(separator: "\n"))) }
-        let width = max(2 * m + font.width(of: title, scale: 2),
-                        m + Overview.textWidth + (rows.map(\.picture.width).max() ?? 0) + m)
+        let heights = rows.map { max($0.height, font.height(of: $0.lines.joined(separator: "\n"))) }
+        let width = max(2 * m + Typeface.title.width(of: title),
+                        m + Overview.textWidth + (rows.map(\.width).max() ?? 0) + m)
         let height = top + heights.reduce(0, +) + Overview.gap * max(0, rows.count - 1) + m
         try Canvas.checkSize("overview", width: width, height: height)
-        var canvas = Canvas(width: width, height: height)
-        canvas.text(title, x: m, y: m, color: .black, scale: 2)
+        var drawing = Drawing(width: width, height: height)
+        drawing.text(title, x: m, y: m, color: .black, font: .title)
         var layout = Layout(width: width, height: height, pictures: [], texts: [])
         var y = top
         for (i, row) in rows.enumerated() {
-            if i > 0 { canvas.fillRect(x: m, y: y - Overview.gap / 2, width: width - 2 * m, height: 1, color: RGB(grey: 200)) }
+            if i > 0 { drawing.fillRect(x: m, y: y - Overview.gap / 2, width: width - 2 * m, height: 1, color: RGB(grey: 200)) }
             let text = PixelPoint(x: m, y: y + 2)
             for (j, line) in row.lines.enumerated() {
-                canvas.text(line, x: text.x, y: text.y + j * font.lineHeight, color: .black)
+                drawing.text(line, x: text.x, y: text.y + j * font.lineHeight, color: .black)
             }
-            let rect = PixelRect(x: m + Overview.textWidth, y: y, width: row.picture.width, height: row.picture.height)
-            canvas.blit(row.picture, x: rect.x, y: rect.y)
+            let rect = PixelRect(x: m + Overview.textWidth, y: y, width: row.width, height: row.height)
+            drawing.place(row.picture, x: rect.x, y: rect.y, scale: 1 / Double(row.shrink))
             layout.pictures.append(rect)
             layout.texts.append(text)
             y += heights[i] + Overview.gap
         }
-        return (canvas, layout)
+        return (drawing, layout)
     }
 
     /// The lines written beside a layer: name and operator, shape, and its receptive field.

@@ -47,7 +47,7 @@ public enum PoolingPicture {
 
     /// Rows are laid out `columns` to a line; each side of a row is at most about `panelSide` pixels.
     public static func draw(rows: [Row], height h: Int, width w: Int, pooling: Pooling, title: String, caption: String,
-                            columns: Int = 1, panelSide: Int = 360) throws -> (canvas: Canvas, layout: Layout) {
+                            columns: Int = 1, panelSide: Int = 360) throws -> (drawing: Drawing, layout: Layout) {
         let out = try pooling.outputSize(height: h, width: w)
         guard !rows.isEmpty, rows.allSatisfy({ $0.input.count == h * w && $0.output.count == out.y * out.x }) else {
             throw RenderError.shapeMismatch("each pooling row needs \(h)×\(w) inputs and \(out.y)×\(out.x) outputs")
@@ -61,8 +61,8 @@ public enum PoolingPicture {
         let extent = Pair(hi.y - lo.y, hi.x - lo.x)
         let scale = max(1, min(32, panelSide / max(extent.y, extent.x)))
         let panelW = extent.x * scale, panelH = extent.y * scale
-        let font = BitmapFont.standard
-        let titleH = font.height(of: title, scale: 2), captionH = font.height(of: caption)
+        let font = Typeface.body, titleFont = Typeface.title
+        let titleH = titleFont.height(of: title), captionH = font.height(of: caption)
         let headerH = font.lineHeight + 2
         let top = margin + titleH + 6 + captionH + 10
         let rowH = headerH + panelH + 12
@@ -70,13 +70,13 @@ public enum PoolingPicture {
         let labelWidth = (rows.map { font.width(of: $0.label) }.max() ?? 0) + 12
         let perLine = max(1, min(columns, rows.count))
         let blockW = labelWidth + 2 * panelW + gap
-        let width = max(margin + perLine * blockW + (perLine - 1) * gap + margin, 2 * margin + font.width(of: title, scale: 2),
+        let width = max(margin + perLine * blockW + (perLine - 1) * gap + margin, 2 * margin + titleFont.width(of: title),
                         2 * margin + font.width(of: caption))
         let height = top + ((rows.count + perLine - 1) / perLine) * rowH + margin
         try Canvas.checkSize("pooling picture", width: width, height: height)
-        var canvas = Canvas(width: width, height: height)
-        canvas.text(title, x: margin, y: margin, color: .black, scale: 2)
-        canvas.text(caption, x: margin, y: margin + titleH + 6, color: .black)
+        var drawing = Drawing(width: width, height: height)
+        drawing.text(title, x: margin, y: margin, color: .black, font: titleFont)
+        drawing.text(caption, x: margin, y: margin + titleH + 6, color: .black)
         var layout = Layout(width: width, height: height, scale: scale, inputOrigins: [], outputOrigins: [],
                             windows: [], outputCells: [], winnerCells: [])
         let showGrid = min(span.y, span.x, s.y, s.x) * scale >= 4
@@ -86,15 +86,15 @@ public enum PoolingPicture {
             let y0 = top + (r / perLine) * rowH
             let leftX = margin + (r % perLine) * (blockW + gap) + labelWidth, rightX = leftX + panelW + gap
             let panelY = y0 + headerH
-            canvas.text(row.label, x: leftX - labelWidth, y: panelY + max(0, (panelH - font.height(of: row.label)) / 2), color: .black)
-            canvas.text("input \(h)×\(w)" + (p.isZero ? "" : ", padding hatched"), x: leftX, y: y0, color: .black)
-            canvas.text("pooled \(out.y)×\(out.x)", x: rightX, y: y0, color: .black)
+            drawing.text(row.label, x: leftX - labelWidth, y: panelY + max(0, (panelH - font.height(of: row.label)) / 2), color: .black)
+            drawing.text("input \(h)×\(w)" + (p.isZero ? "" : ", padding hatched"), x: leftX, y: y0, color: .black)
+            drawing.text("pooled \(out.y)×\(out.x)", x: rightX, y: y0, color: .black)
             let origin = PixelPoint(x: leftX - lo.x * scale, y: panelY - lo.y * scale)
             let outOrigin = PixelPoint(x: rightX - lo.x * scale, y: panelY - lo.y * scale)
-            canvas.hatchRect(x: leftX, y: panelY, width: panelW, height: panelH, background: hatch.0, lines: hatch.1)
-            canvas.fillRect(x: rightX, y: panelY, width: panelW, height: panelH, color: RGB(grey: 240))
+            drawing.hatchRect(x: leftX, y: panelY, width: panelW, height: panelH, background: hatch.0, lines: hatch.1)
+            drawing.fillRect(x: rightX, y: panelY, width: panelW, height: panelH, color: RGB(grey: 240))
             let range = ValueRange.finiteExtent(of: row.input + row.output) ?? ValueRange(low: 0, high: 0)
-            canvas.blit(map: row.input, width: w, height: h, x: origin.x, y: origin.y, scale: scale, colormap: .grey, range: range)
+            drawing.blit(map: row.input, width: w, height: h, x: origin.x, y: origin.y, scale: scale, colormap: .grey, range: range)
             var windows: [PixelRect] = [], cells: [PixelRect] = [], wins: [PixelRect?] = []
             let cellSize = Pair(min(s.y, span.y), min(s.x, span.x))
             for oy in 0..<out.y {
@@ -107,7 +107,7 @@ public enum PoolingPicture {
                     cells.append(cell)
                     let v = row.output[i]
                     let t = v * range.affine.scale + range.affine.offset
-                    canvas.fillRect(cell, color: v.isNaN ? .magenta : Colormap.grey.rgb(at: t))
+                    drawing.fillRect(cell, color: v.isNaN ? .magenta : Colormap.grey.rgb(at: t))
                     if let win = i < row.winners.count ? row.winners[i] : nil {
                         wins.append(PixelRect(x: origin.x + (win % w) * scale, y: origin.y + (win / w) * scale, width: scale, height: scale))
                     } else {
@@ -119,25 +119,25 @@ public enum PoolingPicture {
                 // Overlapping windows would cover every pixel with outlines: draw the grid of window starts
                 // instead, and two whole windows (the first and the middle one) so their size shows.
                 for rect in windows {
-                    canvas.fillRect(x: rect.x, y: rect.y, width: s.x * scale, height: 1, color: windowColors.0)
-                    canvas.fillRect(x: rect.x, y: rect.y, width: 1, height: s.y * scale, color: windowColors.0)
+                    drawing.fillRect(x: rect.x, y: rect.y, width: s.x * scale, height: 1, color: windowColors.0)
+                    drawing.fillRect(x: rect.x, y: rect.y, width: 1, height: s.y * scale, color: windowColors.0)
                 }
                 for i in Set([0, (out.y / 2) * out.x + out.x / 2]) where i < windows.count {
-                    canvas.strokeRect(windows[i], color: windowColors.1, thickness: 2)
+                    drawing.strokeRect(windows[i], color: windowColors.1, thickness: 2)
                 }
-                for cell in cells { canvas.strokeRect(cell, color: RGB(grey: 90)) }
+                for cell in cells { drawing.strokeRect(cell, color: RGB(grey: 90)) }
             } else if showGrid {
                 for (i, rect) in windows.enumerated() {
                     let parity = (i / out.x + i % out.x) % 2 == 0
-                    canvas.strokeRect(rect, color: parity ? windowColors.0 : windowColors.1)
+                    drawing.strokeRect(rect, color: parity ? windowColors.0 : windowColors.1)
                 }
-                for cell in cells { canvas.strokeRect(cell, color: RGB(grey: 90)) }
+                for cell in cells { drawing.strokeRect(cell, color: RGB(grey: 90)) }
             }
             for i in row.highlighted where i < cells.count {
-                canvas.strokeRect(cells[i], color: unchangedColor, thickness: max(1, scale / 6))
+                drawing.strokeRect(cells[i], color: unchangedColor, thickness: max(1, scale / 6))
             }
             if scale >= 3 {
-                for case let rect? in wins { canvas.strokeRect(rect, color: winnerColor, thickness: max(1, scale / 8)) }
+                for case let rect? in wins { drawing.strokeRect(rect, color: winnerColor, thickness: max(1, scale / 8)) }
             }
             layout.inputOrigins.append(origin)
             layout.outputOrigins.append(outOrigin)
@@ -145,7 +145,7 @@ public enum PoolingPicture {
             layout.outputCells.append(cells)
             layout.winnerCells.append(wins)
         }
-        return (canvas, layout)
+        return (drawing, layout)
     }
 
     /// The before/after picture of a pooling layer of a network: its input feature maps against its output,
@@ -169,6 +169,6 @@ public enum PoolingPicture {
         caption += "; pooled maps beside them"
         if shown < c { caption += "\nshowing channels 0 to \(shown - 1) of \(c)" }
         return try draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption,
-                        columns: 4, panelSide: 160).canvas.image
+                        columns: 4, panelSide: 160).drawing.image()
     }
 }

@@ -52,9 +52,9 @@ public enum ReceptiveFieldPicture {
     static let margin = 8
 
     public static func draw(image: Image, marks: [Mark], map: FeatureMap?, title: String,
-                            caption: String) throws -> (canvas: Canvas, layout: Layout) {
+                            caption: String) throws -> (drawing: Drawing, layout: Layout) {
         guard image.width > 0, image.height > 0 else { throw RenderError.shapeMismatch("the input picture is empty") }
-        let font = BitmapFont.standard
+        let font = Typeface.body, titleFont = Typeface.title
         let (w, h) = (image.width, image.height)
         // Room around the image for the parts of the fields that lie in padding.
         let before = Pair(max(0, -(marks.map(\.rows.lowerBound).min() ?? 0)), max(0, -(marks.map(\.columns.lowerBound).min() ?? 0)))
@@ -62,7 +62,7 @@ public enum ReceptiveFieldPicture {
                          max(0, (marks.map(\.columns.upperBound).max() ?? 0) - (w - 1)))
         let extent = Pair(h + before.y + after.y, w + before.x + after.x)
         let scale = max(1, min(16, 600 / max(extent.y, extent.x)))
-        let titleH = font.height(of: title, scale: 2), captionH = font.height(of: caption)
+        let titleH = titleFont.height(of: title), captionH = font.height(of: caption)
         let top = margin + titleH + 6 + captionH + 10 + font.lineHeight
         let panel = PixelRect(x: margin, y: top, width: extent.x * scale, height: extent.y * scale)
         let imageRect = PixelRect(x: panel.x + before.x * scale, y: panel.y + before.y * scale, width: w * scale, height: h * scale)
@@ -74,16 +74,16 @@ public enum ReceptiveFieldPicture {
         }
         let legend = marks.map(\.label).joined(separator: "\n")
         let legendY = max(panel.maxY, mapRect?.maxY ?? 0) + 12
-        let width = max(2 * margin + font.width(of: title, scale: 2), 2 * margin + font.width(of: caption),
+        let width = max(2 * margin + titleFont.width(of: title), 2 * margin + font.width(of: caption),
                         (mapRect?.maxX ?? panel.maxX) + margin, 2 * margin + font.width(of: legend))
         let height = legendY + (legend.isEmpty ? 0 : font.height(of: legend)) + margin
         try Canvas.checkSize("receptive-field picture", width: width, height: height)
-        var canvas = Canvas(width: width, height: height)
-        canvas.text(title, x: margin, y: margin, color: .black, scale: 2)
-        canvas.text(caption, x: margin, y: margin + titleH + 6, color: .black)
-        canvas.text("input \(w)×\(h) as the network saw it", x: panel.x, y: top - font.lineHeight, color: .black)
-        canvas.blit(image, x: imageRect.x, y: imageRect.y, scale: scale)
-        canvas.strokeRect(x: imageRect.x - 1, y: imageRect.y - 1, width: imageRect.width + 2, height: imageRect.height + 2,
+        var drawing = Drawing(width: width, height: height)
+        drawing.text(title, x: margin, y: margin, color: .black, font: titleFont)
+        drawing.text(caption, x: margin, y: margin + titleH + 6, color: .black)
+        drawing.text("input \(w)×\(h) as the network saw it", x: panel.x, y: top - font.lineHeight, color: .black)
+        drawing.blit(image, x: imageRect.x, y: imageRect.y, scale: scale)
+        drawing.strokeRect(x: imageRect.x - 1, y: imageRect.y - 1, width: imageRect.width + 2, height: imageRect.height + 2,
                           color: RGB(grey: 128))
         var layout = Layout(width: width, height: height, scale: scale, image: imageRect, boxes: [], centres: [], labels: [],
                             map: mapRect, mapUnits: [])
@@ -95,27 +95,30 @@ public enum ReceptiveFieldPicture {
         for m in marks {
             let b = box(m)
             for part in outside(b, of: imageRect) {
-                canvas.hatchRect(x: part.x, y: part.y, width: part.width, height: part.height,
+                drawing.hatchRect(x: part.x, y: part.y, width: part.width, height: part.height,
                                  background: hatchColors.background, lines: hatchColors.lines)
             }
         }
         for m in marks {
             guard let effective = m.effective, effective.count == w * h else { continue }
-            heat(effective, mark: m, on: &canvas, image: image, origin: imageRect.origin, scale: scale)
+            if let overlay = heat(effective, mark: m, width: w, height: h) {
+                drawing.blit(overlay.raster, x: imageRect.x + overlay.x * scale, y: imageRect.y + overlay.y * scale, scale: scale)
+            }
         }
         for (i, m) in marks.enumerated() {
             let color = palette[i % palette.count]
             let b = box(m)
-            canvas.strokeRect(b, color: color, thickness: 2)
+            drawing.strokeRect(b, color: color, thickness: 2)
             let cy = b.y + b.height / 2, cx = b.x + b.width / 2
             let arm = max(3, min(b.width, b.height) / 8)
-            canvas.fillRect(x: cx - arm, y: cy - 1, width: 2 * arm + 1, height: 3, color: color)
-            canvas.fillRect(x: cx - 1, y: cy - arm, width: 3, height: 2 * arm + 1, color: color)
+            drawing.fillRect(x: cx - arm, y: cy - 1, width: 2 * arm + 1, height: 3, color: color)
+            drawing.fillRect(x: cx - 1, y: cy - arm, width: 3, height: 2 * arm + 1, color: color)
             let tag = "#\(i + 1)"
             let tagW = font.width(of: tag) + 4
             let label = PixelPoint(x: b.x + 2, y: b.y + 2)
-            canvas.fillRect(x: label.x, y: label.y, width: tagW, height: font.glyphHeight + 4, color: color)
-            canvas.text(tag, x: label.x + 2, y: label.y + 2, color: .white)
+            let tagBox = PixelRect(x: label.x, y: label.y, width: tagW, height: Int(font.capHeight.rounded(.up)) + 6)
+            drawing.fillRect(tagBox, color: color)
+            drawing.text(tag, centredIn: tagBox, color: .white)
             layout.boxes.append(b)
             layout.centres.append(PixelPoint(x: cx, y: cy))
             layout.labels.append(label)
@@ -123,23 +126,23 @@ public enum ReceptiveFieldPicture {
         if let map, let mapRect {
             let range0 = ValueRange.finiteExtent(of: map.values) ?? ValueRange(low: 0, high: 0)
             let colormap: Colormap = range0.isSigned ? .diverging : .viridis
-            canvas.text(map.caption, x: mapRect.x, y: top - font.lineHeight, color: .black)
-            canvas.blit(map: map.values, width: map.width, height: map.height, x: mapRect.x, y: mapRect.y, scale: mapScale,
+            drawing.text(map.caption, x: mapRect.x, y: top - font.lineHeight, color: .black)
+            drawing.blit(map: map.values, width: map.width, height: map.height, x: mapRect.x, y: mapRect.y, scale: mapScale,
                         colormap: colormap, range: colormap.isDiverging ? range0.symmetric : range0)
             for (i, m) in marks.enumerated() {
                 let r = PixelRect(x: mapRect.x + m.unit.x * mapScale, y: mapRect.y + m.unit.y * mapScale, width: mapScale, height: mapScale)
                 let t = max(1, min(3, mapScale / 4))
-                canvas.strokeRect(x: r.x - t, y: r.y - t, width: r.width + 2 * t, height: r.height + 2 * t,
+                drawing.strokeRect(x: r.x - t, y: r.y - t, width: r.width + 2 * t, height: r.height + 2 * t,
                                   color: palette[i % palette.count], thickness: t)
                 layout.mapUnits.append(r)
             }
         }
         for (i, line) in legend.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let y = legendY + i * font.lineHeight
-            canvas.fillRect(x: margin, y: y, width: 4, height: font.glyphHeight, color: palette[i % palette.count])
-            canvas.text(String(line), x: margin + 8, y: y, color: .black)
+            drawing.fillRect(x: margin, y: y + 1, width: 4, height: font.lineHeight - 2, color: palette[i % palette.count])
+            drawing.text(String(line), x: margin + 8, y: y, color: .black)
         }
-        return (canvas, layout)
+        return (drawing, layout)
     }
 
     /// The parts of `r` outside `inner`: bands above and below, then left and right of the middle.
@@ -155,28 +158,28 @@ public enum ReceptiveFieldPicture {
         return parts.filter { $0.width > 0 && $0.height > 0 }
     }
 
-    /// The effective field over the image inside the box: each pixel blended towards magma(t) with
-    /// t = magnitude / largest magnitude in the box and opacity 0.85·√t, so weak pixels keep the image.
-    static func heat(_ values: [Float], mark m: Mark, on canvas: inout Canvas, image: Image, origin: PixelPoint, scale: Int) {
-        let (w, h) = (image.width, image.height)
+    /// The effective field over the image inside the box, as an RGBA raster of the box's part inside the
+    /// image and its top-left in input pixels: magma(t) with t = magnitude / largest magnitude in the box
+    /// and opacity 0.85·√t, so weak pixels keep the image.
+    static func heat(_ values: [Float], mark m: Mark, width w: Int, height h: Int) -> (raster: Raster, x: Int, y: Int)? {
         let ys = max(0, m.rows.lowerBound)...min(h - 1, m.rows.upperBound)
         let xs = max(0, m.columns.lowerBound)...min(w - 1, m.columns.upperBound)
-        guard ys.lowerBound <= ys.upperBound, xs.lowerBound <= xs.upperBound else { return }
+        guard ys.lowerBound <= ys.upperBound, xs.lowerBound <= xs.upperBound else { return nil }
         var peak: Float = 0
         for y in ys { for x in xs where values[y * w + x].isFinite { peak = max(peak, values[y * w + x]) } }
-        guard peak > 0 else { return }
+        guard peak > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: ys.count * xs.count * 4)
+        var o = 0
         for y in ys { for x in xs {
             let v = values[y * w + x]
-            guard v.isFinite, v > 0 else { continue }
-            let t = v / peak, a = 0.85 * t.squareRoot()
-            let heat = Colormap.magma.rgb(at: t)
-            for py in 0..<scale { for px in 0..<scale {
-                let cx = origin.x + x * scale + px, cy = origin.y + y * scale + py
-                let under = canvas[cx, cy]
-                canvas[cx, cy] = RGB(Canvas.byte(Float(under.r) * (1 - a) + Float(heat.r) * a),
-                                     Canvas.byte(Float(under.g) * (1 - a) + Float(heat.g) * a),
-                                     Canvas.byte(Float(under.b) * (1 - a) + Float(heat.b) * a))
-            } }
+            if v.isFinite, v > 0 {
+                let t = v / peak
+                let heat = Colormap.magma.rgb(at: t)
+                bytes[o] = heat.r; bytes[o + 1] = heat.g; bytes[o + 2] = heat.b
+                bytes[o + 3] = Canvas.byte(255 * 0.85 * t.squareRoot())
+            }
+            o += 4
         } }
+        return (Raster(width: xs.count, height: ys.count, channels: 4, bytes: bytes), xs.lowerBound, ys.lowerBound)
     }
 }
