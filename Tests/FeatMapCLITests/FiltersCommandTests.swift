@@ -13,7 +13,8 @@ import Testing
         let png = try ImageDecoder.decode(path: out.path)
         let model = try Model.load(contentsOf: URL(fileURLWithPath: ModelCommandTests.sample("squeezenet-first.weights")))
         let weights = try #require(model.graph.weights["conv1_w_0"])
-        let (canvas, layout) = try FilterGrid.draw(weights: weights, title: "conv1_1")
+        let (drawing, layout) = try FilterGrid.draw(weights: weights, title: "conv1_1")
+        let canvas = try drawing.rendered()
         #expect(png.width == layout.width && png.height == layout.height)
         #expect(layout.mode == .color)
         // The picture is the grid's, pixel for pixel, at each filter cell's centre.

@@ -42,7 +42,8 @@ import Testing
             let field = ReceptiveField(size: Pair(size, size), jump: Pair(jump, jump), padding: Pair(2, 2))
             overview.add(try Self.image(dir, file), lines: Overview.lines(name: name, op: op, shape: shape, field: .spatial(field)))
         }
-        let (canvas, layout) = try overview.draw()
+        let (drawing, layout) = try overview.draw()
+        let canvas = try drawing.rendered()
         let png = try Self.image(dir, "overview.png")
         #expect(png.width == layout.width && png.height == layout.height)
         #expect(png.samples == canvas.image.samples)

@@ -14,7 +14,8 @@ import Testing
         let winners = try pooling.winners(plane: input[...], height: 4, width: 4)
         #expect(winners == [5, 7, 13, 15])
         let row = PoolingPicture.Row(label: "grey", input: input, output: pooled, winners: winners, highlighted: [3])
-        let (canvas, layout) = try PoolingPicture.draw(rows: [row], height: 4, width: 4, pooling: pooling, title: "t", caption: "c")
+        let (drawing, layout) = try PoolingPicture.draw(rows: [row], height: 4, width: 4, pooling: pooling, title: "t", caption: "c")
+        let canvas = try drawing.rendered()
         #expect(canvas.width == layout.width && canvas.height == layout.height)
         let s = layout.scale
         #expect(s == 32)  // min(32, 360 / 4)
@@ -60,7 +61,8 @@ import Testing
         let winners = try pooling.winners(plane: plane[...], height: h, width: w, skippingTies: true)
         #expect(winners == numpyWinners)
         let row = PoolingPicture.Row(label: "g", input: plane, output: pooled.storage, winners: winners)
-        let (canvas, layout) = try PoolingPicture.draw(rows: [row], height: h, width: w, pooling: pooling, title: "t", caption: "c")
+        let (drawing, layout) = try PoolingPicture.draw(rows: [row], height: h, width: w, pooling: pooling, title: "t", caption: "c")
+        let canvas = try drawing.rendered()
         let s = layout.scale, o = layout.inputOrigins[0], q = layout.outputOrigins[0]
         #expect(s >= 3, "winners are framed from 3 px per cell")
         let cell = min(k, st)
@@ -83,8 +85,9 @@ import Testing
         #expect(!PoolingPicture.overlaps(Pooling(kind: .max, kernel: Pair(2, 2))))
         let input = (0..<25).map(Float.init)
         let output = try pooling.applied(to: Tensor(shape: [1, 5, 5], storage: input)).storage
-        let (canvas, layout) = try PoolingPicture.draw(rows: [.init(label: "g", input: input, output: output)], height: 5, width: 5,
-                                                       pooling: pooling, title: "t", caption: "c")
+        let (drawing, layout) = try PoolingPicture.draw(rows: [.init(label: "g", input: input, output: output)], height: 5, width: 5,
+                                                        pooling: pooling, title: "t", caption: "c")
+        let canvas = try drawing.rendered()
         let s = layout.scale, o = layout.inputOrigins[0]
         #expect(s == 32)  // min(32, 360 / 5) with the grid 5 cells wide
         // Window (0, 1) starts at column 2: a blue start line there, not a whole orange outline.

@@ -30,6 +30,9 @@ public struct Typeface: Sendable, Hashable {
     /// The advance of one line of text in pixels (not rounded).
     public func advance(_ line: some StringProtocol) -> Double { metrics.advance(String(line)) }
 
+    /// Whether the bundled font draws every character of `text` (else Cairo draws the missing ones as boxes).
+    public func hasGlyph(_ text: String) -> Bool { metrics.hasGlyphs(text) }
+
     /// Width of the widest line of `text`, rounded up.
     public func width(of text: String) -> Int {
         let widest = text.split(separator: "\n", omittingEmptySubsequences: false).map { advance($0) }.max() ?? 0
@@ -96,6 +99,17 @@ final class FontMetrics: @unchecked Sendable {
         }
         ascent = extents.ascent.rounded()
         lineHeight = Int((extents.ascent + extents.descent).rounded(.up))
+    }
+
+    func hasGlyphs(_ text: String) -> Bool {
+        guard let font else { return false }
+        var glyphs: UnsafeMutablePointer<cairo_glyph_t>? = nil
+        var count: Int32 = 0
+        guard cairo_scaled_font_text_to_glyphs(font, 0, 0, text, -1, &glyphs, &count, nil, nil, nil) == CAIRO_STATUS_SUCCESS,
+              let glyphs else { return false }
+        defer { cairo_glyph_free(glyphs) }
+        // Glyph 0 is .notdef, what a font gives for characters it lacks.
+        return (0..<Int(count)).allSatisfy { glyphs[$0].index != 0 }
     }
 
     func advance(_ text: String) -> Double {
