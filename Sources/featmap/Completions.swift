@@ -52,7 +52,6 @@ enum Completions {
             head = String(prefix[...comma])
             tail = String(prefix[prefix.index(after: comma)...])
         }
-        var seen = Set<String>()
-        return model.graph.layerNames.filter { (tail.isEmpty || $0.hasPrefix(tail)) && seen.insert($0).inserted }.map { head + $0 }
+        return model.graph.layerNames(completing: tail).map { head + $0 }
     }
 }

@@ -43,15 +43,9 @@ struct ConvertCommand: ParsableCommand {
                 }
                 m.graph = try m.graph.truncated(after: index)
             }
-            if let classes {
-                guard let text = try? String(contentsOfFile: classes, encoding: .utf8) else {
-                    throw ModelError.unreadable(file: classes, reason: "cannot be read as UTF-8 text; give one class name per line")
-                }
-                m.classes = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                if m.classes?.last == "" { m.classes?.removeLast() }
-            }
+            if let classes { m.classes = try Model.classNames(fromFile: classes) }
             let bytes = try WeightsFile.serialized(m)
-            try ModelOptions.write([UInt8](bytes), to: output)
+            try OutputFile.write([UInt8](bytes), to: output)
         } catch let e as ExitCode {
             throw e
         } catch let usage as ValidationError {

@@ -43,31 +43,16 @@ struct FiltersCommand: ParsableCommand {
         for warning in m.warnings { Terminal.printError(warning) }
         let g = m.graph
         let index: Int
-        do {
-            if let layer {
-                index = try g.nodeIndex(named: layer)
-                guard g.isConvolution(index) else {
-                    let convs = g.nodes.indices.filter(g.isConvolution).map { g.layerNames[$0] }
-                    throw ModelError.badInput("layer '\(layer)' is a \(g.nodes[index].op), not a convolution; convolutions are: \(convs.joined(separator: ", "))")
-                }
-            } else {
-                guard let first = g.nodes.indices.first(where: g.isConvolution) else {
-                    throw ModelError.badInput("\(model) has no convolution layer, so there are no filters to draw")
-                }
-                index = first
-            }
-        } catch {
+        do { index = try g.convolutionNode(named: layer, source: model) } catch {
             Terminal.printError("\(error)")
             throw ExitCode(64)
         }
-        let node = g.nodes[index], name = g.layerNames[index]
+        let name = g.layerNames[index]
         do {
-            guard node.inputs.count > 1, let weights = g.weights[node.inputs[1]] else {
-                throw ModelError.badInput("layer '\(name)' takes its weights from another layer's output, not from the file; featmap draws only stored filters")
-            }
+            let weights = try g.storedFilters(atNode: index)
             let picture = try FilterGrid.draw(weights: weights, title: name).drawing
             let stem = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
-            let path = output ?? "\(stem)-\(LayersCommand.fileSafe(name))-filters.\(imageFormat.fileExtension)"
+            let path = output ?? "\(stem)-\(OutputNaming.fileSafe(name))-filters.\(imageFormat.fileExtension)"
             try picture.write(to: path, as: PictureFormat.forOutput(path, fallback: imageFormat))
             print("\(name): \(weights.shape.map(String.init).joined(separator: "×")) → \(path) (\(picture.width)×\(picture.height))")
         } catch {

@@ -68,19 +68,14 @@ struct InfoCommand: ParsableCommand {
                 }
                 hw = try input.map(InfoCommand.size) ?? Pair(224, 224)
                 c = channels
-                // One row per kernel of the filter (Sobel has an x and a y kernel).
-                let graphs = try filter.kernels.map { try Graph.singleConvolution(kernel: $0, channels: c) }
-                var analyses = try graphs.map { try $0.analysed(channels: c, height: hw.y, width: hw.x) }
-                for k in analyses.indices.dropFirst() { analyses[0].layers += analyses[k].layers }
-                try report(analyses[0], title: "kernel \(filter.name) as a convolution layer: one \(filter.kernels[0].height)×\(filter.kernels[0].width) filter over \(c) channels, with bias, same padding")
+                try report(try filter.analysed(channels: c, height: hw.y, width: hw.x), title: "kernel \(filter.name) as a convolution layer: one \(filter.kernels[0].height)×\(filter.kernels[0].width) filter over \(c) channels, with bias, same padding")
                 return
             }
             let m = try Model.load(contentsOf: URL(fileURLWithPath: model!), architecture: architecture.map { URL(fileURLWithPath: $0) })
             for warning in m.warnings { Terminal.printError(warning) }
             graph = m.graph
             title = model!
-            let declared = graph.inputShape
-            c = declared.count == 4 && declared[1] > 0 ? declared[1] : m.preprocessing.channels
+            c = m.analysisChannels
             hw = try input.map(InfoCommand.size) ?? Pair(m.preprocessing.height, m.preprocessing.width)
         } catch let e as ExitCode {
             throw e

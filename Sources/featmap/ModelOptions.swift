@@ -1,9 +1,6 @@
 import ArgumentParser
 import FeatMapKit
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Options shared by `layers`, `predict` and `convert`: the model file and the preprocessing
 /// overrides. Values not given come from the model's metadata (or its declared input shape).
@@ -35,19 +32,12 @@ struct ModelOptions: ParsableArguments {
     /// --max-memory in bytes.
     var memoryLimit: Int {
         get throws {
-            guard let maxMemory else { return ModelOptions.defaultMemoryLimit }
+            guard let maxMemory else { return Graph.defaultMemoryLimit }
             guard let b = ByteCount(parsing: maxMemory), b.bytes > 0 else {
                 throw ValidationError("--max-memory needs a size such as 512M or 8G, got '\(maxMemory)'")
             }
             return b.bytes
         }
-    }
-
-    /// 80% of the physical memory.
-    static var defaultMemoryLimit: Int {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, size > 0 else { return Int.max }
-        return Int(Double(pages) * Double(size) * 0.8)
     }
 
     func validate() throws {
@@ -64,28 +54,36 @@ struct ModelOptions: ParsableArguments {
         return parts.map { $0! }
     }
 
+    /// The flags given on the command line, checked one by one.
+    var overrides: PreprocessingOverrides {
+        get throws {
+            var o = PreprocessingOverrides()
+            if let size {
+                let v = try ModelOptions.numbers(size, flag: "size").map { Int($0) }
+                guard (v.count == 1 || v.count == 2), v.allSatisfy({ $0 >= 1 && $0 <= 16384 }) else {
+                    throw ValidationError("--size needs N or H,W between 1 and 16384, got '\(size)'")
+                }
+                o.height = v[0]; o.width = v.count == 2 ? v[1] : v[0]
+            }
+            o.color = color
+            o.fit = fit
+            if let range {
+                let v = try ModelOptions.numbers(range, flag: "range")
+                guard v.count == 2, v[0] != v[1] else { throw ValidationError("--range needs two different numbers LO,HI, got '\(range)'") }
+                o.range = v
+            }
+            if let mean { o.mean = try ModelOptions.numbers(mean, flag: "mean") }
+            if let std {
+                o.std = try ModelOptions.numbers(std, flag: "std")
+                guard o.std!.allSatisfy({ $0 != 0 }) else { throw ValidationError("--std cannot be zero") }
+            }
+            return o
+        }
+    }
+
     /// The model's preprocessing with the flags given on the command line.
     func overridden(_ base: Preprocessing, validating: Bool = true) throws -> Preprocessing {
-        var p = base
-        if let size {
-            let v = try ModelOptions.numbers(size, flag: "size").map { Int($0) }
-            guard (v.count == 1 || v.count == 2), v.allSatisfy({ $0 >= 1 && $0 <= 16384 }) else {
-                throw ValidationError("--size needs N or H,W between 1 and 16384, got '\(size)'")
-            }
-            p.height = v[0]; p.width = v.count == 2 ? v[1] : v[0]
-        }
-        if let color { p.color = color }
-        if let fit { p.fit = fit }
-        if let range {
-            let v = try ModelOptions.numbers(range, flag: "range")
-            guard v.count == 2, v[0] != v[1] else { throw ValidationError("--range needs two different numbers LO,HI, got '\(range)'") }
-            p.range = v
-        }
-        if let mean { p.mean = try ModelOptions.numbers(mean, flag: "mean") }
-        if let std {
-            p.std = try ModelOptions.numbers(std, flag: "std")
-            guard p.std.allSatisfy({ $0 != 0 }) else { throw ValidationError("--std cannot be zero") }
-        }
+        let p = try overrides.applied(to: base)
         if validating {
             do { return try p.validated() } catch { throw ValidationError("\(error)") }
         }
@@ -103,16 +101,6 @@ struct ModelOptions: ParsableArguments {
     }
 
     static func printError(_ message: String) { Terminal.printError(message) }
-
-    /// Writes bytes atomically (a temporary file renamed into place).
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        try OutputFile.write(to: path) { file in
-            let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-            guard written == bytes.count else {
-                throw ModelError.unreadable(file: path, reason: "could not be written (disk full?)")
-            }
-        }
-    }
 }
 
 extension Preprocessing.Color: ExpressibleByArgument {}

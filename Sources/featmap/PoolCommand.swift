@@ -81,72 +81,19 @@ struct PoolCommand: ParsableCommand {
         }
     }
 
-    /// The planes to pool and a name for each.
-    static func planes(_ path: String, decode: DecodeOptions) throws -> (Tensor, [String]) {
-        let bytes = try InputFile.read(path)
-        if ImageFormat.detect(bytes) == .npy {  // by content, as every reader decides
-            var t = try NPY.decode(bytes, source: path)
-            if t.rank == 2 { t = t.reshaped([1] + t.shape) }
-            if t.rank == 4 && t.shape[0] == 1 { t = t.reshaped(Array(t.shape.dropFirst())) }
-            guard t.rank == 3, t.count > 0 else {
-                throw ModelError.badInput("\(path): a .npy to pool must be [H, W], [C, H, W] or [1, C, H, W] and not empty; got shape \(t.shape)")
-            }
-            return (t, (0..<t.shape[0]).map { "channel \($0)" })
-        }
-        let image = try ImageDecoder.decode(bytes, source: CodecError.displayName(path), options: decode)
-        let planes = image.colorPlanes
-        return (planes, planes.shape[0] == 3 ? ["red", "green", "blue"] : ["grey"])
-    }
-
     /// Pools one input, writes its picture (and .npy) to `path`, and returns what to print.
     func runChecked(_ input: String, path: String) throws -> String {
-        let (planes, names) = try PoolCommand.planes(input, decode: inputOptions.decodeOptions)
-        guard let (c, h, w) = planes.planeShape else { throw ModelError.badInput("\(input): not a set of planes") }
-        let pooling = Pooling(kind: op == .max ? .max : .average, kernel: Pair(both: size), stride: Pair(both: stride ?? size),
-                              padding: Padding(all: padding), ceilMode: ceil, countIncludePad: false)
-        let comparison = try shift.map { try ShiftComparison(input: planes, pooling: pooling, shift: $0) }
-        let pooled = try comparison?.pooled ?? pooling.applied(to: planes)
-        guard let (_, oh, ow) = pooled.planeShape else { throw ModelError.badInput("pooling gave no planes") }
-        let n = oh * ow
-        func winners(_ t: Tensor, _ ch: Int) throws -> [Int?] {
-            op == .max ? try pooling.winners(plane: t.storage[(ch * h * w)..<((ch + 1) * h * w)], height: h, width: w, skippingTies: true) : []
-        }
-        var rows: [PoolingPicture.Row] = []
-        for ch in 0..<c {
-            let plane = Array(planes.storage[(ch * h * w)..<((ch + 1) * h * w)])
-            rows.append(.init(label: names[ch], input: plane, output: Array(pooled.storage[(ch * n)..<((ch + 1) * n)]),
-                              winners: try winners(planes, ch)))
-            if let comparison {
-                let moved = comparison.shiftedInput
-                let same = Set(comparison.unchanged.filter { $0 / n == ch }.map { $0 % n })
-                rows.append(.init(label: "\(names[ch])\nshifted \(comparison.shift.y),\(comparison.shift.x)",
-                                  input: Array(moved.storage[(ch * h * w)..<((ch + 1) * h * w)]),
-                                  output: Array(comparison.shiftedPooled.storage[(ch * n)..<((ch + 1) * n)]),
-                                  winners: try winners(moved, ch), highlighted: same))
-            }
-        }
-        let name = op == .max ? "max" : "average"
-        let title = "\(name) pooling \(size)×\(size), stride \(stride ?? size), padding \(padding)\(ceil ? ", ceil mode" : "")"
-        var caption = PoolingPicture.overlaps(pooling)
-            ? "left: input, lines at window starts, orange = two whole windows (they overlap)" : "left: input with each window outlined"
-        if op == .max { caption += ", red = the cell that wins its window" }
-        caption += "; right: pooled output, each cell where its window starts"
-        if comparison != nil { caption += "\nshifted rows: green = pooled value unchanged by the shift" }
-        let picture = try PoolingPicture.draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption)
-        try picture.drawing.write(to: path)
-        if npy {
-            let npyPath = (path as NSString).deletingPathExtension + ".npy"
-            do {
-                try ModelOptions.write(NPY.encode(shape: pooled.shape, values: pooled.storage), to: npyPath)
-            } catch {
-                try? FileManager.default.removeItem(atPath: path)
-                throw error
-            }
-        }
-        var text = "\(input): \(c)×\(h)×\(w) → \(c)×\(oh)×\(ow), \(path)\(npy ? " and .npy" : "")"
-        if let comparison {
+        var drawing = PoolingDrawing(pooling: Pooling(kind: op == .max ? .max : .average, kernel: Pair(both: size),
+                                                      stride: Pair(both: stride ?? size), padding: Padding(all: padding),
+                                                      ceilMode: ceil, countIncludePad: false))
+        drawing.shift = shift
+        drawing.npy = npy
+        drawing.decode = inputOptions.decodeOptions
+        let r = try drawing.draw(input: input, to: path)
+        var text = "\(input): \(r.channels)×\(r.height)×\(r.width) → \(r.channels)×\(r.outputHeight)×\(r.outputWidth), \(path)\(npy ? " and .npy" : "")"
+        if let comparison = r.comparison {
             text += String(format: "\nshift %d,%d: %.4f of pooled values unchanged (%d of %d)", comparison.shift.y, comparison.shift.x,
-                           comparison.unchangedFraction, comparison.unchanged.count, pooled.count)
+                           comparison.unchangedFraction, comparison.unchanged.count, comparison.pooled.count)
         }
         return text
     }

@@ -17,6 +17,8 @@ public struct BatchReport: Sendable, Encodable {
     public var json: String?
     /// The top class, for `predict`.
     public var prediction: Prediction?
+    /// Which sample of an [N, C, H, W] input the report is of, for `predict`.
+    public var sample: Int?
 
     public struct Prediction: Sendable {
         public var className: String, index: Int, probability: Float
@@ -34,7 +36,7 @@ public struct BatchReport: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case input, outputs, width, height, milliseconds = "ms", statistics, error, skipped
-        case className = "class", index, probability
+        case className = "class", index, probability, sample
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -53,6 +55,7 @@ public struct BatchReport: Sendable, Encodable {
         try c.encode((milliseconds * 10).rounded() / 10, forKey: .milliseconds)
         try c.encodeIfPresent(statistics, forKey: .statistics)
         if skipped { try c.encode(true, forKey: .skipped) }
+        try c.encodeIfPresent(sample, forKey: .sample)
     }
 
     /// Runs one input's work, timing it; a thrown error becomes the report's error line,

@@ -1,4 +1,3 @@
-import FeatMapKit
 import Foundation
 
 /// The pictures `featmap layers` writes besides the grids: overview.png (the input, then every grid in graph
@@ -52,13 +51,13 @@ final class LayerPictures {
                                                  field: analysis?.layer(atNode: layer.index)?.field))
     }
 
-    /// Writes overview.png when at least one grid was added, and says so when it could not hold them all.
-    func finish() throws {
+    /// Writes overview.png when at least one grid was added, and says so (`note`) when it could not hold them all.
+    func finish(note: (String) -> Void) throws {
         guard overview.rows.count > 1 else { return }
         try ImageEncoder.write(try overview.draw().drawing.image(), as: .png(depth: 8), to: (dir as NSString).appendingPathComponent("overview.png"))
         if overview.omitted > 0 {
             let shown = overview.rows.count - 1
-            Terminal.printError("note: overview.png shows the first \(shown) of \(shown + overview.omitted) layers (it stops at \(overview.maximumHeight) pixels tall); every layer's grid has its own file, and --layers picks the ones to put side by side")
+            note("note: overview.png shows the first \(shown) of \(shown + overview.omitted) layers (it stops at \(overview.maximumHeight) pixels tall); every layer's grid has its own file, and --layers picks the ones to put side by side")
         }
     }
 }
