@@ -53,6 +53,9 @@ struct LayersCommand: ParsableCommand {
     @Flag(help: "Also write NN-LAYER-pool.png for each pooling layer: its input maps against its output, per channel.")
     var poolViews = false
 
+    @Option(help: ArgumentHelp("Format of the grids, pooling views and overview: png, svg or pdf (input.png stays a PNG).", valueName: "format"))
+    var imageFormat: PictureFormat = .png
+
     @Option(help: ArgumentHelp("What grid colours mean: map (each map its own range), layer (one range per layer) or fixed:LO,HI.", valueName: "mode"), completion: Completions.norms)
     var norm: String = "map"
 
@@ -104,6 +107,7 @@ struct LayersCommand: ParsableCommand {
         job.npy = npy
         job.images = !noImages
         job.poolViews = poolViews
+        job.imageFormat = imageFormat
         job.timing = timing
         job.passes = passes
         let command = self, run = job

@@ -70,3 +70,30 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 }
+
+/// `layers --image-format svg|pdf`: every grid, pooling view and the overview in that format, the
+/// overview made of the grids' drawings (still text and rasters, not one big picture); input.png stays.
+@Suite struct LayersImageFormatTests {
+    @Test func layersWritesEveryPictureAsSVGOrPDF() throws {
+        for format in ["svg", "pdf"] {
+            let dir = try CLI.temporaryDirectory()
+            let r = try CLI.run(["layers", ModelCommandTests.sample("lenet.weights"), ModelCommandTests.sample("digit.png"),
+                                 "-o", dir.path, "--pool-views", "--image-format", format])
+            #expect(r.status == 0, "\(r.stderr)")
+            let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+            let expected: Set<String> = Set(["01-conv1", "02-relu1", "03-pool1", "04-conv2", "05-relu2", "06-pool2",
+                                             "03-pool1-pool", "06-pool2-pool", "overview"].map { "\($0).\(format)" } + ["input.png"])
+            #expect(files == expected, "\(files.sorted())")
+            if format == "svg" {
+                let overview = try PictureFormatCLITests.text(dir.appendingPathComponent("overview.svg"))
+                // The document, then the input and each of the six grids placed as a nested drawing; the
+                // grids' titles and the side text as <text>.
+                #expect(overview.components(separatedBy: "<svg ").count - 1 == 1 + 1 + 6)
+                #expect(overview.contains(">conv2 · Conv  16×10×10</text>") && overview.contains(">RF 14×14 px</text>"))
+            } else {
+                let head = try Data(contentsOf: dir.appendingPathComponent("overview.pdf")).prefix(5)
+                #expect(head.elementsEqual(Array("%PDF-".utf8)))
+            }
+        }
+    }
+}

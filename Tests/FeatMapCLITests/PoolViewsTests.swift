@@ -28,7 +28,7 @@ import Testing
                                                 title: "pool1 · MaxPool: before and after")
         let drawn = try Self.image(dir, "03-pool1-pool.png")
         #expect(drawn.width == expected.width && drawn.height == expected.height)
-        #expect(drawn.samples == expected.samples)
+        #expect(drawn.samples == (try expected.image()).samples)
 
         // The overview: input, then each grid in graph order with name, operator, shape and the receptive field
         // worked by hand (conv 5×5: 5, stride 1; pool 2/2: 6, stride 2; conv 5×5: 6 + 4·2 = 14; pool: 16, stride 4).

@@ -61,7 +61,7 @@ import Testing
                                              columns: 4, panelSide: 160).layout
         #expect(image.width == layout.width && image.height == layout.height)
         #expect(layout.inputOrigins[1].y == layout.inputOrigins[0].y && layout.inputOrigins[1].x > layout.outputOrigins[0].x)
-        let canvas = Canvas(image)
+        let canvas = try image.rendered()
         // Channel 1's first window wins at its cell (1, 1) = value 21.
         let o = layout.inputOrigins[1]
         #expect(canvas[o.x + 32 + 16, o.y + 32] == PoolingPicture.winnerColor)

@@ -24,6 +24,8 @@ public struct LayerRun: Sendable {
     /// False: no grid PNGs (the table, --npy and input.png only).
     public var images = true
     public var poolViews = false
+    /// The format of the grids, pooling views and overview (input.png stays a PNG: it is the input's pixels).
+    public var imageFormat: PictureFormat = .png
     /// Time each layer and the fused inference pass, each the median of `passes` passes.
     public var timing = false
     public var passes = 1
@@ -56,7 +58,8 @@ public struct LayerRun: Sendable {
         }
         var rows: [LayerRow] = []
         var writeError: Error? = nil
-        let pictures = LayerPictures(model: m, input: input.tensor, seen: input.seen, path: path, dir: dir, poolViews: poolViews)
+        let pictures = LayerPictures(model: m, input: input.tensor, seen: input.seen, path: path, dir: dir, poolViews: poolViews,
+                                     format: imageFormat)
         // --timing: the fused inference passes run first, so that with --repeat 1 the figure is a first pass.
         var inference: [Double] = []
         if timing {
@@ -192,11 +195,15 @@ public struct LayerRun: Sendable {
             note("note: \(layer.name)'s output \(layer.output.shape) is not laid out as [N, C, H, W] maps (a Transpose or Reshape moved H and W, as ConvNeXt's channels-last blocks do), so it is in the table\(npy ? " and the .npy" : "") but not drawn")
         } else if images {
             let title = "\(layer.name) · \(layer.op)"  // the renderer adds the shape
-            let image = try FeatureGrid.render(maps, title: title, options: grid)
-            pictures.add(image, layer: layer)
-            let file = base + ".png"
-            try OutputFile.write(to: (dir as NSString).appendingPathComponent(file)) { f in
-                try ImageEncoder.encode(image, as: .png(depth: 8), to: f, destination: file)
+            let drawing = try FeatureGrid.draw(maps, title: title, options: grid).drawing
+            let file = base + "." + imageFormat.fileExtension
+            // A PNG grid is rendered once, for its file and for the overview.
+            let image = imageFormat == .png ? try drawing.image() : nil
+            pictures.add(drawing, rendered: image, layer: layer)
+            if let image {
+                try ImageEncoder.write(image, as: .png(depth: 8), to: (dir as NSString).appendingPathComponent(file))
+            } else {
+                try drawing.write(to: (dir as NSString).appendingPathComponent(file), as: imageFormat)
             }
             name = file
         }

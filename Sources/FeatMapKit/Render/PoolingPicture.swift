@@ -151,7 +151,7 @@ public enum PoolingPicture {
     /// The before/after picture of a pooling layer of a network: its input feature maps against its output,
     /// one pair per channel, four pairs to a line, the first `maximumChannels` channels.
     public static func layer(input: Tensor, output: Tensor, pooling: Pooling, title: String,
-                             maximumChannels: Int = 16) throws -> Image {
+                             maximumChannels: Int = 16) throws -> Drawing {
         guard let (c, h, w) = input.planeShape, let (oc, oh, ow) = output.planeShape, oc == c else {
             throw RenderError.shapeMismatch("a pooling view needs [C, H, W] input and output with the same channels; got \(input.shape) and \(output.shape)")
         }
@@ -169,6 +169,6 @@ public enum PoolingPicture {
         caption += "; pooled maps beside them"
         if shown < c { caption += "\nshowing channels 0 to \(shown - 1) of \(c)" }
         return try draw(rows: rows, height: h, width: w, pooling: pooling, title: title, caption: caption,
-                        columns: 4, panelSide: 160).drawing.image()
+                        columns: 4, panelSide: 160).drawing
     }
 }
