@@ -34,7 +34,7 @@ struct InputOptions: ParsableArguments {
         let paths: [String]
         do {
             paths = try inputList()
-            if let outDir { try OutputOptions.requireFolder(outDir) }
+            if let outDir { try makeOutputFolder(outDir) }
         } catch {
             Terminal.printError(error.userMessage)
             throw ExitCode.failure
@@ -119,12 +119,6 @@ struct OutputOptions: ParsableArguments {
         if output != nil && outDir != nil { throw ValidationError("-o and --out-dir do not go together; use --out-dir with --name for many outputs") }
     }
 
-    static func requireFolder(_ path: String) throws {
-        var dir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &dir), dir.boolValue else {
-            throw BatchError.outputFolderMissing(path)
-        }
-    }
 
     static func parseFormat(_ s: String) -> ImageFormat? {
         switch s.lowercased() {
@@ -155,7 +149,7 @@ struct OutputOptions: ParsableArguments {
             }
             return [output]
         }
-        if let outDir { try OutputOptions.requireFolder(outDir) }
+        if let outDir { try makeOutputFolder(outDir) }
         let naming = OutputNaming(template: name ?? OutputNaming.defaultTemplate, folder: outDir, inputs: inputs)
         let ext = OutputOptions.fileExtension(chosenFormat)
         return inputs.indices.map { naming.name(forInputAt: $0, path: inputs[$0], ext: ext, kernel: kernel) }

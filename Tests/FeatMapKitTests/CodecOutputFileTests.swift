@@ -23,14 +23,39 @@ import Testing
         #expect(mode == 0o666 & ~Int(mask))
     }
 
-    @Test func failureKeepsTheOldFileAndRemovesTheTemporaryOne() throws {
+    /// With O_TMPFILE (the default on Linux) a file being written has no name at all: nothing shows in
+    /// the folder until it is complete, a new file then appears under its name, an old one is replaced.
+    @Test func unnamedFilesAreInvisibleUntilComplete() throws {
+        let folder = try CodecFixture.temporaryFolder()
+        let path = folder + "/new.txt"
+        try OutputFile.write(to: path) { file in
+            fputs("complete", file)
+            #expect(Self.entries(folder).isEmpty)
+        }
+        #expect(Self.entries(folder) == ["new.txt"])
+        try OutputFile.write(to: path) { file in
+            fputs("replaced", file)
+            #expect(Self.entries(folder) == ["new.txt"])
+            let before = try? String(contentsOfFile: path, encoding: .utf8)
+            #expect(before == "complete")
+        }
+        #expect(Self.entries(folder) == ["new.txt"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "replaced")
+    }
+
+    @Test(arguments: [true, false])
+    func failureKeepsTheOldFileAndLeavesNoTemporaryOne(unnamed: Bool) throws {
+        OutputFile.usesUnnamedFiles = unnamed
+        defer { OutputFile.usesUnnamedFiles = true }
         let folder = try CodecFixture.temporaryFolder()
         let path = folder + "/keep.txt"
         try OutputFile.write(to: path) { file in fputs("old", file) }
         #expect(throws: Planned.self) {
             try OutputFile.write(to: path) { file in
                 fputs("new and partial", file)
-                #expect(Self.entries(folder).contains { $0.hasPrefix(".keep.txt.featmap-") })
+                // The fallback's hidden name carries the writer's PID, for the stale-file clean-up.
+                let hidden = Self.entries(folder).filter { $0.hasPrefix(".keep.txt.featmap-\(getpid())-") }
+                #expect(hidden.count == (unnamed ? 0 : 1))
                 throw Planned()
             }
         }
@@ -39,6 +64,8 @@ import Testing
     }
 
     @Test func pendingTemporaryFilesCanBeRemovedFromOutside() throws {
+        OutputFile.usesUnnamedFiles = false
+        defer { OutputFile.usesUnnamedFiles = true }
         let folder = try CodecFixture.temporaryFolder()
         let error = try #require(throws: CodecError.self) {
             try OutputFile.write(to: folder + "/interrupted.png") { file in
@@ -49,6 +76,20 @@ import Testing
         }
         #expect(error.kind == .writeFailed)
         #expect(Self.entries(folder).isEmpty)
+    }
+
+    /// Hidden temporaries of featmap processes that no longer run are removed by the first write into
+    /// their folder; those of a live process, other hidden files and other names are kept.
+    @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
+        let folder = try CodecFixture.temporaryFolder()
+        // A PID that is not alive: the first, counting down from the top of the default range, that kill(2) reports as gone.
+        let dead = try #require((Int32(4_000_000)...Int32(4_190_000)).reversed().first { kill($0, 0) != 0 && errno == ESRCH })
+        let alive = getppid()
+        let names = [".a.png.featmap-\(dead)-x1y2z3", ".b.png.featmap-\(alive)-x1y2z3", ".c.png.featmap-ABC123",
+                     ".hidden-notes", "d.png.featmap-\(dead)-x1y2z3"]
+        for n in names { FileManager.default.createFile(atPath: folder + "/" + n, contents: Data("x".utf8)) }
+        try OutputFile.write(to: folder + "/out.txt") { file in fputs("done", file) }
+        #expect(Self.entries(folder) == (names.dropFirst() + ["out.txt"]).sorted())
     }
 
     @Test func missingFolderAndFullDiskAreWriteErrors() throws {

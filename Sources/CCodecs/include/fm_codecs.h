@@ -86,6 +86,16 @@ int fm_pending_add(const char *path);
 void fm_pending_remove(const char *path);
 void fm_pending_unlink_all(void);
 
+/*
+ * Unnamed output files (Linux O_TMPFILE): fm_open_unnamed makes a file with no name in `folder`,
+ * mode 0666 less the umask; -1 with errno set when the file system or kernel cannot (featmap then
+ * falls back to a hidden named file). fm_link_unnamed gives it the name `path`, failing with EEXIST
+ * when that exists (through /proc/self/fd, which needs no privilege, unlike AT_EMPTY_PATH).
+ * A file that is never linked vanishes when its descriptor closes, also on kill -9.
+ */
+int fm_open_unnamed(const char *folder);
+int fm_link_unnamed(int fd, const char *path);
+
 /* The standard streams as functions: Swift 6 rejects the C globals as shared mutable state. */
 FILE *fm_stdin(void);
 FILE *fm_stdout(void);

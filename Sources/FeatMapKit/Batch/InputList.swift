@@ -68,7 +68,7 @@ public enum BatchError: Error, CustomStringConvertible, Sendable {
     case wouldOverwriteInput(String)
     case exists(String)
     case binaryToTerminal(String)
-    case outputFolderMissing(String)
+    case outputFolderUnusable(String, reason: String)
 
     public var description: String {
         switch self {
@@ -77,7 +77,24 @@ public enum BatchError: Error, CustomStringConvertible, Sendable {
         case .wouldOverwriteInput(let p): return "\(p): the output would overwrite an input file; choose another -o, --out-dir or --name"
         case .exists(let p): return "\(p): exists and --no-clobber was given; skipped"
         case .binaryToTerminal(let f): return "refusing to write binary \(f) data to a terminal; redirect it (> out.\(f)) or pipe it to another program"
-        case .outputFolderMissing(let p): return "\(p): the output folder does not exist; create it first (mkdir -p) or choose another"
+        case let .outputFolderUnusable(p, reason): return "\(p): cannot use it as the output folder (\(reason)); choose a folder that can be created or written to"
         }
     }
 }
+
+/// The output folder of a batch (`--out-dir`), made with its parents when it does not exist yet, as
+/// `mkdir -p` would; an existing file of that name, or a folder that cannot be made, is an error.
+public func makeOutputFolder(_ path: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+        guard isFolder.boolValue else { throw BatchError.outputFolderUnusable(path, reason: "it is a file, not a folder") }
+        return
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+        throw BatchError.outputFolderUnusable(path, reason: "it cannot be created: \(reason)")
+    }
+}
+
