@@ -532,7 +532,7 @@ enum ExplorerHTML {
       var r0 = 0, r1 = H - 1, c0 = 0, c1 = W - 1;
       if (sp) { r0 = Math.min(r0, sp.r0); r1 = Math.max(r1, sp.r1); c0 = Math.min(c0, sp.c0); c1 = Math.max(c1, sp.c1); }
       var eh = r1 - r0 + 1, ew = c1 - c0 + 1, side = Math.max(eh, ew);
-      var zoom = side <= 360 ? Math.max(1, Math.floor(360 / side)) : 360 / side;
+      var zoom = side <= 180 ? Math.floor(360 / side) : 360 / side;
       canvas.width = Math.round(ew * zoom); canvas.height = Math.round(eh * zoom);
       var ctx = canvas.getContext("2d");
       ctx.imageSmoothingEnabled = false;

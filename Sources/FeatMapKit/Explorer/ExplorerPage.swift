@@ -87,8 +87,9 @@ public enum ExplorerPage {
         for (k, kernel) in filter.kernels.enumerated() {
             let one = try Graph.singleConvolution(kernel: kernel, channels: 1)
             let suffix = filter.kernels.count > 1 ? "-\(k)" : ""
+            // The kernels keep their names as layer names (sobel-x, sobel-y, as info --kernel calls them);
+            // their weights and outputs get a suffix to stay apart.
             for var node in one.nodes {
-                node.name = node.name + suffix
                 node.inputs = node.inputs.map { $0 == one.inputName ? "image" : $0 + suffix }
                 node.outputs = node.outputs.map { $0 + suffix }
                 outputs += node.outputs

@@ -1,0 +1,261 @@
+import FeatMapKit
+import Foundation
+import Testing
+
+/// Headless Chromium (Debian's `chromium`, installed by .ci/deps): loads a page from disk and prints the
+/// DOM after its scripts ran, or takes a screenshot. Every run is bounded by a timeout.
+enum Browser {
+    static let path: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var available: Bool { path != nil }
+
+    static func run(_ arguments: [String], seconds: Double = 60) throws -> (status: Int32, stdout: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path!)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("featmap-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        p.arguments = ["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",
+                       "--user-data-dir=\(profile.path)", "--virtual-time-budget=5000"] + arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        nonisolated(unsafe) var data = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { _ = err.fileHandleForReading.readDataToEndOfFile() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate(); usleep(500_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        group.wait()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The DOM of `page` opened with `fragment`, after the scripts ran.
+    static func dom(_ page: URL, fragment: String) throws -> String {
+        let r = try run(["--dump-dom", page.absoluteString + "#" + fragment])
+        #expect(r.stdout.contains("</html>"), "chromium printed no DOM for \(page.lastPathComponent)#\(fragment) (status \(r.status))")
+        return r.stdout
+    }
+
+    /// The text of the element with `id` in a dumped DOM (tags inside it dropped).
+    static func text(ofElement id: String, in dom: String) -> String? {
+        guard let start = dom.range(of: "id=\"\(id)\"") else { return nil }
+        guard let open = dom[start.upperBound...].firstIndex(of: ">") else { return nil }
+        // Up to the matching close of the element: count nested tags of the same name.
+        let tagStart = dom[..<start.lowerBound].lastIndex(of: "<")!
+        let tag = dom[dom.index(after: tagStart)...].prefix { $0.isLetter || $0.isNumber }
+        var depth = 1, i = dom.index(after: open)
+        var text = ""
+        while i < dom.endIndex, depth > 0 {
+            if dom[i] == "<" {
+                let rest = dom[i...]
+                if rest.hasPrefix("</\(tag)") { depth -= 1 } else if rest.hasPrefix("<\(tag)") && !rest.hasPrefix("<\(tag)-") { depth += 1 }
+                i = dom[i...].firstIndex(of: ">").map { dom.index(after: $0) } ?? dom.endIndex
+                continue
+            }
+            text.append(dom[i])
+            i = dom.index(after: i)
+        }
+        return text.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
+    }
+}
+
+@Suite struct ExploreCLITests {
+    static let lenet = ModelCommandTests.sample("lenet.weights")
+    static let squeezenet = ModelCommandTests.sample("squeezenet-first.weights")
+    static let digit = ModelCommandTests.sample("digit.png")
+    static let cat = ModelCommandTests.sample("chelsea.png")
+
+    /// Writes the page of `model` on `input` into a fresh folder.
+    static func page(_ model: String, _ input: String, extra: [String] = []) throws -> URL {
+        let dir = try CLI.temporaryDirectory()
+        let out = dir.appendingPathComponent("page.html")
+        let r = try CLI.run(["explore", model, input, "-o", out.path] + extra)
+        #expect(r.status == 0, "explore failed: \(r.stderr)")
+        return out
+    }
+
+    static let lenetPageOnce: URL? = try? page(lenet, digit)
+    static let squeezenetPageOnce: URL? = try? page(squeezenet, cat)
+    static var lenetPage: URL { get throws { try #require(lenetPageOnce, "explore did not write LeNet's page") } }
+    static var squeezenetPage: URL { get throws { try #require(squeezenetPageOnce, "explore did not write SqueezeNet's page") } }
+
+    /// The JSON inside `<script type="application/json" id="ID">` of a page.
+    static func embedded(_ id: String, in html: String) throws -> Any {
+        let open = "<script type=\"application/json\" id=\"\(id)\">"
+        let start = try #require(html.range(of: open))
+        let end = try #require(html[start.upperBound...].range(of: "</script>"))
+        return try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8))
+    }
+
+    /// The `layers` of `featmap info --json` for the same model and input size.
+    static func infoLayers(_ arguments: [String]) throws -> NSArray {
+        let r = try CLI.run(["info"] + arguments + ["--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        return try #require(object["layers"] as? NSArray)
+    }
+
+    @Test(arguments: [("lenet", ["lenet.weights"]), ("squeezenet", ["squeezenet-first.weights", "--input", "224x224"])])
+    func embeddedSummaryIsInfoJSON(_ which: String, _ info: [String]) throws {
+        let url = which == "lenet" ? try Self.lenetPage : try Self.squeezenetPage
+        let html = try String(contentsOf: url, encoding: .utf8)
+        let model = try #require(try Self.embedded("featmap-model", in: html) as? [String: Any])
+        let layers = try #require(model["layers"] as? NSArray)
+        let expected = try Self.infoLayers([ModelCommandTests.sample(info[0])] + info.dropFirst())
+        #expect(layers.count == expected.count && layers.count > 5)
+        #expect(layers.isEqual(expected), "the page's layers differ from info --json")
+        // Offline: nothing is fetched — no http(s) URL in a src or href, no external script or stylesheet.
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<link"))
+        #expect(!html.contains("<script src"))
+    }
+
+    /// rf's "rows A…B, columns C…D" and the unit's value for one unit.
+    static func rf(_ model: String, _ input: String, layer: String, channel: Int, y: Int, x: Int) throws -> (readout: String, value: Double) {
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run(["rf", model, input, "--layer", layer, "--channel", String(channel), "--unit", "\(y),\(x)",
+                             "-o", dir.appendingPathComponent("rf.png").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = r.stdoutText.split(separator: "\n").first.map(String.init) ?? ""
+        let readout = try #require(line.range(of: #"rows -?\d+…-?\d+, columns -?\d+…-?\d+"#, options: .regularExpression))
+        let value = try #require(line.range(of: #"= -?[0-9.e+-]+:"#, options: .regularExpression))
+        return (String(line[readout]), Double(line[value].dropFirst(2).dropLast())!)
+    }
+
+    static func noScriptErrors(_ dom: String) {
+        let errors = Browser.text(ofElement: "featmap-errors", in: dom)
+        #expect(errors != nil, "the page has no #featmap-errors element")
+        #expect(errors?.trimmingCharacters(in: .whitespacesAndNewlines) == "", "script errors: \(errors ?? "")")
+    }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"),
+          arguments: [("lenet", "conv2", 3, 4, 5), ("lenet", "pool2", 15, 0, 4),
+                      ("squeezenet", "fire2/concat_1", 70, 10, 54), ("squeezenet", "fire3/expand3x3_2", 9, 54, 0)])
+    func deepLinkReadoutIsRF(_ which: String, _ layer: String, _ c: Int, _ y: Int, _ x: Int) throws {
+        let (url, model, input) = which == "lenet" ? (try Self.lenetPage, Self.lenet, Self.digit) : (try Self.squeezenetPage, Self.squeezenet, Self.cat)
+        let dom = try Browser.dom(url, fragment: "layer=\(layer)&c=\(c)&y=\(y)&x=\(x)")
+        Self.noScriptErrors(dom)
+        let expected = try Self.rf(model, input, layer: layer, channel: c, y: y, x: x)
+        #expect(Browser.text(ofElement: "rf-readout", in: dom) == expected.readout)
+        // The value under the unit, decoded from the page's 16-bit maps, agrees with rf's %.4g.
+        let unit = try #require(Browser.text(ofElement: "selected-unit", in: dom))
+        let shown = try #require(Double(unit.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)))
+        #expect(abs(shown - expected.value) <= 1e-3 * max(1, abs(expected.value)), "page \(shown), rf \(expected.value)")
+    }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func clickOnAMapSelectsThatUnit() throws {
+        // Unit (0,0) of channel 2 first; then a real click event 37 px right and 21 px down inside its map.
+        let before = try Browser.dom(try Self.lenetPage, fragment: "layer=conv1&c=2&y=0&x=0")
+        let clicked = try Browser.dom(try Self.lenetPage, fragment: "layer=conv1&c=2&y=0&x=0&test=click:37,21")
+        Self.noScriptErrors(clicked)
+        #expect(clicked.contains("data-test-click=\"done\""))
+        // Every map of a layer is enlarged by the same data-scale CSS pixels per value.
+        let attribute = try #require(clicked.range(of: #"data-scale="\d+""#, options: .regularExpression))
+        let scale = try #require(Int(clicked[attribute].dropFirst(12).dropLast()))
+        #expect(scale >= 1)
+        let expected = try Self.rf(Self.lenet, Self.digit, layer: "conv1", channel: 2, y: 21 / scale, x: 37 / scale)
+        let origin = try Self.rf(Self.lenet, Self.digit, layer: "conv1", channel: 2, y: 0, x: 0)
+        #expect(Browser.text(ofElement: "rf-readout", in: before) == origin.readout)
+        #expect(Browser.text(ofElement: "rf-readout", in: clicked) == expected.readout)
+        #expect(expected.readout != origin.readout)
+    }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func unknownLayerInTheLinkSaysSo() throws {
+        let dom = try Browser.dom(try Self.lenetPage, fragment: "layer=conv9&c=0&y=0&x=0")
+        Self.noScriptErrors(dom)
+        let message = try #require(Browser.text(ofElement: "link-message", in: dom))
+        #expect(message.contains("unknown layer 'conv9'") && message.contains("conv1"), "\(message)")
+        #expect(!dom.contains("id=\"link-message\" class=\"message\" hidden"))
+    }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func screenshotIsNotBlank() throws {
+        let dir = try CLI.temporaryDirectory()
+        let shot = dir.appendingPathComponent("shot.png")
+        _ = try Browser.run(["--window-size=1000,800", "--screenshot=\(shot.path)",
+                             try Self.squeezenetPage.absoluteString + "#layer=pool1_1&c=2&y=3&x=4"])
+        let image = try ImageDecoder.decode([UInt8](Data(contentsOf: shot)), source: "shot.png")
+        #expect(image.width == 1000 && image.height == 800)
+        // Many distinct colours (the cat, the maps), not one background.
+        var colours = Set<Int>()
+        let c = image.channels
+        for p in stride(from: 0, to: image.pixelCount, by: 7) {
+            colours.insert(Int(image.samples[p * c]) << 16 | Int(image.samples[p * c + 1]) << 8 | Int(image.samples[p * c + 2]))
+        }
+        #expect(colours.count > 500, "\(colours.count) colours")
+    }
+
+    @Test func effectiveFieldsAreTheStrongestUnitsInsideTheirBoxes() throws {
+        let url = try Self.page(Self.lenet, Self.digit, extra: ["--erf-units", "1", "--erf-layers", "conv2"])
+        let html = try String(contentsOf: url, encoding: .utf8)
+        let page = try #require(try Self.embedded("featmap-page", in: html) as? [String: Any])
+        let layers = try #require(page["layers"] as? [[String: Any]])
+        let conv2 = try #require(layers.first { $0["name"] as? String == "conv2" })
+        let erf = try #require(conv2["erf"] as? [[String: Any]])
+        #expect(erf.count == 16)
+        #expect(layers.filter { $0["erf"] != nil }.count == 1)
+        for e in erf.prefix(3) {
+            let unit = try #require(e["unit"] as? [Int]), box = try #require(e["box"] as? [Int])
+            // The strongest unit of its channel, as rf --top 1 --channel C finds it.
+            let dir = try CLI.temporaryDirectory()
+            let r = try CLI.run(["rf", Self.lenet, Self.digit, "--layer", "conv2", "--top", "1", "--channel", String(unit[0]),
+                                 "-o", dir.appendingPathComponent("rf.png").path])
+            #expect(r.stdoutText.contains("unit c\(unit[0]) (\(unit[1]),\(unit[2]))"), "\(r.stdoutText)")
+            let field = try Self.rf(Self.lenet, Self.digit, layer: "conv2", channel: unit[0], y: unit[1], x: unit[2]).readout
+            let n = field.split(whereSeparator: { !$0.isNumber && $0 != "-" }).compactMap { Int($0) }
+            // The box is the field clipped to the 28×28 image.
+            #expect(box == [max(0, n[0]), max(0, n[2]), min(27, n[1]) - max(0, n[0]) + 1, min(27, n[3]) - max(0, n[2]) + 1])
+            let data = try #require(Data(base64Encoded: e["data"] as! String))
+            #expect(data.count == box[2] * box[3] && data.max() == 255)
+        }
+    }
+
+    @Test func kernelPageSummaryIsInfoKernelJSON() throws {
+        let url = try Self.page("sobel", Self.digit)
+        let html = try String(contentsOf: url, encoding: .utf8)
+        let model = try #require(try Self.embedded("featmap-model", in: html) as? [String: Any])
+        let expected = try Self.infoLayers(["--kernel", "sobel", "--input", "28x28", "--channels", "1"])
+        #expect((model["layers"] as? NSArray)?.isEqual(expected) == true)
+        let page = try #require(try Self.embedded("featmap-page", in: html) as? [String: Any])
+        #expect(page["kind"] as? String == "kernel")
+        let kernel = try #require(page["kernel"] as? [String: Any])
+        #expect((kernel["kernels"] as? [[Double]])?.first == [-1, 0, 1, -2, 0, 2, -1, 0, 1])
+    }
+
+    @Test func severalInputsWriteOnePageEach() throws {
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run(["explore", Self.lenet, ModelCommandTests.sample("digit-0.png"), ModelCommandTests.sample("digit-1.png"),
+                             "--out-dir", dir.path, "-j", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(files == ["digit-0-explore.html", "digit-1-explore.html"])
+        let a = try String(contentsOf: dir.appendingPathComponent(files[0]), encoding: .utf8)
+        let b = try String(contentsOf: dir.appendingPathComponent(files[1]), encoding: .utf8)
+        let topA = try #require((try Self.embedded("featmap-page", in: a) as? [String: Any])?["top"] as? [[String: Any]])
+        let topB = try #require((try Self.embedded("featmap-page", in: b) as? [String: Any])?["top"] as? [[String: Any]])
+        #expect(topA.first?["index"] as? Int == 0 && topB.first?["index"] as? Int == 1)
+    }
+
+    @Test func brokenModelOrInputLeavesNoPage() throws {
+        let dir = try CLI.temporaryDirectory()
+        let broken = dir.appendingPathComponent("broken.onnx")
+        try Data([0x08, 0x07, 0x12, 0xff, 0xff, 0x01]).write(to: broken)
+        let out = dir.appendingPathComponent("p.html")
+        let r1 = try CLI.run(["explore", broken.path, Self.digit, "-o", out.path])
+        #expect(r1.status == 1)
+        #expect(r1.stderr.split(separator: "\n").count == 1 && r1.stderr.contains("broken.onnx"), "\(r1.stderr)")
+        let garbage = dir.appendingPathComponent("digit.png")
+        try Data("not a picture".utf8).write(to: garbage)
+        let r2 = try CLI.run(["explore", Self.lenet, garbage.path, "-o", out.path])
+        #expect(r2.status == 1)
+        #expect(r2.stderr.contains("digit.png"), "\(r2.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["broken.onnx", "digit.png"])
+    }
+}
