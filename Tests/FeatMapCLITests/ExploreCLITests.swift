@@ -258,4 +258,17 @@ enum Browser {
         #expect(!FileManager.default.fileExists(atPath: out.path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["broken.onnx", "digit.png"])
     }
+
+    @Test func layersPastTheValueLimitSayWhatWasLeftOut() throws {
+        // LeNet's conv1 holds 6×28×28 = 4,704 values; with room for 5,000 the next layers go without maps.
+        let url = try Self.page(Self.lenet, Self.digit, extra: ["--max-values", "5000"])
+        let page = try #require(try Self.embedded("featmap-page", in: try String(contentsOf: url, encoding: .utf8)) as? [String: Any])
+        let layers = try #require(page["layers"] as? [[String: Any]])
+        let conv1 = try #require(layers.first { $0["name"] as? String == "conv1" })
+        let relu1 = try #require(layers.first { $0["name"] as? String == "relu1" })
+        #expect(conv1["maps"] != nil && relu1["maps"] == nil)
+        let note = try #require(relu1["mapsNote"] as? String)
+        #expect(note.contains("--layers relu1") && note.contains("--max-values"), "\(note)")
+        #expect(layers.filter { $0["maps"] != nil }.count == 1)
+    }
 }

@@ -50,7 +50,9 @@ struct ExplorerData: Encodable {
     struct Maps: Encodable {
         var channels: Int, height: Int, width: Int
         /// base64 of little-endian UInt16: v = lo[c] + q · (hi[c] − lo[c]) / 65534; 65535 = NaN.
+        /// Empty for a channel concatenation of embedded layers: its values are theirs, in `parts` order.
         var data: String
+        var parts: [Int]?
         var lo: [Float]
         var hi: [Float]
         /// `layers`' colour rule: the colormap, and per channel the range t = 0…1 spans.
@@ -131,16 +133,17 @@ enum ExplorerEncoding {
     static func pngURI(_ image: Image) throws -> String { "data:image/png;base64," + base64(try png(image)) }
 
     /// [C, H, W] values as 16-bit codes per channel over its finite min…max (65535 for NaN, ±∞ clamped).
-    static func quantised(_ maps: Tensor) -> (data: String, lo: [Float], hi: [Float]) {
+    static func quantised(_ maps: Tensor, encoding: Bool = true) -> (data: String, lo: [Float], hi: [Float]) {
         guard let (c, h, w) = maps.planeShape else { return ("", [], []) }
         let plane = h * w
-        var bytes = [UInt8](repeating: 0, count: c * plane * 2)
+        var bytes = [UInt8](repeating: 0, count: encoding ? c * plane * 2 : 0)
         var los: [Float] = [], his: [Float] = []
         maps.storage.withUnsafeBufferPointer { all in
             for ch in 0..<c {
                 let values = UnsafeBufferPointer(rebasing: all[(ch * plane)..<((ch + 1) * plane)])
                 let r = ValueRange.finiteExtent(of: values) ?? ValueRange(low: 0, high: 0)
                 los.append(r.low); his.append(r.high)
+                guard encoding else { continue }
                 let span = Double(r.high) - Double(r.low)
                 let k = span > 0 ? 65534 / span : 0
                 for i in 0..<plane {
@@ -152,7 +155,7 @@ enum ExplorerEncoding {
                 }
             }
         }
-        return (base64(bytes), los, his)
+        return (encoding ? base64(bytes) : "", los, his)
     }
 
     static func floats(_ values: [Float]) -> String {
@@ -165,9 +168,16 @@ enum ExplorerEncoding {
         return base64(bytes)
     }
 
-    /// JSON for inside a `<script>` element: "</" cannot end the element early ("<\/" is the same JSON string).
+    /// JSON for inside a `<script>` element: every "<" (only ever inside a JSON string) written as \u003c,
+    /// so that neither "</script>" nor "<!--" can end or change the element; the parsed JSON is the same.
     static func scriptSafe(_ json: String) -> String {
-        json.replacingOccurrences(of: "</", with: "<\\/").replacingOccurrences(of: "<!--", with: "<\\u0021--")
+        let utf8 = json.utf8
+        guard utf8.contains(UInt8(ascii: "<")) else { return json }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 64)
+        let escape = Array("\\u003c".utf8)
+        for b in utf8 { if b == UInt8(ascii: "<") { out += escape } else { out.append(b) } }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func html(_ text: String) -> String {

@@ -136,7 +136,14 @@ enum ExplorerHTML {
     /// The values of a layer's maps, decoded once: v = lo + q·(hi − lo)/65534, 65535 = NaN.
     function values(layer) {
       if (layer._values) return layer._values;
-      var m = layer.maps, raw = bytes(m.data), plane = m.height * m.width;
+      var m = layer.maps, plane = m.height * m.width;
+      if (m.parts) {
+        var joined = new Float32Array(m.channels * plane), at = 0;
+        m.parts.forEach(function (p) { var part = values(page.layers[p]); joined.set(part, at); at += part.length; });
+        layer._values = joined;
+        return joined;
+      }
+      var raw = bytes(m.data);
       var out = new Float32Array(m.channels * plane);
       for (var c = 0; c < m.channels; c++) {
         var lo = m.lo[c], step = (m.hi[c] - lo) / 65534;
@@ -182,6 +189,8 @@ enum ExplorerHTML {
       window.addEventListener("hashchange", function () { openLink(); });
       if (!openLink()) selectLayer(firstMapsLayer());
       runTest();
+      // How long after navigation the page became interactive (for the size and speed check).
+      document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
     }
 
     function firstMapsLayer() {

@@ -31,6 +31,13 @@ public enum ExplorerPage {
     public static func build(model m: Model, modelPath: String, inputPath: String,
                              decodeOptions: DecodeOptions = DecodeOptions(),
                              options: ExplorerOptions = ExplorerOptions()) throws -> String {
+        let (data, info) = try collect(model: m, modelPath: modelPath, inputPath: inputPath, decodeOptions: decodeOptions, options: options)
+        return try ExplorerHTML.page(data: data, info: info)
+    }
+
+    /// The page's data and the `info --json` summary.
+    static func collect(model m: Model, modelPath: String, inputPath: String, decodeOptions: DecodeOptions,
+                        options: ExplorerOptions) throws -> (ExplorerData, String) {
         let bytes = try InputFile.read(inputPath)
         let prepared = try m.input(fromFile: inputPath, decodeOptions: decodeOptions)
         guard let (c, h, w) = prepared.tensor.planeShape else {
@@ -70,7 +77,7 @@ public enum ExplorerPage {
         data.notes += collector.notes
         if options.erfUnits > 0 { try collector.addEffectiveFields(to: &data.layers, input: prepared.tensor) }
         if let output = result.output { data.top = topClasses(output, model: m) }
-        return try ExplorerHTML.page(data: data, info: info)
+        return (data, info)
     }
 
     /// The page for a classic kernel on an input picture: the kernel as a one-filter convolution over the
@@ -100,18 +107,17 @@ public enum ExplorerPage {
         let graph = try Graph(nodes: nodes, weights: weights, inputName: "image", inputShape: [1, 1, -1, -1],
                               outputs: outputs, opset: 13, file: filter.name)
         let m = Model(name: "kernel \(filter.name)", graph: graph, preprocessing: pre)
-        var page = try build(model: m, modelPath: filter.name, inputPath: inputPath, decodeOptions: decodeOptions, options: options)
-        let info = ExplorerData.KernelInfo(name: filter.name, kernels: filter.kernels.map(\.values),
-                                           sizes: filter.kernels.map { [$0.height, $0.width] },
-                                           statistics: filter.kernels.map { k in
-                                               let s = KernelStatistics(k)
-                                               return "\(s.size): sum \(KernelStatistics.format(s.sum)), mean \(KernelStatistics.format(s.mean)), "
-                                                   + "std \(KernelStatistics.format(s.standardDeviation)), min \(KernelStatistics.format(s.minimum)), "
-                                                   + "max \(KernelStatistics.format(s.maximum))" + (s.isSeparable ? ", separable" : ", not separable")
-                                           })
-        let json = String(decoding: try JSONEncoder().encode(info), as: UTF8.self)
-        page = page.replacingOccurrences(of: "\"kind\":\"model\"", with: "\"kind\":\"kernel\",\"kernel\":" + ExplorerEncoding.scriptSafe(json))
-        return page
+        var (data, summary) = try collect(model: m, modelPath: filter.name, inputPath: inputPath, decodeOptions: decodeOptions, options: options)
+        data.kind = "kernel"
+        data.kernel = ExplorerData.KernelInfo(name: filter.name, kernels: filter.kernels.map(\.values),
+                                              sizes: filter.kernels.map { [$0.height, $0.width] },
+                                              statistics: filter.kernels.map { k in
+            let s = KernelStatistics(k)
+            return "\(s.size): sum \(KernelStatistics.format(s.sum)), mean \(KernelStatistics.format(s.mean)), "
+                + "std \(KernelStatistics.format(s.standardDeviation)), min \(KernelStatistics.format(s.minimum)), "
+                + "max \(KernelStatistics.format(s.maximum))" + (s.isSeparable ? ", separable" : ", not separable")
+        })
+        return try ExplorerHTML.page(data: data, info: summary)
     }
 
     /// The 256 entries of each colormap, as base64 RGB bytes.
@@ -154,6 +160,8 @@ struct Collector {
     var maps: [Int: Tensor] = [:]
     var mapsNote: [Int: String] = [:]
     var winners: [Int: String] = [:]
+    /// Concatenations drawn from their inputs' embedded maps.
+    var parts: [Int: [Int]] = [:]
     var embedded = 0
     /// Values feeding pooling nodes, until the pooling node has run.
     var feeds: Set<String>
@@ -180,7 +188,11 @@ struct Collector {
         let out = node.outputs.first ?? ""
         if let fm = layer.featureMaps, !channelsLast.contains(out) {
             if feeds.contains(out) { kept[out] = fm }
-            if embedded + fm.count <= options.maximumValues {
+            if let parts = concatenatedParts(layer.index) {
+                // A Fire module's concat holds nothing its branches' maps don't: the page joins theirs.
+                maps[layer.index] = fm
+                self.parts[layer.index] = parts
+            } else if embedded + fm.count <= options.maximumValues {
                 maps[layer.index] = fm
                 embedded += fm.count
             } else {
@@ -214,6 +226,20 @@ struct Collector {
         for name in node.inputs where lastPooling[name] == layer.index { kept[name] = nil }
     }
 
+    /// For a concatenation along channels whose inputs are all embedded layers, their page positions.
+    func concatenatedParts(_ i: Int) -> [Int]? {
+        guard graph.isConcatenation(i) else { return nil }
+        let axis = graph.nodes[i].int("axis", default: 1)
+        guard axis == 1 || axis == -3 else { return nil }
+        var result: [Int] = []
+        for name in graph.nodes[i].inputs {
+            guard let p = graph.nodes.firstIndex(where: { $0.outputs.first == name }), maps[p] != nil, parts[p] == nil,
+                  let pos = position[p] else { return nil }
+            result.append(pos)
+        }
+        return result.isEmpty ? nil : result
+    }
+
     /// The producers of a node as positions in the page's list (−1 for the network input).
     func producers(of i: Int) -> [Int] {
         var result: [Int] = []
@@ -229,7 +255,10 @@ struct Collector {
         for s in analysis.layers {
             var l = ExplorerData.Layer(node: s.index, name: s.name, op: s.op, inputs: producers(of: s.index),
                                        outputShape: s.outputShape)
-            if let fm = maps[s.index] { l.maps = ExplorerLayerMaps.maps(fm) }
+            if let fm = maps[s.index] {
+                l.maps = ExplorerLayerMaps.maps(fm, encoding: parts[s.index] == nil)
+                l.maps?.parts = parts[s.index]
+            }
             l.mapsNote = mapsNote[s.index]
             switch s.field {
             case .spatial:
@@ -301,9 +330,9 @@ struct Collector {
 enum ExplorerLayerMaps {
     /// `layers`' colour rule (each map its own range, a constant map on the layer's; rdbu centred on zero
     /// when the layer holds both signs, else viridis) and the 16-bit values.
-    static func maps(_ fm: Tensor) -> ExplorerData.Maps {
+    static func maps(_ fm: Tensor, encoding: Bool = true) -> ExplorerData.Maps {
         let (c, h, w) = fm.planeShape!
-        let q = ExplorerEncoding.quantised(fm)
+        let q = ExplorerEncoding.quantised(fm, encoding: encoding)
         var extents: [ValueRange?] = []
         let plane = h * w
         fm.storage.withUnsafeBufferPointer { all in
