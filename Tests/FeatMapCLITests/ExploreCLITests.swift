@@ -271,4 +271,40 @@ enum Browser {
         #expect(note.contains("--layers relu1") && note.contains("--max-values"), "\(note)")
         #expect(layers.filter { $0["maps"] != nil }.count == 1)
     }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func valueUnderThePointerIsTheUnitsValue() throws {
+        // A real mousemove 37 px right and 21 px down inside channel 2's map of conv1.
+        let dom = try Browser.dom(try Self.lenetPage, fragment: "layer=conv1&c=2&y=0&x=0&test=move:37,21")
+        Self.noScriptErrors(dom)
+        let attribute = try #require(dom.range(of: #"data-scale="\d+""#, options: .regularExpression))
+        let scale = try #require(Int(dom[attribute].dropFirst(12).dropLast()))
+        let (y, x) = (21 / scale, 37 / scale)
+        let readout = try #require(Browser.text(ofElement: "value-readout", in: dom))
+        #expect(readout.hasPrefix("conv1 c2 (\(y),\(x)) = "), "\(readout)")
+        let shown = try #require(Double(readout.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)))
+        let expected = try Self.rf(Self.lenet, Self.digit, layer: "conv1", channel: 2, y: y, x: x).value
+        #expect(abs(shown - expected) <= 1e-3 * max(1, abs(expected)), "page \(shown), rf \(expected)")
+    }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func hoveringAFilterShowsItsWeights() throws {
+        let html = try String(contentsOf: try Self.lenetPage, encoding: .utf8)
+        let page = try #require(try Self.embedded("featmap-page", in: html) as? [String: Any])
+        let conv2 = try #require((page["layers"] as? [[String: Any]])?.first { $0["name"] as? String == "conv2" })
+        let cells = try #require((conv2["filters"] as? [String: Any])?["cells"] as? [[[Int]]])
+        let cell = cells[3][4]  // filter 3, input channel 4
+        let dom = try Browser.dom(try Self.lenetPage, fragment: "layer=conv2&test=filter:\(cell[0] + cell[2] / 2),\(cell[1] + cell[3] / 2)")
+        Self.noScriptErrors(dom)
+        let readout = try #require(Browser.text(ofElement: "filter-readout", in: dom))
+        #expect(readout.hasPrefix("filter 3, input channel 4:"), "\(readout)")
+        let shown = readout.split(separator: "\n").dropFirst().flatMap { $0.split(separator: " ") }.compactMap { Double($0) }
+        // The weights as stored in the model file: conv2's [16, 6, 5, 5] tensor, filter 3, channel 4.
+        let m = try Model.load(contentsOf: URL(fileURLWithPath: Self.lenet))
+        let node = m.graph.nodes[try m.graph.nodeIndex(named: "conv2")]
+        let w = try #require(m.graph.weights[node.inputs[1]])
+        let stored = (0..<25).map { Double(w.storage[(3 * 6 + 4) * 25 + $0]) }
+        #expect(shown.count == 25)
+        for (a, b) in zip(shown, stored) { #expect(abs(a - b) <= 1e-3 * max(abs(b), 1e-3), "\(a) against \(b)") }
+    }
 }

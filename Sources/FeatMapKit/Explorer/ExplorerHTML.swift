@@ -29,6 +29,7 @@ enum ExplorerHTML {
     <section id="inputs-section">
     <figure id="original-figure"><figcaption>original</figcaption><div id="original"></div></figure>
     <figure id="seen-figure"><figcaption id="seen-caption">as the network saw it</figcaption><canvas id="input-canvas" width="1" height="1"></canvas></figure>
+    <figure id="field-figure"><figcaption id="field-caption" hidden>the field, enlarged</figcaption><canvas id="field-canvas" width="1" height="1" hidden></canvas></figure>
     <div id="unit-panel">
     <h3>Selected unit</h3>
     <div id="selected-unit">none: click a cell of any map</div>
@@ -40,14 +41,16 @@ enum ExplorerHTML {
     </section>
     <section id="layer-section">
     <h2 id="layer-title"></h2>
-    <table id="layer-facts"></table>
-    <div id="weight-sharing"></div>
-    <div id="kernel-view"></div>
-    <div id="pooling-view"></div>
-    <div id="filters-view"></div>
     <p id="maps-caption"></p>
     <div id="value-readout">move the pointer over a map</div>
     <div id="maps"></div>
+    <div id="pooling-view"></div>
+    <div id="layer-details">
+    <table id="layer-facts"></table>
+    <div id="weight-sharing"></div>
+    </div>
+    <div id="kernel-view"></div>
+    <div id="filters-view"></div>
     </section>
     <section id="top-section" hidden><h2>Top 5 classes</h2><ol id="top5"></ol></section>
     <section id="notes-section"><ul id="notes"></ul></section>
@@ -76,11 +79,12 @@ enum ExplorerHTML {
     #inputs-section { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
     figure { margin: 0; } figcaption { font-size: 12px; color: #555; }
     #original img { max-width: 360px; max-height: 360px; image-rendering: auto; display: block; }
-    #input-canvas { image-rendering: pixelated; border: 1px solid #ccc; display: block; }
+    #input-canvas, #field-canvas { image-rendering: pixelated; border: 1px solid #ccc; display: block; }
     #unit-panel { min-width: 260px; max-width: 520px; } #unit-panel h3 { margin: 0 0 4px; font-size: 14px; }
     #rf-readout { font-weight: 600; font-family: ui-monospace, monospace; }
     #windows { font-size: 12px; color: #444; } #windows .w { cursor: pointer; } #windows .w:hover { text-decoration: underline; }
     #layer-title { font-size: 16px; margin: 0 0 4px; }
+    #layer-details { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; margin: 8px 0; }
     #layer-facts td { padding: 0 10px 0 0; font-size: 12px; } #layer-facts td:first-child { color: #666; }
     #maps { display: flex; flex-wrap: wrap; gap: 3px; background: #303030; padding: 3px; }
     .cell { position: relative; background: #303030; }
@@ -535,14 +539,24 @@ enum ExplorerHTML {
     }
 
     /// The input as the network saw it, with the selected unit's field: box, centre cross, the part in the padding hatched,
-    /// and the effective receptive field as a heat map inside it when computed.
+    /// and the effective receptive field as a heat map inside it when computed; beside it the field alone, enlarged.
     function drawInput() {
-      var canvas = $("input-canvas"), H = page.inputShape[1], W = page.inputShape[2], sp = state.span;
+      var H = page.inputShape[1], W = page.inputShape[2], sp = state.span;
       var r0 = 0, r1 = H - 1, c0 = 0, c1 = W - 1;
       if (sp) { r0 = Math.min(r0, sp.r0); r1 = Math.max(r1, sp.r1); c0 = Math.min(c0, sp.c0); c1 = Math.max(c1, sp.c1); }
+      drawScene($("input-canvas"), r0, r1, c0, c1, 360);
+      var zoomed = $("field-canvas");
+      zoomed.hidden = !sp;
+      $("field-caption").hidden = !sp;
+      if (sp) drawScene(zoomed, sp.r0, sp.r1, sp.c0, sp.c1, 180);
+    }
+
+    /// Input rows r0…r1 and columns c0…c1 (they may reach past the image) drawn into about `size` pixels.
+    function drawScene(canvas, r0, r1, c0, c1, size) {
+      var H = page.inputShape[1], W = page.inputShape[2], sp = state.span;
       var eh = r1 - r0 + 1, ew = c1 - c0 + 1, side = Math.max(eh, ew);
-      var zoom = side <= 180 ? Math.floor(360 / side) : 360 / side;
-      canvas.width = Math.round(ew * zoom); canvas.height = Math.round(eh * zoom);
+      var zoom = side <= size / 2 ? Math.floor(size / side) : size / side;
+      canvas.width = Math.max(1, Math.round(ew * zoom)); canvas.height = Math.max(1, Math.round(eh * zoom));
       var ctx = canvas.getContext("2d");
       ctx.imageSmoothingEnabled = false;
       ctx.fillStyle = "#777"; ctx.fillRect(0, 0, canvas.width, canvas.height);
@@ -665,16 +679,19 @@ enum ExplorerHTML {
       return true;
     }
 
-    /// Test harness: #…&test=click:X,Y dispatches a real click at (X, Y) CSS pixels inside the selected channel's map.
+    /// Test harness: #…&test=click:X,Y dispatches a real click at (X, Y) CSS pixels inside the selected channel's map,
+    /// test=move:X,Y a pointer move there, test=filter:X,Y a pointer move over the filter picture.
     function runTest() {
-      var m = /(?:^#|&)test=click:(\d+),(\d+)/.exec(location.hash);
+      var m = /(?:^#|&)test=(click|move|filter):(\d+),(\d+)/.exec(location.hash);
       if (!m) return;
-      var u = state.unit, c = u ? u.c : 0, canvas = $("map-" + c);
-      if (!canvas) { reportError("test click: no map canvas for channel " + c); return; }
-      var r = canvas.getBoundingClientRect();
-      var x = r.left + parseInt(m[1], 10) + 0.5, y = r.top + parseInt(m[2], 10) + 0.5;
-      canvas.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window }));
-      document.body.setAttribute("data-test-click", "done");
+      var u = state.unit, c = u ? u.c : 0;
+      var target = m[1] === "filter" ? $("filters-image") : $("map-" + c);
+      if (!target) { reportError("test " + m[1] + ": nothing to point at"); return; }
+      var r = target.getBoundingClientRect();
+      var x = r.left + parseInt(m[2], 10) + 0.5, y = r.top + parseInt(m[3], 10) + 0.5;
+      target.dispatchEvent(new MouseEvent(m[1] === "click" ? "click" : "mousemove",
+        { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window }));
+      document.body.setAttribute("data-test-" + m[1], "done");
     }
 
     try { main(); } catch (e) { reportError(e && e.stack ? e.stack : String(e)); }
