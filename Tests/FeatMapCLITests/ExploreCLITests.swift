@@ -79,6 +79,10 @@ enum Browser {
         return out
     }
 
+    /// torchvision's ResNet-18 at reduced width (hash weights), from the library tests' fixtures: skips that join.
+    static let resnet = ModelCommandTests.repository.appendingPathComponent("Tests/FeatMapKitTests/Fixtures/torchvision/resnet18-legacy.onnx").path
+    static let resnetPageOnce: URL? = try? page(resnet, cat, extra: ["--max-values", "400000"])
+    static var resnetPage: URL { get throws { try #require(resnetPageOnce, "explore did not write ResNet-18's page") } }
     static let lenetPageOnce: URL? = try? page(lenet, digit)
     static let squeezenetPageOnce: URL? = try? page(squeezenet, cat)
     static var lenetPage: URL { get throws { try #require(lenetPageOnce, "explore did not write LeNet's page") } }
@@ -100,13 +104,22 @@ enum Browser {
         return try #require(object["layers"] as? NSArray)
     }
 
-    @Test(arguments: [("lenet", ["lenet.weights"]), ("squeezenet", ["squeezenet-first.weights", "--input", "224x224"])])
+    /// The page of a model named as in the tests' arguments, with the model's path and its input.
+    static func named(_ which: String) throws -> (page: URL, model: String, input: String) {
+        switch which {
+        case "lenet": return (try lenetPage, lenet, digit)
+        case "squeezenet": return (try squeezenetPage, squeezenet, cat)
+        default: return (try resnetPage, resnet, cat)
+        }
+    }
+
+    @Test(arguments: [("lenet", [String]()), ("squeezenet", ["--input", "224x224"]), ("resnet", [])])
     func embeddedSummaryIsInfoJSON(_ which: String, _ info: [String]) throws {
-        let url = which == "lenet" ? try Self.lenetPage : try Self.squeezenetPage
+        let (url, modelPath, _) = try Self.named(which)
         let html = try String(contentsOf: url, encoding: .utf8)
         let model = try #require(try Self.embedded("featmap-model", in: html) as? [String: Any])
         let layers = try #require(model["layers"] as? NSArray)
-        let expected = try Self.infoLayers([ModelCommandTests.sample(info[0])] + info.dropFirst())
+        let expected = try Self.infoLayers([modelPath] + info)
         #expect(layers.count == expected.count && layers.count > 5)
         #expect(layers.isEqual(expected), "the page's layers differ from info --json")
         // Offline: nothing is fetched — no http(s) URL in a src or href, no external script or stylesheet.
@@ -134,10 +147,12 @@ enum Browser {
 
     @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"),
           arguments: [("lenet", "conv2", 3, 4, 5), ("lenet", "pool2", 15, 0, 4),
-                      ("squeezenet", "fire2/concat_1", 70, 10, 54), ("squeezenet", "fire3/expand3x3_2", 9, 54, 0)])
+                      ("squeezenet", "fire2/concat_1", 70, 10, 54), ("squeezenet", "fire3/expand3x3_2", 9, 54, 0),
+                      ("resnet", "/layer2/layer2.0/Add", 5, 3, 4)])
     func deepLinkReadoutIsRF(_ which: String, _ layer: String, _ c: Int, _ y: Int, _ x: Int) throws {
-        let (url, model, input) = which == "lenet" ? (try Self.lenetPage, Self.lenet, Self.digit) : (try Self.squeezenetPage, Self.squeezenet, Self.cat)
-        let dom = try Browser.dom(url, fragment: "layer=\(layer)&c=\(c)&y=\(y)&x=\(x)")
+        let (url, model, input) = try Self.named(which)
+        let name = layer.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "_-."))) ?? layer
+        let dom = try Browser.dom(url, fragment: "layer=\(name)&c=\(c)&y=\(y)&x=\(x)")
         Self.noScriptErrors(dom)
         let expected = try Self.rf(model, input, layer: layer, channel: c, y: y, x: x)
         #expect(Browser.text(ofElement: "rf-readout", in: dom) == expected.readout)

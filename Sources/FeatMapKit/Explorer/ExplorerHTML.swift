@@ -5,6 +5,8 @@ enum ExplorerHTML {
     static func page(data: ExplorerData, info: String) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
+        // A NaN or infinite value (a classifier's scores after an overflow) as a string that Number() reads back.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         let pageJSON = String(decoding: try encoder.encode(data), as: UTF8.self)
         let title = ExplorerEncoding.html("featmap explore: \(data.title)")
         var out = ""
@@ -278,7 +280,7 @@ enum ExplorerHTML {
       if (!page.top || page.top.length === 0) return;
       $("top-section").hidden = false;
       var ol = $("top5");
-      page.top.forEach(function (t) { ol.appendChild(el("li", null, (t.probability * 100).toFixed(2) + "%  " + t.label + " (" + t.index + ")")); });
+      page.top.forEach(function (t) { ol.appendChild(el("li", null, (Number(t.probability) * 100).toFixed(2) + "%  " + t.label + " (" + t.index + ")")); });
     }
 
     function selectLayer(i) {
