@@ -322,4 +322,25 @@ enum Browser {
         #expect(shown.count == 25)
         for (a, b) in zip(shown, stored) { #expect(abs(a - b) <= 1e-3 * max(abs(b), 1e-3), "\(a) against \(b)") }
     }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func poolingWindowAndItsWinner() throws {
+        // LeNet's pool1: 2×2 windows, stride 2, no padding, so output (5,6) pools relu1's rows 10…11, columns 12…13.
+        let dom = try Browser.dom(try Self.lenetPage, fragment: "layer=pool1&c=3&y=5&x=6")
+        Self.noScriptErrors(dom)
+        let readout = try #require(Browser.text(ofElement: "pool-readout", in: dom))
+        let lines = readout.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["(10,12)", "(10,13)", "(11,12)", "(11,13)"], "\(readout)")
+        let values = lines.map { Double($0.split(separator: " ")[1])! }
+        let winners = lines.indices.filter { lines[$0].hasSuffix("← max") }
+        #expect(winners.count == 1)
+        let pooled = try Self.rf(Self.lenet, Self.digit, layer: "pool1", channel: 3, y: 5, x: 6).value
+        // The marked cell holds the window's maximum, the value rf prints for the pooled unit.
+        #expect(values[winners[0]] == values.max())
+        #expect(abs(values[winners[0]] - pooled) <= 1e-3 * max(1, abs(pooled)), "\(values) against \(pooled)")
+        for (i, cell) in [(10, 12), (10, 13), (11, 12), (11, 13)].enumerated() {
+            let before = try Self.rf(Self.lenet, Self.digit, layer: "relu1", channel: 3, y: cell.0, x: cell.1).value
+            #expect(abs(values[i] - before) <= 1e-3 * max(1, abs(before)), "relu1 (\(cell.0),\(cell.1)): \(values[i]) against \(before)")
+        }
+    }
 }
