@@ -343,4 +343,20 @@ enum Browser {
             #expect(abs(values[i] - before) <= 1e-3 * max(1, abs(before)), "relu1 (\(cell.0),\(cell.1)): \(values[i]) against \(before)")
         }
     }
+
+    @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
+    func kernelWindowSumsToTheResponse() throws {
+        let url = try Self.page("sobel", Self.cat)
+        // Row 0: the kernel's top row lies in the zero padding.
+        let dom = try Browser.dom(url, fragment: "layer=sobel-y&c=0&y=0&x=200")
+        Self.noScriptErrors(dom)
+        #expect(Browser.text(ofElement: "rf-readout", in: dom) == "rows -1…1, columns 199…201")
+        let window = try #require(Browser.text(ofElement: "kernel-window", in: dom))
+        let lines = window.split(separator: "\n")
+        #expect(lines.count == 4 && lines[0].split(separator: " ").allSatisfy { $0.hasPrefix("0×") }, "\(window)")
+        // The page's own sum of pixel × weight against the response featmap's convolution computed.
+        let sum = try #require(lines.last.flatMap { l in l.range(of: #"= -?[0-9.e+-]+"#, options: .regularExpression).map { Double(l[$0].dropFirst(2))! } })
+        let map = try #require(lines.last.flatMap { l in l.range(of: #"the map: -?[0-9.e+-]+"#, options: .regularExpression).map { Double(l[$0].dropFirst(9))! } })
+        #expect(abs(sum - map) <= 0.05 + 1e-3 * abs(map), "\(window)")
+    }
 }

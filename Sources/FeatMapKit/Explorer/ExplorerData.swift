@@ -104,7 +104,11 @@ struct ExplorerData: Encodable {
         var name: String
         var kernels: [[Float]]
         var sizes: [[Int]]
+        /// Each kernel's offset, the bias of its one-filter convolution.
+        var offsets: [Float]
         var statistics: [String]
+        /// The grey input the kernels slide over, as 16-bit codes like a layer's maps.
+        var input: Maps
     }
 }
 

@@ -43,6 +43,7 @@ enum ExplorerHTML {
     </section>
     <section id="layer-section">
     <h2 id="layer-title"></h2>
+    <div id="kernel-view"></div>
     <p id="maps-caption"></p>
     <div id="value-readout">move the pointer over a map</div>
     <div id="maps"></div>
@@ -51,7 +52,6 @@ enum ExplorerHTML {
     <table id="layer-facts"></table>
     <div id="weight-sharing"></div>
     </div>
-    <div id="kernel-view"></div>
     <div id="filters-view"></div>
     </section>
     <section id="top-section" hidden><h2>Top 5 classes</h2><ol id="top5"></ol></section>
@@ -343,6 +343,26 @@ enum ExplorerHTML {
         box.appendChild(el("pre", { "class": "kernel" }, rows.join("\n")));
         box.appendChild(el("div", { "class": "note" }, k.statistics[i]));
       });
+      // The selected unit's window: the grey pixels under the kernel (0 in the padding), their products, the sum.
+      var u = state.unit, li = state.layer;
+      if (!u || u.layer !== li || !k.input || li >= k.kernels.length) return;
+      var vals = k.kernels[li], kh = k.sizes[li][0], kw = k.sizes[li][1], f = fieldOf(page.layers[li], 0);
+      if (!f) return;
+      var sp = span(f, u.y, u.x), H = page.inputShape[1], W = page.inputShape[2];
+      var input = k._values || (k._values = values({ maps: k.input })), sum = 0, lines = [];
+      for (var y = 0; y < kh; y++) {
+        var row = [];
+        for (var x = 0; x < kw; x++) {
+          var iy = sp.r0 + y, ix = sp.c0 + x, p = iy >= 0 && iy < H && ix >= 0 && ix < W ? input[iy * W + ix] : 0;
+          sum += p * vals[y * kw + x];
+          row.push((num(p) + "×" + num(vals[y * kw + x])).padStart(14));
+        }
+        lines.push(row.join(" "));
+      }
+      var l = page.layers[li], response = l.maps ? values(l)[u.y * l.maps.width + u.x] : NaN;
+      box.appendChild(el("div", null, "the kernel on the window of unit (" + u.y + "," + u.x + "): pixel × weight"));
+      box.appendChild(el("pre", { id: "kernel-window" }, lines.join("\n") + "\nsum " + num(sum) + " + offset " + num(k.offsets[li])
+        + " = " + num(sum + k.offsets[li]) + "   (the map: " + num(response) + ")"));
     }
 
     function drawFilters(l) {
@@ -488,6 +508,7 @@ enum ExplorerHTML {
       drawInput();
       drawMapBoxes();
       drawPooling();
+      drawKernel();
     }
 
     /// For each layer the selected unit depends on, the units whose fields lie inside its field.

@@ -108,15 +108,17 @@ public enum ExplorerPage {
                               outputs: outputs, opset: 13, file: filter.name)
         let m = Model(name: "kernel \(filter.name)", graph: graph, preprocessing: pre)
         var (data, summary) = try collect(model: m, modelPath: filter.name, inputPath: inputPath, decodeOptions: decodeOptions, options: options)
+        let input = try m.input(fromFile: inputPath, decodeOptions: decodeOptions).tensor
         data.kind = "kernel"
         data.kernel = ExplorerData.KernelInfo(name: filter.name, kernels: filter.kernels.map(\.values),
                                               sizes: filter.kernels.map { [$0.height, $0.width] },
+                                              offsets: filter.kernels.map(\.offset),
                                               statistics: filter.kernels.map { k in
             let s = KernelStatistics(k)
             return "\(s.size): sum \(KernelStatistics.format(s.sum)), mean \(KernelStatistics.format(s.mean)), "
                 + "std \(KernelStatistics.format(s.standardDeviation)), min \(KernelStatistics.format(s.minimum)), "
                 + "max \(KernelStatistics.format(s.maximum))" + (s.isSeparable ? ", separable" : ", not separable")
-        })
+        }, input: ExplorerLayerMaps.maps(input))
         return try ExplorerHTML.page(data: data, info: summary)
     }
 
