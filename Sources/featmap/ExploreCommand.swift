@@ -17,7 +17,7 @@ struct ExploreCommand: ParsableCommand {
         max. The top 5 classes appear when the network reaches its classifier.
 
         PAGE.html#layer=NAME&c=C&y=Y&x=X opens with that unit selected; its field is written in the element
-        #rf-readout as `rows A…B, columns C…D`, the numbers `featmap rf` prints. The `featmap info --json`
+        #rf-readout as "rows A..B, columns C..D" (with an ellipsis character), the numbers `featmap rf` prints. The `featmap info --json`
         summary for the same input is embedded in <script type="application/json" id="featmap-model">.
 
         Examples:
