@@ -139,6 +139,13 @@ enum Browser {
         return (String(line[readout]), Double(line[value].dropFirst(2).dropLast())!)
     }
 
+    /// 241600 → "241,600".
+    static func grouped(_ n: Int) -> String {
+        var out = ""
+        for (i, ch) in String(n).reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
+        return String(out.reversed())
+    }
+
     static func noScriptErrors(_ dom: String) {
         let errors = Browser.text(ofElement: "featmap-errors", in: dom)
         #expect(errors != nil, "the page has no #featmap-errors element")
@@ -321,6 +328,16 @@ enum Browser {
         let stored = (0..<25).map { Double(w.storage[(3 * 6 + 4) * 25 + $0]) }
         #expect(shown.count == 25)
         for (a, b) in zip(shown, stored) { #expect(abs(a - b) <= 1e-3 * max(abs(b), 1e-3), "\(a) against \(b)") }
+        // The weight-sharing comparison beside the filters: info --json's three counts for conv2.
+        let info = try Self.infoLayers([Self.lenet]).compactMap { $0 as? [String: Any] }.first { $0["name"] as? String == "conv2" }
+        let sharing = try #require(Browser.text(ofElement: "weight-sharing", in: dom))
+        for key in ["params", "params_locally_connected", "params_fully_connected"] {
+            let n = try #require(info?[key] as? Int)
+            #expect(sharing.contains(Self.grouped(n)), "\(key) \(n) not in \(sharing)")
+        }
+        // LeNet reaches its classifier: five classes listed.
+        let top = try #require(Browser.text(ofElement: "top5", in: dom))
+        #expect(top.components(separatedBy: "%").count == 6, "\(top)")
     }
 
     @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))
