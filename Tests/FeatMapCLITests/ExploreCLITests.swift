@@ -282,16 +282,18 @@ enum Browser {
     }
 
     @Test func layersPastTheValueLimitSayWhatWasLeftOut() throws {
-        // LeNet's conv1 holds 6×28×28 = 4,704 values; with room for 5,000 the next layers go without maps.
+        // LeNet's conv1 holds 6×28×28 = 4,704 values; relu1 is computed on the page from them (max(0, v)),
+        // so it costs nothing; with room for 5,000, pool1 (1,176 more) and the later layers go without maps.
         let url = try Self.page(Self.lenet, Self.digit, extra: ["--max-values", "5000"])
         let page = try #require(try Self.embedded("featmap-page", in: try String(contentsOf: url, encoding: .utf8)) as? [String: Any])
         let layers = try #require(page["layers"] as? [[String: Any]])
-        let conv1 = try #require(layers.first { $0["name"] as? String == "conv1" })
-        let relu1 = try #require(layers.first { $0["name"] as? String == "relu1" })
-        #expect(conv1["maps"] != nil && relu1["maps"] == nil)
-        let note = try #require(relu1["mapsNote"] as? String)
-        #expect(note.contains("--layers relu1") && note.contains("--max-values"), "\(note)")
-        #expect(layers.filter { $0["maps"] != nil }.count == 1)
+        func layer(_ name: String) throws -> [String: Any] { try #require(layers.first { $0["name"] as? String == name }) }
+        #expect(try layer("conv1")["maps"] != nil && layer("pool1")["maps"] == nil)
+        let relu = try #require(try layer("relu1")["maps"] as? [String: Any])
+        #expect(relu["reluOf"] as? Int == 0 && relu["data"] as? String == "")
+        let note = try #require(try layer("pool1")["mapsNote"] as? String)
+        #expect(note.contains("--layers pool1") && note.contains("--max-values"), "\(note)")
+        #expect(layers.filter { $0["maps"] != nil }.map { $0["name"] as! String } == ["conv1", "relu1"])
     }
 
     @Test(.enabled(if: Browser.available, "chromium is not installed (apt-get install chromium; .ci/deps installs it)"))

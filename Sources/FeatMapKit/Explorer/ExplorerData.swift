@@ -53,6 +53,8 @@ struct ExplorerData: Encodable {
         /// Empty for a channel concatenation of embedded layers: its values are theirs, in `parts` order.
         var data: String
         var parts: [Int]?
+        /// Empty `data` too for a Relu of an embedded layer: its values are max(0, v) of that layer's (position here).
+        var reluOf: Int?
         var lo: [Float]
         var hi: [Float]
         /// `layers`' colour rule: the colormap, and per channel the range t = 0…1 spans.

@@ -143,6 +143,12 @@ enum ExplorerHTML {
     function values(layer) {
       if (layer._values) return layer._values;
       var m = layer.maps, plane = m.height * m.width;
+      if (m.reluOf !== undefined && m.reluOf !== null) {
+        var source = values(page.layers[m.reluOf]), relu = new Float32Array(source.length);
+        for (var j = 0; j < source.length; j++) { var s = source[j]; relu[j] = s > 0 ? s : (isNaN(s) ? NaN : 0); }
+        layer._values = relu;
+        return relu;
+      }
       if (m.parts) {
         var joined = new Float32Array(m.channels * plane), at = 0;
         m.parts.forEach(function (p) { var part = values(page.layers[p]); joined.set(part, at); at += part.length; });

@@ -164,6 +164,8 @@ struct Collector {
     var winners: [Int: String] = [:]
     /// Concatenations drawn from their inputs' embedded maps.
     var parts: [Int: [Int]] = [:]
+    /// Relus drawn from their input's embedded maps.
+    var relus: [Int: Int] = [:]
     var embedded = 0
     /// Values feeding pooling nodes, until the pooling node has run.
     var feeds: Set<String>
@@ -190,7 +192,11 @@ struct Collector {
         let out = node.outputs.first ?? ""
         if let fm = layer.featureMaps, !channelsLast.contains(out) {
             if feeds.contains(out) { kept[out] = fm }
-            if let parts = concatenatedParts(layer.index) {
+            if let source = reluSource(layer.index, count: fm.count) {
+                // max(0, v) of a layer already on the page: the page computes it.
+                maps[layer.index] = fm
+                relus[layer.index] = source
+            } else if let parts = concatenatedParts(layer.index) {
                 // A Fire module's concat holds nothing its branches' maps don't: the page joins theirs.
                 maps[layer.index] = fm
                 self.parts[layer.index] = parts
@@ -228,6 +234,14 @@ struct Collector {
         for name in node.inputs where lastPooling[name] == layer.index { kept[name] = nil }
     }
 
+    /// For a Relu whose input is an embedded layer of the same size, that layer's page position.
+    func reluSource(_ i: Int, count: Int) -> Int? {
+        let node = graph.nodes[i]
+        guard node.op == "Relu", let name = node.inputs.first,
+              let p = graph.nodes.firstIndex(where: { $0.outputs.first == name }), let fm = maps[p], fm.count == count else { return nil }
+        return position[p]
+    }
+
     /// For a concatenation along channels whose inputs are all embedded layers, their page positions.
     func concatenatedParts(_ i: Int) -> [Int]? {
         guard graph.isConcatenation(i) else { return nil }
@@ -235,7 +249,7 @@ struct Collector {
         guard axis == 1 || axis == -3 else { return nil }
         var result: [Int] = []
         for name in graph.nodes[i].inputs {
-            guard let p = graph.nodes.firstIndex(where: { $0.outputs.first == name }), maps[p] != nil, parts[p] == nil,
+            guard let p = graph.nodes.firstIndex(where: { $0.outputs.first == name }), maps[p] != nil,
                   let pos = position[p] else { return nil }
             result.append(pos)
         }
@@ -258,8 +272,9 @@ struct Collector {
             var l = ExplorerData.Layer(node: s.index, name: s.name, op: s.op, inputs: producers(of: s.index),
                                        outputShape: s.outputShape)
             if let fm = maps[s.index] {
-                l.maps = ExplorerLayerMaps.maps(fm, encoding: parts[s.index] == nil)
+                l.maps = ExplorerLayerMaps.maps(fm, encoding: parts[s.index] == nil && relus[s.index] == nil)
                 l.maps?.parts = parts[s.index]
+                l.maps?.reluOf = relus[s.index]
             }
             l.mapsNote = mapsNote[s.index]
             switch s.field {
