@@ -59,14 +59,16 @@ struct ExploreCommand: ParsableCommand {
         if erfLayers != nil && erfUnits == 0 { throw ValidationError("--erf-layers goes with --erf-units N") }
     }
 
-    /// A file that exists is a model unless it is a kernel file (.txt/.csv/.json of numbers, which
-    /// KernelLibrary reads); a name that is not a file is a kernel name or an inline kernel.
+    /// A file that exists is a model unless it is a kernel file (numbers that KernelLibrary reads); a name
+    /// that is not a file is a kernel when it names or spells one, else a model path (so that a mistyped
+    /// model path is reported as a missing file, a mistyped kernel name as an unknown kernel).
     var isKernel: Bool {
         let lower = model.lowercased()
         let modelExtensions = [".weights", ".onnx", ".safetensors", ".pb"]
         if modelExtensions.contains(where: { lower.hasSuffix($0) }) { return false }
-        if FileManager.default.fileExists(atPath: model) { return (try? KernelLibrary.resolve(model)) != nil }
-        return true
+        if (try? KernelLibrary.resolve(model)) != nil { return true }
+        if FileManager.default.fileExists(atPath: model) { return false }
+        return !model.contains("/")
     }
 
     func run() throws {
