@@ -41,8 +41,8 @@ struct ExploreCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Folder for the pages of many inputs (STEM-explore.html each).", valueName: "dir"))
     var outDir: String?
 
-    @Option(name: .customLong("erf-units"), help: ArgumentHelp("Effective receptive fields (Luo et al. 2016) for the N strongest units of each channel of each layer (default 0: none; each is a backward pass).", valueName: "N"))
-    var erfUnits: Int = 0
+    @Option(name: .customLong("erf-units"), help: ArgumentHelp("Effective receptive fields (Luo et al. 2016) for the N strongest units of each channel of each layer; each is a backward pass (default: 1 when they are cheap, as on LeNet, else none; 0: none).", valueName: "N"))
+    var erfUnits: Int?
 
     @Option(name: .customLong("erf-layers"), help: ArgumentHelp("With --erf-units: only these layers.", valueName: "a,b"), completion: Completions.layerNames(commaSeparated: true))
     var erfLayers: String?
@@ -54,9 +54,9 @@ struct ExploreCommand: ParsableCommand {
 
     func validate() throws {
         if let output, !output.lowercased().hasSuffix(".html") { throw ValidationError("-o must name an .html file, got '\(output)'") }
-        guard (0...64).contains(erfUnits) else { throw ValidationError("--erf-units must be between 0 and 64, got \(erfUnits)") }
+        if let erfUnits, !(0...64).contains(erfUnits) { throw ValidationError("--erf-units must be between 0 and 64, got \(erfUnits)") }
         guard maxValues >= 0 else { throw ValidationError("--max-values must be 0 or more, got \(maxValues)") }
-        if erfLayers != nil && erfUnits == 0 { throw ValidationError("--erf-layers goes with --erf-units N") }
+        if erfLayers != nil && erfUnits == 0 { throw ValidationError("--erf-layers goes with --erf-units N (not 0)") }
     }
 
     /// A file that exists is a model unless it is a kernel file (numbers that KernelLibrary reads); a name

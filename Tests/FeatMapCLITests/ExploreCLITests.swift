@@ -378,4 +378,16 @@ enum Browser {
         let map = try #require(lines.last.flatMap { l in l.range(of: #"the map: -?[0-9.e+-]+"#, options: .regularExpression).map { Double(l[$0].dropFirst(9))! } })
         #expect(abs(sum - map) <= 0.05 + 1e-3 * abs(map), "\(window)")
     }
+
+    @Test func effectiveFieldsByDefaultOnlyWhereCheap() throws {
+        // LeNet: one unit per channel of each of its six map layers; SqueezeNet: none, and the page says how to get them.
+        let lenet = try #require(try Self.embedded("featmap-page", in: try String(contentsOf: try Self.lenetPage, encoding: .utf8)) as? [String: Any])
+        let layers = try #require(lenet["layers"] as? [[String: Any]])
+        let counts = layers.compactMap { l in (l["erf"] as? [Any]).map { (l["name"] as! String, $0.count) } }
+        #expect(counts.map(\.0) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"])
+        #expect(counts.map(\.1) == [6, 6, 6, 16, 16, 16])
+        let squeezenet = try #require(try Self.embedded("featmap-page", in: try String(contentsOf: try Self.squeezenetPage, encoding: .utf8)) as? [String: Any])
+        #expect((squeezenet["layers"] as? [[String: Any]])?.allSatisfy { $0["erf"] == nil } == true)
+        #expect((squeezenet["notes"] as? [String])?.contains { $0.contains("--erf-units 1") } == true)
+    }
 }

@@ -2,8 +2,11 @@ import Foundation
 
 /// What goes into a `featmap explore` page.
 public struct ExplorerOptions: Sendable {
-    /// Effective receptive fields for this many strongest units of each channel of each layer with maps (0: none).
-    public var erfUnits: Int
+    /// Effective receptive fields for this many strongest units of each channel of each layer with maps (0: none;
+    /// nil: one when the backward passes are cheap, see `automaticERFBudget`, else none and a note on the page).
+    public var erfUnits: Int?
+    /// With `erfUnits` nil: the most multiply-accumulates (forward to each layer, for every channel's unit) spent on them.
+    public static let automaticERFBudget = 100_000_000
     /// When given, only these layers (names as `Graph.layerNames`) get effective receptive fields.
     public var erfLayers: Set<String>?
     /// At most this many activation values are embedded; the layers after that go without maps, which the page says.
@@ -11,7 +14,7 @@ public struct ExplorerOptions: Sendable {
     /// Input files larger than this are not embedded as the original picture.
     public var maximumOriginalBytes: Int
 
-    public init(erfUnits: Int = 0, erfLayers: Set<String>? = nil, maximumValues: Int = 6_000_000,
+    public init(erfUnits: Int? = nil, erfLayers: Set<String>? = nil, maximumValues: Int = 6_000_000,
                 maximumOriginalBytes: Int = 4 << 20) {
         self.erfUnits = erfUnits
         self.erfLayers = erfLayers
@@ -51,7 +54,7 @@ public enum ExplorerPage {
         var data = ExplorerData(kind: "model", title: "\(m.name) on \((inputPath as NSString).lastPathComponent)",
                                 model: modelPath, input: inputPath, original: nil, originalNote: nil, seen: nil,
                                 seenNote: nil, inputShape: [c, h, w], colormaps: colormapTable(), layers: [], top: [],
-                                notes: [], erfUnits: options.erfUnits, kernel: nil)
+                                notes: [], erfUnits: 0, kernel: nil)
         switch ImageFormat.detect(bytes) {
         case .png?, .jpeg?:
             if bytes.count <= options.maximumOriginalBytes {
@@ -75,7 +78,26 @@ public enum ExplorerPage {
         if let stop = result.stoppedBy { data.notes.append("the forward pass stopped: \(stop)") }
         data.layers = try collector.pageLayers()
         data.notes += collector.notes
-        if options.erfUnits > 0 { try collector.addEffectiveFields(to: &data.layers, input: prepared.tensor) }
+        // Effective fields: as asked, or one unit per channel when that is cheap (LeNet), else a note.
+        var units = options.erfUnits ?? 0
+        if options.erfUnits == nil {
+            var cost = 0, done = 0
+            for l in analysis.layers {
+                done += l.multiplyAccumulates
+                if collector.maps[l.index] != nil, l.outputShape.count == 3, options.erfLayers.map({ $0.contains(l.name) }) ?? true {
+                    cost += l.outputShape[0] * max(done, 1)
+                }
+            }
+            if cost <= ExplorerOptions.automaticERFBudget { units = 1 } else {
+                data.notes.append("effective receptive fields were not computed: one unit per channel would take backward passes worth about \(cost / 1_000_000) million multiply-accumulates; write the page with --erf-units 1, and --erf-layers a,b for a few layers")
+            }
+        }
+        data.erfUnits = units
+        if units > 0 {
+            var withUnits = collector
+            withUnits.erfUnits = units
+            try withUnits.addEffectiveFields(to: &data.layers, input: prepared.tensor)
+        }
         if let output = result.output { data.top = topClasses(output, model: m) }
         return (data, info)
     }
@@ -156,6 +178,8 @@ struct Collector {
     let graph: Graph
     let analysis: ModelAnalysis
     let options: ExplorerOptions
+    /// Effective receptive fields per channel (the options' count, or the automatic choice).
+    var erfUnits = 0
     var notes: [String] = []
     /// Node index → position in the page's layer list.
     var position: [Int: Int] = [:]
@@ -321,7 +345,7 @@ struct Collector {
             for ch in 0..<channels {
                 let fieldIndex = l.channelField?[ch] ?? 0
                 guard fieldIndex >= 0, let f = l.fields?[fieldIndex] else { continue }
-                for (u, value) in try MapUnit.strongest(in: fm, count: options.erfUnits, channel: ch) {
+                for (u, value) in try MapUnit.strongest(in: fm, count: erfUnits, channel: ch) {
                     let grad = try graph.inputGradient(of: u, atNode: l.node, input: input)
                     let top = u.y * f[2] - f[4], left = u.x * f[3] - f[5]
                     let r0 = max(0, top), r1 = min(h - 1, top + f[0] - 1)
