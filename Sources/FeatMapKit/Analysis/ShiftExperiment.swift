@@ -181,6 +181,11 @@ public struct ShiftExperiment: Sendable, Codable {
 
         public enum Kind: String, Sendable, Codable { case conv, pool, other }
 
+        public init(index: Int, name: String, op: String, jump: [Int]?, kind: Kind, equivarianceError: [Double?], invarianceError: [Double?]) {
+            self.index = index; self.name = name; self.op = op; self.jump = jump; self.kind = kind
+            self.equivarianceError = equivarianceError; self.invarianceError = invarianceError
+        }
+
         enum CodingKeys: String, CodingKey {
             case index, name, op, jump, kind
             case equivarianceError = "equivariance_error", invarianceError = "invariance_error"
@@ -203,6 +208,10 @@ public struct ShiftExperiment: Sendable, Codable {
     public var top: [TopClass]
 
     enum CodingKeys: String, CodingKey { case shifts, axis, fill, layers, top }
+
+    public init(shifts: [Int], axis: ShiftAxis, fill: ShiftFill, layers: [Layer], top: [TopClass]) {
+        self.shifts = shifts; self.axis = axis; self.fill = fill; self.layers = layers; self.top = top
+    }
 
     public static func kind(ofOp op: String) -> Layer.Kind {
         if op.contains("Conv") { return .conv }

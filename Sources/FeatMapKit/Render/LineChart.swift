@@ -71,7 +71,7 @@ public struct LineChart: Sendable {
         if integers { step = max(1, step.rounded()) }
         let first = floor(a / step + 1e-9) * step, last = ceil(b / step - 1e-9) * step
         let n = Int(((last - first) / step).rounded())
-        return ((0...n).map { (first + Double($0) * step) * 1e12 / 1e12 }, step)
+        return ((0...n).map { ((first + Double($0) * step) * 1e12).rounded() / 1e12 }, step)
     }
 
     /// The text of a tick value with the decimals its step needs.

@@ -12,6 +12,13 @@ extension ShiftExperiment {
         }
     }
 
+    /// The y range both error charts share: 0 to the largest error, widened to a whole tick, so that
+    /// the equivariance error is seen against the size of the invariance error.
+    public var errorRange: ClosedRange<Double> {
+        let largest = layers.flatMap { ($0.equivarianceError + $0.invarianceError).compactMap { $0 } }.max() ?? 0
+        return 0...(LineChart.ticks(lo: 0, hi: max(largest, 1e-3), target: 6).values.last ?? 1)
+    }
+
     /// One chart of the given error against the shift, one line per layer.
     public func chart(equivariance: Bool) -> LineChart {
         let series = layers.enumerated().map { n, layer -> LineChart.Series in
@@ -24,7 +31,7 @@ extension ShiftExperiment {
         return LineChart(title: equivariance ? "Equivariance error" : "Invariance error",
                          xLabel: "shift along \(along) (px, \(fill.rawValue) fill)",
                          yLabel: equivariance ? "‖f(shifted x) − shifted f(x)‖ / ‖f(x)‖" : "‖f(shifted x) − f(x)‖ / ‖f(x)‖",
-                         series: series, plotHeight: 240)
+                         series: series, plotHeight: 240, yRange: errorRange)
     }
 
     /// Both charts side by side (equivariance left, invariance right), and the top class per shift under them.
