@@ -257,6 +257,21 @@ import Testing
         #expect(throws: ModelError.self) { try LabelledImages.open(images: dir.appendingPathComponent("folder").path, labels: "x") }
     }
 
+    /// A data set's images that already have the input size go in as they are; `refit` (--fit) fits them again.
+    @Test func imagesOfTheInputSizeGoInAsTheyAre() throws {
+        let p = Preprocessing(width: 4, height: 4, color: .grey, fit: .digit, range: [0, 1], mean: [0.5], std: [0.25])
+        var v = [Float](repeating: 0, count: 16)
+        v[0] = 255; v[1] = 128   // ink in the corner: the digit fit would move it to the centre
+        let image = Image(width: 4, height: 4, channels: 1, bitDepth: 8, samples: v)
+        #expect(try p.fitted(image, refit: false).storage == v)
+        #expect(try p.fitted(image, refit: true).storage != v)
+        // Normalisation: ((0 + x/255·1) − 0.5) / 0.25.
+        #expect(try p.normalised(Tensor(shape: [1, 4, 4], storage: v)).storage[0] == 2)
+        #expect(try p.normalised(Tensor(shape: [1, 4, 4], storage: v)).storage[2] == -2)
+        // prepared() is fitted() then normalised().
+        #expect(try p.prepared(image).tensor == p.normalised(p.fitted(image)))
+    }
+
     @Test func accuracyNeedsAClassifier() throws {
         let model = try Self.convModel(Kernel(name: "id", width: 1, height: 1, values: [1]), size: 28)
         let data = try LabelledImages.open(images: Self.mnist("t10k-images-1000-idx3-ubyte.gz").path,
