@@ -18,8 +18,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo-ft", providers: [.apt(["libcairo2-dev", "libfreetype-dev"])]),
-        // zlib, for the tests only: they inflate featmap's PNG streams with the reference inflater,
-        // and the gzipped MNIST fixture.
+        // zlib: gzipped idx data sets (`featmap shift --dataset`); the tests also inflate featmap's PNG
+        // streams with it, the reference inflater, and the gzipped MNIST fixture.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
         // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "FeatMapKit",
             dependencies: [
-                "CCodecs", "CDNNL", "CCairo", "CRender",
+                "CCodecs", "CDNNL", "CCairo", "CRender", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

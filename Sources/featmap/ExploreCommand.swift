@@ -107,7 +107,7 @@ struct ExploreCommand: ParsableCommand {
                 } else {
                     html = try ExplorerPage.build(kernel: filter!, inputPath: inputs[i], decodeOptions: decode, options: options)
                 }
-                try ModelOptions.write(Array(html.utf8), to: path)
+                try OutputFile.write(Array(html.utf8), to: path)
                 let size = Double(html.utf8.count) / 1_048_576
                 report.text = "\(inputs[i]) → \(path) (\(String(format: "%.2f", size)) MiB, \(String(format: "%.2f", Date().timeIntervalSince(start))) s)"
             }

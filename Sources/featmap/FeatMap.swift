@@ -16,6 +16,6 @@ struct FeatMap: ParsableCommand {
         version: FeatMapVersion.string,
         subcommands: [ApplyCommand.self, KernelsCommand.self, LayersCommand.self, PredictCommand.self, ConvertCommand.self,
                       InfoCommand.self, RFCommand.self, PoolCommand.self, FiltersCommand.self,
-                      ExploreCommand.self]
+                      ExploreCommand.self, ShiftCommand.self]
     )
 }

@@ -14,16 +14,8 @@ public struct ShiftComparison: Sendable {
 
     public init(input: Tensor, pooling: Pooling, shift: Pair) throws {
         guard let (c, h, w) = input.planeShape else { throw EngineError.shapeMismatch("pooling input must be [C, H, W], got \(input.shape)") }
-        var moved = [Float](repeating: 0, count: c * h * w)
-        for ch in 0..<c { for y in 0..<h {
-            let sy = min(max(y - shift.y, 0), h - 1)
-            for x in 0..<w {
-                let sx = min(max(x - shift.x, 0), w - 1)
-                moved[(ch * h + y) * w + x] = input.storage[(ch * h + sy) * w + sx]
-            }
-        } }
         self.shift = shift
-        shiftedInput = Tensor(shape: [c, h, w], storage: moved)
+        shiftedInput = Tensor(shape: [c, h, w], storage: input.storage).shifted(by: shift, fill: .replicate)
         let before = try pooling.applied(to: Tensor(shape: [c, h, w], storage: input.storage))
         let after = try pooling.applied(to: shiftedInput)
         pooled = before

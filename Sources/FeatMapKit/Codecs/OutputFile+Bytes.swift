@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 extension OutputFile {
-    /// Writes `bytes` atomically to `path` (a temporary file renamed into place; "-" is standard output).
+    /// Writes `bytes` atomically to `path` (complete or not at all, see `write(to:_:)`; "-" is standard output).
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(to: path) { file in try put(bytes, into: file, path: path) }
     }

@@ -397,8 +397,8 @@ enum ExplorerLayerMaps {
     static func filters(_ g: Graph, node i: Int, name: String) throws -> ExplorerData.Filters? {
         let node = g.nodes[i]
         guard node.inputs.count > 1, let weights = g.weights[node.inputs[1]], weights.rank == 4 else { return nil }
-        let (canvas, layout) = try FilterGrid.draw(weights: weights, title: name)
-        let image = canvas.image
+        let (drawing, layout) = try FilterGrid.draw(weights: weights, title: name)
+        let image = try drawing.image()
         let cells = layout.cells.map { row in row.map { [$0.x, $0.y, $0.width, $0.height] } }
         let embed = weights.count <= 262_144
         return .init(image: try ExplorerEncoding.pngURI(image), width: image.width, height: image.height, cells: cells,

@@ -9,36 +9,58 @@ public struct PreparedInput: Sendable {
 extension Preprocessing {
     /// Turns a decoded image into the network input described by `self`.
     public func prepared(_ image: Image) throws -> PreparedInput {
+        let fitted = try self.fitted(image)
+        let seen = Image(planes: fitted, alpha: nil, bitDepth: 8)
+        let roundedSeen = Image(width: seen.width, height: seen.height, channels: seen.channels, bitDepth: 8,
+                                samples: seen.samples.map { $0.rounded() })
+        return PreparedInput(tensor: try normalised(fitted), seen: roundedSeen)
+    }
+
+    /// The image brought to the network's size and channels, before normalisation: [C, H, W] with
+    /// values 0…255, RGB order for colour. `refit: false` takes an image that already has the input
+    /// size as it is (colour converted, no fitting), as a data set's digits go in.
+    public func fitted(_ image: Image, refit: Bool = true) throws -> Tensor {
         let p = try validated()
         guard image.width > 0, image.height > 0 else { throw ModelError.badInput("the image is empty") }
-        var planes = Preprocessing.planes255(image, compositeOverWhite: p.fit == .digit)
+        let asItIs = !refit && image.width == p.width && image.height == p.height
+        var planes = Preprocessing.planes255(image, compositeOverWhite: p.fit == .digit && !asItIs)
         // Colour conversion first, so that fitting works on the planes the network gets.
-        let wantsGrey = p.color == .grey || p.fit == .digit
+        let wantsGrey = p.color == .grey || (p.fit == .digit && !asItIs)
         if wantsGrey && planes.shape[0] == 3 { planes = Preprocessing.luma(planes) }
         var fitted: Tensor
-        switch p.fit {
-        case .digit: fitted = Preprocessing.digitFitted(planes, width: p.width, height: p.height)
-        case .stretch: fitted = Resampling.resized(planes, width: p.width, height: p.height)
-        case .crop:
-            let (h, w) = (Double(planes.shape[1]), Double(planes.shape[2]))
-            let s = max(Double(p.width) / w, Double(p.height) / h)
-            let bw = Double(p.width) / s, bh = Double(p.height) / s
-            let x0 = (w - bw) / 2, y0 = (h - bh) / 2
-            fitted = Resampling.resized(planes, width: p.width, height: p.height, box: (x0, y0, x0 + bw, y0 + bh))
+        if asItIs {
+            fitted = planes
+        } else {
+            switch p.fit {
+            case .digit: fitted = Preprocessing.digitFitted(planes, width: p.width, height: p.height)
+            case .stretch: fitted = Resampling.resized(planes, width: p.width, height: p.height)
+            case .crop:
+                let (h, w) = (Double(planes.shape[1]), Double(planes.shape[2]))
+                let s = max(Double(p.width) / w, Double(p.height) / h)
+                let bw = Double(p.width) / s, bh = Double(p.height) / s
+                let x0 = (w - bw) / 2, y0 = (h - bh) / 2
+                fitted = Resampling.resized(planes, width: p.width, height: p.height, box: (x0, y0, x0 + bw, y0 + bh))
+            }
         }
         if p.color != .grey && fitted.shape[0] == 1 {
             fitted = Tensor(shape: [3] + fitted.shape.dropFirst(), storage: fitted.storage + fitted.storage + fitted.storage)
         }
         fitted.storage = fitted.storage.map { min(max($0, 0), 255) }
-        let seen = Image(planes: fitted, alpha: nil, bitDepth: 8)
-        let roundedSeen = Image(width: seen.width, height: seen.height, channels: seen.channels, bitDepth: 8,
-                                samples: seen.samples.map { $0.rounded() })
+        return fitted
+    }
+
+    /// Fitted planes (see `fitted(_:)`) as the network input: BGR reordered when the model asks, each
+    /// value p becoming ((lo + p/255·(hi − lo)) − mean[c]) / std[c].
+    public func normalised(_ fitted: Tensor) throws -> Tensor {
+        let p = try validated()
+        guard let (c, h, w) = fitted.planeShape, c == p.channels else {
+            throw ModelError.badInput("the input planes \(fitted.shape) do not match the preprocessing (\(p.channels) channels)")
+        }
         var input = fitted
+        let n = h * w
         if p.color == .bgr {
-            let n = p.width * p.height
             input.storage = Array(fitted.storage[(2 * n)..<(3 * n)] + fitted.storage[n..<(2 * n)] + fitted.storage[0..<n])
         }
-        let c = input.shape[0], n = p.width * p.height
         let lo = p.range[0], span = p.range[1] - p.range[0]
         input.storage.withUnsafeMutableBufferPointer { buf in
             for ch in 0..<c {
@@ -46,7 +68,7 @@ extension Preprocessing {
                 for i in (ch * n)..<((ch + 1) * n) { buf[i] = ((lo + buf[i] / 255 * span) - m) / s }
             }
         }
-        return PreparedInput(tensor: input, seen: roundedSeen)
+        return input
     }
 
     /// Colour planes scaled to 0…255; alpha dropped, or composited over white (for drawn digits).

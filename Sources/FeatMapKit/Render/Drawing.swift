@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A picture as a list of marks (rectangles, lines, hatching, text, and pixel rasters such as feature
 /// maps), in picture pixels with the origin top-left. Every featmap picture is built as a `Drawing` and
 /// then written as PNG (rasterised by Cairo), PDF (Cairo's PDF surface: vector marks, embedded font,
@@ -169,11 +163,7 @@ public struct Drawing: Sendable {
         case .png:
             try ImageEncoder.write(try image(), as: .png(depth: 8), to: path)
         case .svg, .pdf:
-            let bytes = try vectorData(format)
-            try OutputFile.write(to: path) { file in
-                let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-                guard written == bytes.count else { throw ImageWriter.ioError(CodecError.displayName(path), errno) }
-            }
+            try OutputFile.write(try vectorData(format), to: path)
         }
     }
 
