@@ -263,3 +263,40 @@ import Testing
         }
     }
 }
+
+/// Units whose fields do not overlap share a backward pass (`Graph.inputGradients(fields:)`): inside each
+/// unit's field the shared gradient equals the unit's own, one pass each (`inputGradient`).
+@Suite struct GroupedInputGradientTests {
+    @Test func sharedPassesGiveEachUnitItsOwnGradientInsideItsField() throws {
+        let model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
+        let g = model.graph
+        let input = Tensor(shape: [1, 28, 28], storage: (0..<784).map { Float(($0 * 37) % 101) / 50 - 1 })
+        let analysis = try g.analysed(channels: 1, height: 28, width: 28)
+        let conv2 = try #require(analysis.layers.first { $0.op == "Conv" && $0.name != analysis.layers.first?.name })
+        let field = try #require(conv2.field.field)
+        // conv2's field is 14 px: unit y sees rows 2y − 2 … 2y + 11. The four corner units (0|9, 0|9) see
+        // disjoint fields, (4, 5) and (5, 4) overlap every other: per channel one group of four and two
+        // of one, 3 · 16 = 48 backward passes for 96 units.
+        var units: [MapUnit] = []
+        for ch in 0..<16 { for (y, x) in [(0, 0), (9, 9), (0, 9), (9, 0), (4, 5), (5, 4)] { units.append(MapUnit(channel: (ch * 7) % 16, y: y, x: x)) } }
+        let spans = units.map { field.span(ofUnit: $0.y, $0.x) }
+        let groups = Graph.disjointGroups(units.count, fields: spans)
+        #expect(groups.count == 48 && groups.flatMap { $0 }.sorted() == Array(units.indices))
+        let shared = try g.inputGradients(of: units, atNode: conv2.index, input: input, fields: spans)
+        for (k, u) in units.enumerated() {
+            let own = try g.inputGradient(of: u, atNode: conv2.index, input: input)
+            var worst: Float = 0, scale: Float = 0
+            for y in max(0, spans[k].rows.lowerBound)...min(27, spans[k].rows.upperBound) {
+                for x in max(0, spans[k].columns.lowerBound)...min(27, spans[k].columns.upperBound) {
+                    worst = max(worst, abs(shared[k].storage[y * 28 + x] - own.storage[y * 28 + x]))
+                    scale = max(scale, abs(own.storage[y * 28 + x]))
+                }
+            }
+            #expect(scale > 0 && worst <= 1e-6 * scale, "unit \(u): \(worst) against \(scale)")
+            // Outside its field a unit's own gradient is zero: the premise of sharing.
+            for y in 0..<28 { for x in 0..<28 where !spans[k].rows.contains(y) || !spans[k].columns.contains(x) {
+                #expect(own.storage[y * 28 + x] == 0)
+            } }
+        }
+    }
+}

@@ -7,6 +7,18 @@ import Foundation
 extension Graph {
     /// ∂ output(node)[unit] / ∂ input, shaped like `input` ([C, H, W]).
     public func inputGradient(of unit: MapUnit, atNode target: Int, input: Tensor) throws -> Tensor {
+        try inputGradients(of: [unit], atNode: target, input: input, fields: nil)[0]
+    }
+
+    /// ∂ output(node)[unit] / ∂ input for several units of one layer, from one forward pass.
+    ///
+    /// With `fields` (each unit's theoretical receptive field in input rows and columns), units whose
+    /// fields do not overlap share one backward pass: the gradient of a sum is the sum of the gradients,
+    /// and each unit's gradient is zero outside its field, so inside its field the shared gradient is its
+    /// own. Each result is then exact inside the unit's field only (zero or other units' outside it),
+    /// which is all an effective receptive field reads. Without `fields`, one backward pass per unit.
+    public func inputGradients(of units: [MapUnit], atNode target: Int, input: Tensor,
+                               fields: [(rows: ClosedRange<Int>, columns: ClosedRange<Int>)]?) throws -> [Tensor] {
         guard nodes.indices.contains(target) else {
             throw ModelError.badInput("node \(target) is outside the graph's \(nodes.count) nodes")
         }
@@ -26,11 +38,42 @@ extension Graph {
         guard let targetName = nodes[target].outputs.first, let out = values[targetName], let (c, h, w) = out.planeShape else {
             throw ModelError.badInput("layer '\(layerNames[target])' does not output feature maps; pick a convolution, activation or pooling layer")
         }
-        guard (0..<c).contains(unit.channel), (0..<h).contains(unit.y), (0..<w).contains(unit.x) else {
-            throw ModelError.badInput("unit \(unit) is outside layer '\(layerNames[target])' of \(c)×\(h)×\(w); use a channel below \(c), y below \(h), x below \(w)")
+        for unit in units {
+            guard (0..<c).contains(unit.channel), (0..<h).contains(unit.y), (0..<w).contains(unit.x) else {
+                throw ModelError.badInput("unit \(unit) is outside layer '\(layerNames[target])' of \(c)×\(h)×\(w); use a channel below \(c), y below \(h), x below \(w)")
+            }
         }
-        var seed = [Float](repeating: 0, count: out.count)
-        seed[(unit.channel * h + unit.y) * w + unit.x] = 1
+        var results = [Tensor?](repeating: nil, count: units.count)
+        for group in Self.disjointGroups(units.count, fields: fields) {
+            var seed = [Float](repeating: 0, count: out.count)
+            for k in group { seed[(units[k].channel * h + units[k].y) * w + units[k].x] = 1 }
+            let g = try backward(from: target, seed: seed, values: values, preparation: preparation)
+            let gradient = Tensor(shape: [c0, h0, w0], storage: g ?? [Float](repeating: 0, count: input.count))
+            for k in group { results[k] = gradient }
+        }
+        return results.map { $0! }
+    }
+
+    /// Unit indices in groups whose fields pairwise do not overlap (greedy, in order); each unit alone
+    /// without fields.
+    static func disjointGroups(_ count: Int, fields: [(rows: ClosedRange<Int>, columns: ClosedRange<Int>)]?) -> [[Int]] {
+        guard let fields, fields.count == count else { return (0..<count).map { [$0] } }
+        var groups: [[Int]] = []
+        for k in 0..<count {
+            let f = fields[k]
+            if let g = groups.indices.first(where: { groups[$0].allSatisfy { j in
+                !fields[j].rows.overlaps(f.rows) || !fields[j].columns.overlaps(f.columns) } }) {
+                groups[g].append(k)
+            } else {
+                groups.append([k])
+            }
+        }
+        return groups
+    }
+
+    /// One backward pass from `seed` (the gradient of the target's first output) to the input.
+    func backward(from target: Int, seed: [Float], values: [String: Tensor], preparation: PreparedGraph) throws -> [Float]? {
+        guard let targetName = nodes[target].outputs.first else { return nil }
         var grads: [String: [Float]] = [targetName: seed]
         for i in stride(from: target, through: 0, by: -1) {
             let node = nodes[i]
@@ -58,8 +101,7 @@ extension Graph {
                 }
             }
         }
-        let g = grads[inputName] ?? [Float](repeating: 0, count: input.count)
-        return Tensor(shape: [c0, h0, w0], storage: g)
+        return grads[inputName]
     }
 }
 

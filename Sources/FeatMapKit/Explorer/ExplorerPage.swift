@@ -341,27 +341,36 @@ struct Collector {
             let l = layers[k]
             guard let fm = maps[l.node], l.fields != nil, options.erfLayers.map({ $0.contains(l.name) }) ?? true else { continue }
             let channels = fm.planeShape!.channels
-            var list: [ExplorerData.ERF] = []
+            // Every unit first, with its field, so that units whose fields do not overlap share one
+            // backward pass (Graph.inputGradients).
+            var picked: [(unit: MapUnit, value: Float, field: [Int])] = []
             for ch in 0..<channels {
                 let fieldIndex = l.channelField?[ch] ?? 0
                 guard fieldIndex >= 0, let f = l.fields?[fieldIndex] else { continue }
-                for (u, value) in try MapUnit.strongest(in: fm, count: erfUnits, channel: ch) {
-                    let grad = try graph.inputGradient(of: u, atNode: l.node, input: input)
-                    let top = u.y * f[2] - f[4], left = u.x * f[3] - f[5]
-                    let r0 = max(0, top), r1 = min(h - 1, top + f[0] - 1)
-                    let c0 = max(0, left), c1 = min(w - 1, left + f[1] - 1)
-                    guard r0 <= r1, c0 <= c1 else { continue }
-                    var magnitude = [Float](repeating: 0, count: (r1 - r0 + 1) * (c1 - c0 + 1))
-                    for y in r0...r1 { for x in c0...c1 {
-                        var s: Float = 0
-                        for p in 0..<c { s += abs(grad.storage[(p * h + y) * w + x]) }
-                        magnitude[(y - r0) * (c1 - c0 + 1) + (x - c0)] = s
-                    } }
-                    let peak = magnitude.max() ?? 0
-                    let bytes = magnitude.map { peak > 0 ? UInt8((min(1, $0 / peak) * 255).rounded()) : 0 }
-                    list.append(.init(unit: [u.channel, u.y, u.x], value: value, box: [r0, c0, r1 - r0 + 1, c1 - c0 + 1],
-                                      data: ExplorerEncoding.base64(bytes), maximum: peak))
-                }
+                for (u, value) in try MapUnit.strongest(in: fm, count: erfUnits, channel: ch) { picked.append((u, value, f)) }
+            }
+            let boxes = picked.map { p -> (rows: ClosedRange<Int>, columns: ClosedRange<Int>) in
+                let top = p.unit.y * p.field[2] - p.field[4], left = p.unit.x * p.field[3] - p.field[5]
+                return (top...(top + p.field[0] - 1), left...(left + p.field[1] - 1))
+            }
+            let gradients = try graph.inputGradients(of: picked.map(\.unit), atNode: l.node, input: input, fields: boxes)
+            var list: [ExplorerData.ERF] = []
+            for (i, (u, value, f)) in picked.enumerated() {
+                let grad = gradients[i]
+                let top = u.y * f[2] - f[4], left = u.x * f[3] - f[5]
+                let r0 = max(0, top), r1 = min(h - 1, top + f[0] - 1)
+                let c0 = max(0, left), c1 = min(w - 1, left + f[1] - 1)
+                guard r0 <= r1, c0 <= c1 else { continue }
+                var magnitude = [Float](repeating: 0, count: (r1 - r0 + 1) * (c1 - c0 + 1))
+                for y in r0...r1 { for x in c0...c1 {
+                    var s: Float = 0
+                    for p in 0..<c { s += abs(grad.storage[(p * h + y) * w + x]) }
+                    magnitude[(y - r0) * (c1 - c0 + 1) + (x - c0)] = s
+                } }
+                let peak = magnitude.max() ?? 0
+                let bytes = magnitude.map { peak > 0 ? UInt8((min(1, $0 / peak) * 255).rounded()) : 0 }
+                list.append(.init(unit: [u.channel, u.y, u.x], value: value, box: [r0, c0, r1 - r0 + 1, c1 - c0 + 1],
+                                  data: ExplorerEncoding.base64(bytes), maximum: peak))
             }
             layers[k].erf = list
         }
