@@ -5,7 +5,8 @@ public struct ExplorerOptions: Sendable {
     /// Effective receptive fields for this many strongest units of each channel of each layer with maps (0: none;
     /// nil: one when the backward passes are cheap, see `automaticERFBudget`, else none and a note on the page).
     public var erfUnits: Int?
-    /// With `erfUnits` nil: the most multiply-accumulates (forward to each layer, for every channel's unit) spent on them.
+    /// With `erfUnits` nil: the most multiply-accumulates spent on them, counting one backward pass per group of
+    /// units whose fields do not overlap (`Graph.inputGradients`), each about the forward work up to its layer.
     public static let automaticERFBudget = 100_000_000
     /// When given, only these layers (names as `Graph.layerNames`) get effective receptive fields.
     public var erfLayers: Set<String>?
@@ -78,26 +79,22 @@ public enum ExplorerPage {
         if let stop = result.stoppedBy { data.notes.append("the forward pass stopped: \(stop)") }
         data.layers = try collector.pageLayers()
         data.notes += collector.notes
-        // Effective fields: as asked, or one unit per channel when that is cheap (LeNet), else a note.
-        var units = options.erfUnits ?? 0
+        // Effective fields: as asked, or one unit per channel when the backward passes are cheap, else a note.
+        // The cost counts passes as they will run: units with disjoint fields share one
+        // (Graph.inputGradients), each pass about the forward work up to its layer.
+        let units = options.erfUnits ?? 1
+        var plan = try collector.effectiveFieldPlan(for: data.layers, units: units)
         if options.erfUnits == nil {
-            var cost = 0, done = 0
-            for l in analysis.layers {
-                done += l.multiplyAccumulates
-                if collector.maps[l.index] != nil, l.outputShape.count == 3, options.erfLayers.map({ $0.contains(l.name) }) ?? true {
-                    cost += l.outputShape[0] * max(done, 1)
-                }
-            }
-            if cost <= ExplorerOptions.automaticERFBudget { units = 1 } else {
+            var done = 0, doneAt: [Int: Int] = [:]
+            for l in analysis.layers { done += l.multiplyAccumulates; doneAt[l.index] = max(done, 1) }
+            let cost = plan.reduce(0) { $0 + $1.groups * (doneAt[data.layers[$1.layer].node] ?? 1) }
+            if cost > ExplorerOptions.automaticERFBudget {
+                plan = []
                 data.notes.append("effective receptive fields were not computed: one unit per channel would take backward passes worth about \(cost / 1_000_000) million multiply-accumulates; write the page with --erf-units 1, and --erf-layers a,b for a few layers")
             }
         }
-        data.erfUnits = units
-        if units > 0 {
-            var withUnits = collector
-            withUnits.erfUnits = units
-            try withUnits.addEffectiveFields(to: &data.layers, input: prepared.tensor)
-        }
+        data.erfUnits = plan.isEmpty ? 0 : units
+        try collector.addEffectiveFields(plan, to: &data.layers, input: prepared.tensor)
         if let output = result.output { data.top = topClasses(output, model: m) }
         return (data, info)
     }
@@ -178,8 +175,6 @@ struct Collector {
     let graph: Graph
     let analysis: ModelAnalysis
     let options: ExplorerOptions
-    /// Effective receptive fields per channel (the options' count, or the automatic choice).
-    var erfUnits = 0
     var notes: [String] = []
     /// Node index → position in the page's layer list.
     var position: [Int: Int] = [:]
@@ -334,32 +329,47 @@ struct Collector {
         return result
     }
 
-    /// The effective receptive field of the strongest units of each channel (Luo et al. 2016).
-    func addEffectiveFields(to layers: inout [ExplorerData.Layer], input: Tensor) throws {
-        guard let (c, h, w) = input.planeShape else { return }
-        for k in layers.indices {
-            let l = layers[k]
+    /// The units whose effective receptive fields a page shows: per layer with maps (and in `erfLayers`),
+    /// the `units` strongest of each channel with their fields, and how many backward passes they take.
+    struct EffectiveFieldLayer {
+        var layer: Int
+        var picked: [(unit: MapUnit, value: Float, field: [Int])]
+        var boxes: [(rows: ClosedRange<Int>, columns: ClosedRange<Int>)]
+        var groups: Int
+    }
+
+    func effectiveFieldPlan(for layers: [ExplorerData.Layer], units: Int) throws -> [EffectiveFieldLayer] {
+        guard units > 0 else { return [] }
+        var plan: [EffectiveFieldLayer] = []
+        for (k, l) in layers.enumerated() {
             guard let fm = maps[l.node], l.fields != nil, options.erfLayers.map({ $0.contains(l.name) }) ?? true else { continue }
-            let channels = fm.planeShape!.channels
-            // Every unit first, with its field, so that units whose fields do not overlap share one
-            // backward pass (Graph.inputGradients).
             var picked: [(unit: MapUnit, value: Float, field: [Int])] = []
-            for ch in 0..<channels {
+            for ch in 0..<fm.planeShape!.channels {
                 let fieldIndex = l.channelField?[ch] ?? 0
                 guard fieldIndex >= 0, let f = l.fields?[fieldIndex] else { continue }
-                for (u, value) in try MapUnit.strongest(in: fm, count: erfUnits, channel: ch) { picked.append((u, value, f)) }
+                for (u, value) in try MapUnit.strongest(in: fm, count: units, channel: ch) { picked.append((u, value, f)) }
             }
             let boxes = picked.map { p -> (rows: ClosedRange<Int>, columns: ClosedRange<Int>) in
                 let top = p.unit.y * p.field[2] - p.field[4], left = p.unit.x * p.field[3] - p.field[5]
                 return (top...(top + p.field[0] - 1), left...(left + p.field[1] - 1))
             }
-            let gradients = try graph.inputGradients(of: picked.map(\.unit), atNode: l.node, input: input, fields: boxes)
+            plan.append(.init(layer: k, picked: picked, boxes: boxes, groups: Graph.disjointGroups(picked.count, fields: boxes).count))
+        }
+        return plan
+    }
+
+    /// The effective receptive fields (Luo et al. 2016) of the planned units, |∂unit/∂pixel| summed over
+    /// the input channels inside each unit's field (clipped to the image), scaled to bytes.
+    func addEffectiveFields(_ plan: [EffectiveFieldLayer], to layers: inout [ExplorerData.Layer], input: Tensor) throws {
+        guard let (c, h, w) = input.planeShape else { return }
+        for entry in plan {
+            let gradients = try graph.inputGradients(of: entry.picked.map(\.unit), atNode: layers[entry.layer].node, input: input,
+                                                     fields: entry.boxes)
             var list: [ExplorerData.ERF] = []
-            for (i, (u, value, f)) in picked.enumerated() {
-                let grad = gradients[i]
-                let top = u.y * f[2] - f[4], left = u.x * f[3] - f[5]
-                let r0 = max(0, top), r1 = min(h - 1, top + f[0] - 1)
-                let c0 = max(0, left), c1 = min(w - 1, left + f[1] - 1)
+            for (i, (u, value, _)) in entry.picked.enumerated() {
+                let grad = gradients[i], box = entry.boxes[i]
+                let r0 = max(0, box.rows.lowerBound), r1 = min(h - 1, box.rows.upperBound)
+                let c0 = max(0, box.columns.lowerBound), c1 = min(w - 1, box.columns.upperBound)
                 guard r0 <= r1, c0 <= c1 else { continue }
                 var magnitude = [Float](repeating: 0, count: (r1 - r0 + 1) * (c1 - c0 + 1))
                 for y in r0...r1 { for x in c0...c1 {
@@ -372,7 +382,7 @@ struct Collector {
                 list.append(.init(unit: [u.channel, u.y, u.x], value: value, box: [r0, c0, r1 - r0 + 1, c1 - c0 + 1],
                                   data: ExplorerEncoding.base64(bytes), maximum: peak))
             }
-            layers[k].erf = list
+            layers[entry.layer].erf = list
         }
     }
 }
