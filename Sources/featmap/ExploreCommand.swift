@@ -77,12 +77,7 @@ struct ExploreCommand: ParsableCommand {
         if isKernel {
             kernel = try Terminal.resolveKernel(model)
         } else {
-            do { m = try modelOptions.load(model) } catch let usage as ValidationError {
-                throw usage
-            } catch {
-                Terminal.printError("\(error)")
-                throw ExitCode.failure
-            }
+            m = try modelOptions.loadOrExit(model)
         }
         var erfNames: Set<String>? = nil
         if let erfLayers, let m {

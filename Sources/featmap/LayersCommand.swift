@@ -75,12 +75,7 @@ struct LayersCommand: ParsableCommand {
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
-            throw usage
-        } catch {
-            ModelOptions.printError("\(error)")
-            throw ExitCode.failure
-        }
+        m = try modelOptions.loadOrExit(model)
         // Which nodes get files, and where the pass stops.
         let selected: [Int], last: Int?
         do {

@@ -91,6 +91,17 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Loads the model, applies the overrides and prints load warnings (NaN weights) on standard error.
+    /// `load` for a command's run: a usage error stays one (exit 64), any other is printed as one line
+    /// and exits 1.
+    func loadOrExit(_ path: String) throws -> Model {
+        do { return try load(path) } catch let usage as ValidationError {
+            throw usage
+        } catch {
+            ModelOptions.printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
     func load(_ path: String) throws -> Model {
         var model = try Model.load(contentsOf: URL(fileURLWithPath: path),
                                    architecture: architecture.map { URL(fileURLWithPath: $0) })

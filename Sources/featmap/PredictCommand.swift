@@ -26,12 +26,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
-            throw usage
-        } catch {
-            Terminal.printError("\(error)")
-            throw ExitCode.failure
-        }
+        m = try modelOptions.loadOrExit(model)
         let inputs: [String]
         do { inputs = try inputOptions.inputList() } catch {
             Terminal.printError(error.userMessage)

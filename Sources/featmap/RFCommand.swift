@@ -67,10 +67,7 @@ struct RFCommand: ParsableCommand {
     func run() throws {
         let m: Model
         let index: Int
-        do { m = try modelOptions.load(model) } catch {
-            Terminal.printError("\(error)")
-            throw ExitCode.failure
-        }
+        m = try modelOptions.loadOrExit(model)
         do { index = try m.graph.nodeIndex(named: layer) } catch {
             Terminal.printError("\(error)")
             throw ExitCode(64)

@@ -71,12 +71,7 @@ struct ShiftCommand: ParsableCommand {
 
     func run() throws {
         let m: Model
-        do { m = try modelOptions.load(model) } catch let usage as ValidationError {
-            throw usage
-        } catch {
-            Terminal.printError("\(error)")
-            throw ExitCode.failure
-        }
+        m = try modelOptions.loadOrExit(model)
         let range = try ShiftRange(parsing: by)
         do { try range.check(axis: axis, height: m.preprocessing.height, width: m.preprocessing.width) } catch {
             Terminal.printError("\(error)")

@@ -26,6 +26,27 @@ public enum ImageEncoder {
         try writer.finish()
     }
 
+    /// The file bytes of `image` in `format`, encoded into memory (pictures embedded in SVG or HTML).
+    public static func encoded(_ image: Image, as format: OutputFormat) throws -> [UInt8] {
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        var size = 0
+        guard let file = open_memstream(&buffer, &size) else {
+            throw CodecError(.writeFailed, source: "memory", message: "cannot open a memory stream (out of memory?)")
+        }
+        defer { free(buffer) }
+        do {
+            try encode(image, as: format, to: file, destination: "an embedded picture")
+        } catch {
+            fclose(file)
+            throw error
+        }
+        // fclose makes buffer and size final.
+        guard fclose(file) == 0, let buffer else {
+            throw CodecError(.writeFailed, source: "memory", message: "cannot finish an embedded picture (out of memory?)")
+        }
+        return buffer.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+    }
+
     /// Writes `image` atomically to `path` ("-" = standard output).
     public static func write(_ image: Image, as format: OutputFormat, to path: String, pngCompressionLevel: Int? = nil) throws {
         try OutputFile.write(to: path) { file in

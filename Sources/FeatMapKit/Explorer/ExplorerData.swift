@@ -118,23 +118,7 @@ enum ExplorerEncoding {
     static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
     /// PNG bytes of an image, through the library's PNG writer, into memory.
-    static func png(_ image: Image) throws -> [UInt8] {
-        var buffer: UnsafeMutablePointer<CChar>? = nil
-        var size = 0
-        guard let file = open_memstream(&buffer, &size) else {
-            throw ModelError.badInput("could not open a memory stream for a PNG")
-        }
-        do {
-            try ImageEncoder.encode(image, as: .png(depth: 8), to: file, destination: "page image")
-        } catch {
-            fclose(file); free(buffer)
-            throw error
-        }
-        fclose(file)
-        defer { free(buffer) }
-        guard let buffer else { return [] }
-        return buffer.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
-    }
+    static func png(_ image: Image) throws -> [UInt8] { try ImageEncoder.encoded(image, as: .png(depth: 8)) }
 
     static func pngURI(_ image: Image) throws -> String { "data:image/png;base64," + base64(try png(image)) }
 

@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A `Drawing` as an SVG 1.1 document. Written by featmap rather than by Cairo's SVG surface because
 /// Cairo turns every glyph into an outline: here labels stay `<text>` (searchable, selectable, editable in
@@ -100,20 +95,6 @@ enum SVGWriter {
     static func pngData(_ r: Raster) throws -> Data {
         let image = Image(width: r.width, height: r.height, channels: r.channels, bitDepth: 8,
                           samples: r.bytes.map { Float($0) })
-        var buffer: UnsafeMutablePointer<CChar>? = nil
-        var size = 0
-        guard let file = open_memstream(&buffer, &size) else {
-            throw RenderError.invalidParameter("cannot allocate memory for an SVG image")
-        }
-        do {
-            try ImageEncoder.encode(image, as: .png(depth: 8), to: file, destination: "SVG image")
-        } catch {
-            fclose(file)
-            free(buffer)
-            throw error
-        }
-        fclose(file)
-        defer { free(buffer) }
-        return Data(bytes: buffer!, count: size)
+        return Data(try ImageEncoder.encoded(image, as: .png(depth: 8)))
     }
 }
