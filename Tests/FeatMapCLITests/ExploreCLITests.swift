@@ -379,15 +379,24 @@ enum Browser {
         #expect(abs(sum - map) <= 0.05 + 1e-3 * abs(map), "\(window)")
     }
 
-    @Test func effectiveFieldsByDefaultOnlyWhereCheap() throws {
-        // LeNet: one unit per channel of each of its six map layers; SqueezeNet: none, and the page says how to get them.
+    @Test func effectiveFieldsByDefaultWhereCheap() throws {
+        // One unit per channel of each layer with maps: LeNet's six, SqueezeNet-first's seventeen (computed on
+        // crops, 299 million multiply-accumulates against the budget of 400); above the budget none and a note
+        // (ExplorerBudgetTests).
         let lenet = try #require(try Self.embedded("featmap-page", in: try String(contentsOf: try Self.lenetPage, encoding: .utf8)) as? [String: Any])
         let layers = try #require(lenet["layers"] as? [[String: Any]])
         let counts = layers.compactMap { l in (l["erf"] as? [Any]).map { (l["name"] as! String, $0.count) } }
         #expect(counts.map(\.0) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"])
         #expect(counts.map(\.1) == [6, 6, 6, 16, 16, 16])
         let squeezenet = try #require(try Self.embedded("featmap-page", in: try String(contentsOf: try Self.squeezenetPage, encoding: .utf8)) as? [String: Any])
-        #expect((squeezenet["layers"] as? [[String: Any]])?.allSatisfy { $0["erf"] == nil } == true)
-        #expect((squeezenet["notes"] as? [String])?.contains { $0.contains("--erf-units 1") } == true)
+        let sq = try #require(squeezenet["layers"] as? [[String: Any]])
+        let mapped = try #require(try Self.embedded("featmap-model", in: try String(contentsOf: try Self.squeezenetPage, encoding: .utf8)) as? [String: Any])
+        let shapes = try #require(mapped["layers"] as? [[String: Any]])
+        #expect(sq.count == 17 && sq.allSatisfy { ($0["erf"] as? [Any])?.isEmpty == false })
+        for (l, info) in zip(sq, shapes) {
+            let channels = ((info["output_shape"] ?? info["shape"]) as? [Int])?.first
+            #expect((l["erf"] as? [Any])?.count == channels, "\(l["name"] ?? "?")")
+        }
+        #expect((squeezenet["notes"] as? [String])?.contains { $0.contains("--erf-units 1") } != true)
     }
 }

@@ -300,3 +300,76 @@ import Testing
         }
     }
 }
+
+/// Units of local layers computed on a crop of the input that holds their field give the gradient of the
+/// whole input inside the field: LeNet's conv2 and pool2 (padding 2, stride-2 pooling) and SqueezeNet's
+/// first layers (stride-2 convolution, ceil-mode pooling, Fire concatenations), units at the borders too.
+@Suite struct CroppedInputGradientTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("samples")
+
+    static func check(_ model: Model, input: Tensor, layers: [String], units: [(Int, Int, Int)]) throws {
+        let g = model.graph
+        let (c, h, w) = input.planeShape!
+        let analysis = try g.analysed(channels: c, height: h, width: w)
+        var live = 0
+        for name in layers {
+            let index = try g.nodeIndex(named: name)
+            #expect(g.isLocal(through: index), "\(name)")
+            let layer = try #require(analysis.layer(atNode: index))
+            let field = try #require(layer.field.field)
+            let mapUnits = units.map { MapUnit(channel: $0.0 % layer.outputShape[0], y: min($0.1, layer.outputShape[1] - 1),
+                                               x: min($0.2, layer.outputShape[2] - 1)) }
+            let spans = mapUnits.map { field.span(ofUnit: $0.y, $0.x) }
+            // The crop itself (it throws rather than fall back), and through inputGradients, which uses it.
+            let cropped = try mapUnits.indices.map { try g.croppedGradient(of: mapUnits[$0], atNode: index, input: input, field: spans[$0], jump: field.jump) }
+            let through = try g.inputGradients(of: mapUnits, atNode: index, input: input, fields: spans, jump: field.jump)
+            #expect(zip(cropped, through).allSatisfy { $0.storage == $1.storage })
+            for (k, u) in mapUnits.enumerated() {
+                let whole = try g.inputGradient(of: u, atNode: index, input: input)
+                var worst: Float = 0, scale: Float = 0
+                for i in whole.storage.indices {
+                    worst = max(worst, abs(cropped[k].storage[i] - whole.storage[i]))
+                    scale = max(scale, abs(whole.storage[i]))
+                }
+                // A unit behind a ReLU at zero has no gradient at all; then the crop's must be zero too.
+                #expect(worst <= 1e-5 * scale, "\(name) unit \(u): \(worst) against \(scale)")
+                if scale > 0 { live += 1 }
+            }
+        }
+        #expect(live * 2 >= layers.count * units.count, "only \(live) units with a gradient")
+    }
+
+    @Test func lenetUnitsFromCrops() throws {
+        let model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
+        let input = Tensor(shape: [1, 28, 28], storage: (0..<784).map { Float(($0 * 37) % 101) / 50 - 1 })
+        try Self.check(model, input: input, layers: ["conv1", "pool1", "conv2", "pool2"].compactMap { n in
+            model.graph.layerNames.first { $0.hasPrefix(n) } }, units: [(0, 0, 0), (3, 4, 4), (5, 9, 9), (7, 2, 7), (11, 13, 0)])
+    }
+
+    @Test func squeezenetUnitsFromCrops() throws {
+        let model = try Model.load(contentsOf: Self.samples.appendingPathComponent("squeezenet-first.weights"))
+        let side = 64
+        let input = Tensor(shape: [3, side, side], storage: (0..<(3 * side * side)).map { Float(($0 * 7919) % 211) / 100 - 1 })
+        let names = model.graph.layerNames
+        let layers = ["conv1_1", "pool1_1", "fire2/expand3x3_2", "fire2/concat_1", "fire3/concat_1"].filter(names.contains)
+        #expect(layers.count == 5, "\(names)")
+        try Self.check(model, input: input, layers: layers, units: [(0, 0, 0), (70, 3, 5), (127, 15, 15), (12, 7, 0), (40, 30, 30)])
+    }
+}
+
+/// explore's automatic choice: effective fields for one unit per channel when the planned passes fit the
+/// budget, else none and a note saying how to ask for them.
+@Suite struct ExplorerBudgetTests {
+    @Test func overTheBudgetThePageSaysHowToGetThem() throws {
+        let model = try Model.load(contentsOf: CroppedInputGradientTests.samples.appendingPathComponent("lenet.weights"))
+        let digit = CroppedInputGradientTests.samples.appendingPathComponent("digit.png").path
+        let (cheap, _) = try ExplorerPage.collect(model: model, modelPath: "lenet.weights", inputPath: digit,
+                                                  decodeOptions: DecodeOptions(), options: ExplorerOptions())
+        #expect(cheap.erfUnits == 1 && cheap.layers.filter { !($0.erf ?? []).isEmpty }.count == 6)
+        let (tight, _) = try ExplorerPage.collect(model: model, modelPath: "lenet.weights", inputPath: digit,
+                                                  decodeOptions: DecodeOptions(), options: ExplorerOptions(erfBudget: 1000))
+        #expect(tight.erfUnits == 0 && tight.layers.allSatisfy { ($0.erf ?? []).isEmpty })
+        #expect(tight.notes.contains { $0.contains("--erf-units 1") })
+    }
+}

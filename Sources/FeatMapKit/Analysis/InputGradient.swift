@@ -17,8 +17,13 @@ extension Graph {
     /// and each unit's gradient is zero outside its field, so inside its field the shared gradient is its
     /// own. Each result is then exact inside the unit's field only (zero or other units' outside it),
     /// which is all an effective receptive field reads. Without `fields`, one backward pass per unit.
+    ///
+    /// With the target layer's `jump` as well, and every layer up to the target local (`isLocal`), each
+    /// unit is computed on a crop of the input that holds its field, its top-left a multiple of the jump
+    /// so that every layer's windows fall where they fall on the whole input: the unit, and its gradient,
+    /// are the same, for the cost of the field's area instead of the image's.
     public func inputGradients(of units: [MapUnit], atNode target: Int, input: Tensor,
-                               fields: [(rows: ClosedRange<Int>, columns: ClosedRange<Int>)]?) throws -> [Tensor] {
+                               fields: [(rows: ClosedRange<Int>, columns: ClosedRange<Int>)]?, jump: Pair? = nil) throws -> [Tensor] {
         guard nodes.indices.contains(target) else {
             throw ModelError.badInput("node \(target) is outside the graph's \(nodes.count) nodes")
         }
@@ -44,7 +49,15 @@ extension Graph {
             }
         }
         var results = [Tensor?](repeating: nil, count: units.count)
-        for group in Self.disjointGroups(units.count, fields: fields) {
+        // Local layers with a known jump: each unit from a crop of the input that holds its field.
+        if let fields, fields.count == units.count, let jump, jump.y > 0, jump.x > 0, isLocal(through: target) {
+            for (k, unit) in units.enumerated() {
+                results[k] = try? croppedGradient(of: unit, atNode: target, input: input, field: fields[k], jump: jump)
+            }
+        }
+        let missing = units.indices.filter { results[$0] == nil }
+        let groups = Self.disjointGroups(missing.count, fields: fields.map { f in missing.map { f[$0] } }).map { $0.map { missing[$0] } }
+        for group in groups {
             var seed = [Float](repeating: 0, count: out.count)
             for k in group { seed[(units[k].channel * h + units[k].y) * w + units[k].x] = 1 }
             let g = try backward(from: target, seed: seed, values: values, preparation: preparation)
@@ -52,6 +65,44 @@ extension Graph {
             for k in group { results[k] = gradient }
         }
         return results.map { $0! }
+    }
+
+    /// Operators whose output at a position reads only the inputs inside that position's receptive field
+    /// (pointwise, channel-wise and windowed ones), so that a unit computed on a crop holding its field
+    /// equals the unit computed on the whole input. Windows must have explicit pads: auto_pad SAME
+    /// sets them from the input's size, which a crop changes.
+    static let localOperators: Set<String> = [
+        "Conv", "MaxPool", "AveragePool", "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Clip", "Sigmoid", "Tanh",
+        "HardSigmoid", "HardSwish", "BatchNormalization", "Dropout", "Identity", "LRN", "Add", "Sub", "Mul", "Concat",
+    ]
+
+    /// Whether every node up to `target` is local (see `localOperators`; Concat only along channels).
+    func isLocal(through target: Int) -> Bool {
+        nodes[0...target].allSatisfy { node in
+            guard Self.localOperators.contains(node.op) else { return false }
+            if let pad = node.string("auto_pad"), pad != "NOTSET", pad != "VALID" { return false }
+            if node.op == "Concat" { return [1, -3].contains(node.int("axis", default: 1)) }
+            return true
+        }
+    }
+
+    /// The gradient of `unit` from the crop of `input` that holds its field (rows and columns clipped to
+    /// the image, the top-left moved back to a multiple of the jump), placed in a zero tensor of the
+    /// input's shape. Throws when the crop does not prepare or run (then the whole input is used).
+    func croppedGradient(of unit: MapUnit, atNode target: Int, input: Tensor,
+                         field: (rows: ClosedRange<Int>, columns: ClosedRange<Int>), jump: Pair) throws -> Tensor {
+        guard let (c, h, w) = input.planeShape else { throw ModelError.badInput("the input must be [C, H, W]") }
+        let y0 = max(0, field.rows.lowerBound) / jump.y * jump.y, y1 = min(h, field.rows.upperBound + 1)
+        let x0 = max(0, field.columns.lowerBound) / jump.x * jump.x, x1 = min(w, field.columns.upperBound + 1)
+        guard y0 < y1, x0 < x1 else { throw ModelError.badInput("the field lies outside the input") }
+        let ch = y1 - y0, cw = x1 - x0
+        var crop = [Float](repeating: 0, count: c * ch * cw)
+        for p in 0..<c { for y in 0..<ch { for x in 0..<cw { crop[(p * ch + y) * cw + x] = input.storage[(p * h + y0 + y) * w + x0 + x] } } }
+        let moved = MapUnit(channel: unit.channel, y: unit.y - y0 / jump.y, x: unit.x - x0 / jump.x)
+        let g = try inputGradients(of: [moved], atNode: target, input: Tensor(shape: [c, ch, cw], storage: crop), fields: nil)[0]
+        var full = [Float](repeating: 0, count: input.count)
+        for p in 0..<c { for y in 0..<ch { for x in 0..<cw { full[(p * h + y0 + y) * w + x0 + x] = g.storage[(p * ch + y) * cw + x] } } }
+        return Tensor(shape: [c, h, w], storage: full)
     }
 
     /// Unit indices in groups whose fields pairwise do not overlap (greedy, in order); each unit alone

@@ -3,11 +3,14 @@ import Foundation
 /// What goes into a `featmap explore` page.
 public struct ExplorerOptions: Sendable {
     /// Effective receptive fields for this many strongest units of each channel of each layer with maps (0: none;
-    /// nil: one when the backward passes are cheap, see `automaticERFBudget`, else none and a note on the page).
+    /// nil: one when the backward passes are cheap, see `erfBudget`, else none and a note on the page).
     public var erfUnits: Int?
-    /// With `erfUnits` nil: the most multiply-accumulates spent on them, counting one backward pass per group of
-    /// units whose fields do not overlap (`Graph.inputGradients`), each about the forward work up to its layer.
-    public static let automaticERFBudget = 100_000_000
+    /// With `erfUnits` nil: the most multiply-accumulates spent on them, each unit's pass counted as the forward
+    /// work up to its layer times its crop's share of the input (`Graph.inputGradients` on local layers), or one
+    /// pass per group of units with disjoint fields. 400 million admits SqueezeNet's first 17 layers on a 224²
+    /// input (299 million; about 2 s for the page with a release build on 2 cores, docs/benchmark.md).
+    public var erfBudget: Int
+    public static let automaticERFBudget = 400_000_000
     /// When given, only these layers (names as `Graph.layerNames`) get effective receptive fields.
     public var erfLayers: Set<String>?
     /// At most this many activation values are embedded; the layers after that go without maps, which the page says.
@@ -16,8 +19,9 @@ public struct ExplorerOptions: Sendable {
     public var maximumOriginalBytes: Int
 
     public init(erfUnits: Int? = nil, erfLayers: Set<String>? = nil, maximumValues: Int = 6_000_000,
-                maximumOriginalBytes: Int = 4 << 20) {
+                maximumOriginalBytes: Int = 4 << 20, erfBudget: Int = automaticERFBudget) {
         self.erfUnits = erfUnits
+        self.erfBudget = erfBudget
         self.erfLayers = erfLayers
         self.maximumValues = maximumValues
         self.maximumOriginalBytes = maximumOriginalBytes
@@ -83,12 +87,12 @@ public enum ExplorerPage {
         // The cost counts passes as they will run: units with disjoint fields share one
         // (Graph.inputGradients), each pass about the forward work up to its layer.
         let units = options.erfUnits ?? 1
-        var plan = try collector.effectiveFieldPlan(for: data.layers, units: units)
+        var plan = try collector.effectiveFieldPlan(for: data.layers, units: units, input: prepared.tensor)
         if options.erfUnits == nil {
             var done = 0, doneAt: [Int: Int] = [:]
             for l in analysis.layers { done += l.multiplyAccumulates; doneAt[l.index] = max(done, 1) }
-            let cost = plan.reduce(0) { $0 + $1.groups * (doneAt[data.layers[$1.layer].node] ?? 1) }
-            if cost > ExplorerOptions.automaticERFBudget {
+            let cost = Int(plan.reduce(0.0) { $0 + $1.passes * Double(doneAt[data.layers[$1.layer].node] ?? 1) })
+            if cost > options.erfBudget {
                 plan = []
                 data.notes.append("effective receptive fields were not computed: one unit per channel would take backward passes worth about \(cost / 1_000_000) million multiply-accumulates; write the page with --erf-units 1, and --erf-layers a,b for a few layers")
             }
@@ -335,10 +339,12 @@ struct Collector {
         var layer: Int
         var picked: [(unit: MapUnit, value: Float, field: [Int])]
         var boxes: [(rows: ClosedRange<Int>, columns: ClosedRange<Int>)]
-        var groups: Int
+        /// The backward passes' work in whole-input passes: each unit's crop over the input's area when the
+        /// layers are local (Graph.inputGradients computes units on crops), else the groups of disjoint fields.
+        var passes: Double
     }
 
-    func effectiveFieldPlan(for layers: [ExplorerData.Layer], units: Int) throws -> [EffectiveFieldLayer] {
+    func effectiveFieldPlan(for layers: [ExplorerData.Layer], units: Int, input: Tensor) throws -> [EffectiveFieldLayer] {
         guard units > 0 else { return [] }
         var plan: [EffectiveFieldLayer] = []
         for (k, l) in layers.enumerated() {
@@ -353,7 +359,15 @@ struct Collector {
                 let top = p.unit.y * p.field[2] - p.field[4], left = p.unit.x * p.field[3] - p.field[5]
                 return (top...(top + p.field[0] - 1), left...(left + p.field[1] - 1))
             }
-            plan.append(.init(layer: k, picked: picked, boxes: boxes, groups: Graph.disjointGroups(picked.count, fields: boxes).count))
+            var passes = Double(Graph.disjointGroups(picked.count, fields: boxes).count)
+            if graph.isLocal(through: l.node), let (_, h, w) = input.planeShape {
+                passes = boxes.reduce(0) { sum, b in
+                    let rows = min(h, b.rows.upperBound + 1) - max(0, b.rows.lowerBound)
+                    let columns = min(w, b.columns.upperBound + 1) - max(0, b.columns.lowerBound)
+                    return sum + Double(max(0, rows) * max(0, columns)) / Double(h * w)
+                }
+            }
+            plan.append(.init(layer: k, picked: picked, boxes: boxes, passes: passes))
         }
         return plan
     }
@@ -363,8 +377,11 @@ struct Collector {
     func addEffectiveFields(_ plan: [EffectiveFieldLayer], to layers: inout [ExplorerData.Layer], input: Tensor) throws {
         guard let (c, h, w) = input.planeShape else { return }
         for entry in plan {
+            // One jump for the layer (fields of a channel concatenation may differ in size, not in jump).
+            let jumps = Set(entry.picked.map { [$0.field[2], $0.field[3]] })
+            let jump = jumps.count == 1 ? jumps.first.map { Pair($0[0], $0[1]) } : nil
             let gradients = try graph.inputGradients(of: entry.picked.map(\.unit), atNode: layers[entry.layer].node, input: input,
-                                                     fields: entry.boxes)
+                                                     fields: entry.boxes, jump: jump)
             var list: [ExplorerData.ERF] = []
             for (i, (u, value, _)) in entry.picked.enumerated() {
                 let grad = gradients[i], box = entry.boxes[i]
