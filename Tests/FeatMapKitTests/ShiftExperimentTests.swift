@@ -102,6 +102,19 @@ import Testing
     }
 
     /// LeNet-5 (the ONNX file the sample was converted from) on MNIST test digit 0, against onnxruntime.
+    /// LeNet-5 with the MNIST normalisation of samples/lenet.weights: (x/255 − 0.1307)/0.3081.
+    static func lenet() throws -> Model {
+        var model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
+        model.preprocessing.mean = [0.1307]; model.preprocessing.std = [0.3081]; model.preprocessing.range = [0, 1]
+        return model
+    }
+
+    /// The first 1,000 MNIST test digits and their labels, read `chunk` at a time.
+    static func firstThousand(chunk: Int) throws -> LabelledImages {
+        try LabelledImages.open(images: mnist("t10k-images-1000-idx3-ubyte.gz").path,
+                                labels: mnist("t10k-labels-1000-idx1-ubyte.gz").path, chunk: chunk)
+    }
+
     @Test func lenetOnOneDigitMatchesOnnxruntime() throws {
         struct Reference: Decodable {
             struct Layer: Decodable { var name: String; var op: String; var jump: [Int]; var equivariance_error: [Double?]; var invariance_error: [Double] }
@@ -111,10 +124,8 @@ import Testing
             var digit: Digit
         }
         let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Self.mnist("shift-reference.json")))
-        var model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
-        model.preprocessing.mean = [0.1307]; model.preprocessing.std = [0.3081]; model.preprocessing.range = [0, 1]
-        let data = try LabelledImages.open(images: Self.mnist("t10k-images-1000-idx3-ubyte.gz").path,
-                                           labels: Self.mnist("t10k-labels-1000-idx1-ubyte.gz").path, chunk: 1)
+        let model = try Self.lenet()
+        let data = try Self.firstThousand(chunk: 1)
         let first = try data.nextChunk()[0]
         #expect(first.1 == ref.digit.label)
         let planes = try DatasetShift.fitted(first.0, preprocessing: model.preprocessing, refit: false)
@@ -148,10 +159,8 @@ import Testing
             var accuracy: Accuracy
         }
         let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Self.mnist("shift-reference.json")))
-        var model = try Model.load(contentsOf: ModelFixtures.url("lenet5-mnist.onnx"))
-        model.preprocessing.mean = [0.1307]; model.preprocessing.std = [0.3081]; model.preprocessing.range = [0, 1]
-        let data = try LabelledImages.open(images: Self.mnist("t10k-images-1000-idx3-ubyte.gz").path,
-                                           labels: Self.mnist("t10k-labels-1000-idx1-ubyte.gz").path, chunk: 300)
+        let model = try Self.lenet()
+        let data = try Self.firstThousand(chunk: 300)
         var seen: [Int] = []
         let result = try DatasetShift.accuracy(model: model, data: data, shifts: ShiftRange(2, 2), axis: .x, fill: .zero,
                                                refit: false) { done, _ in seen.append(done) }
@@ -226,8 +235,7 @@ import Testing
     @Test func folderAndCSVGiveWhatIdxGives() throws {
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let idx = try LabelledImages.open(images: Self.mnist("t10k-images-1000-idx3-ubyte.gz").path,
-                                          labels: Self.mnist("t10k-labels-1000-idx1-ubyte.gz").path, chunk: 6)
+        let idx = try Self.firstThousand(chunk: 6)
         let digits = try idx.nextChunk()
         var csv = "path,label\n", pixels: [UInt8] = []
         for (k, (raw, label)) in digits.enumerated() {
