@@ -60,28 +60,42 @@ public struct Graph: Sendable {
         return (kept, constants)
     }
 
-    /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept.
+    /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept: of the
+    /// nodes whose inputs are all known, the one earliest in the file runs next (a min-heap of indices),
+    /// so a chain of 100,000 nodes sorts in linear time and without recursion.
     static func sorted(_ nodes: [GraphNode], available: Set<String>, file: String) throws -> [GraphNode] {
         var known = available
         known.insert("")
-        var remaining = nodes
+        var waiting = [Int](repeating: 0, count: nodes.count)
+        var readers: [String: [Int]] = [:]
+        var ready = MinHeap()
+        for (i, node) in nodes.enumerated() {
+            let missing = Set(node.inputs).subtracting(known)
+            waiting[i] = missing.count
+            for name in missing { readers[name, default: []].append(i) }
+            if missing.isEmpty { ready.push(i) }
+        }
         var result: [GraphNode] = []
         result.reserveCapacity(nodes.count)
-        while !remaining.isEmpty {
-            guard let i = remaining.firstIndex(where: { $0.inputs.allSatisfy(known.contains) }) else {
-                let node = remaining[0]
-                let missing = node.inputs.first { !known.contains($0) } ?? "?"
-                let producedLater = remaining.contains { $0.outputs.contains(missing) }
-                if producedLater {
-                    throw ModelError.badGraph(file: file, reason: "the graph has a cycle through tensor '\(missing)'; featmap runs acyclic graphs only")
+        var done = [Bool](repeating: false, count: nodes.count)
+        while let i = ready.pop() {
+            done[i] = true
+            result.append(nodes[i])
+            for name in nodes[i].outputs where known.insert(name).inserted {
+                for j in readers.removeValue(forKey: name) ?? [] {
+                    waiting[j] -= 1
+                    if waiting[j] == 0 { ready.push(j) }
                 }
-                throw ModelError.missingTensor(file: file, tensor: missing, node: node.name.isEmpty ? "\(node.op) #\(result.count + 1)" : node.name)
             }
-            let node = remaining.remove(at: i)
-            known.formUnion(node.outputs)
-            result.append(node)
         }
-        return result
+        guard let first = done.firstIndex(of: false) else { return result }
+        let node = nodes[first]
+        let missing = node.inputs.first { !known.contains($0) } ?? "?"
+        let producedLater = nodes.indices.contains { !done[$0] && nodes[$0].outputs.contains(missing) }
+        if producedLater {
+            throw ModelError.badGraph(file: file, reason: "the graph has a cycle through tensor '\(missing)'; featmap runs acyclic graphs only")
+        }
+        throw ModelError.missingTensor(file: file, tensor: missing, node: node.name.isEmpty ? "\(node.op) #\(result.count + 1)" : node.name)
     }
 
     /// The node's own name, else its first output's name, else — when either is empty or a bare
@@ -156,5 +170,34 @@ public struct Graph: Sendable {
         g.outputs = kept.last?.outputs.prefix(1).map { $0 } ?? []
         g.layerNames = Array(layerNames.prefix(last + 1))
         return g
+    }
+}
+
+/// Node indices, smallest first.
+struct MinHeap {
+    private var items: [Int] = []
+
+    mutating func push(_ v: Int) {
+        items.append(v)
+        var i = items.count - 1
+        while i > 0, items[(i - 1) / 2] > items[i] { items.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+    }
+
+    mutating func pop() -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count, items[l] < items[m] { m = l }
+                if r < items.count, items[r] < items[m] { m = r }
+                if m == i { break }
+                items.swapAt(i, m); i = m
+            }
+        }
+        return top
     }
 }
