@@ -19,8 +19,10 @@ public struct Graph: Sendable {
     public var memoryLimit: Int? = nil
 
     /// Builds a graph, sorts its nodes topologically and checks that every input has a producer.
+    /// Constants computed from the file's tensors are refused, from their shapes, when one would need
+    /// more than `memoryLimit` (nil: `Graph.defaultMemoryLimit`); the limit is then kept for the passes.
     public init(nodes: [GraphNode], weights: [String: Tensor], weightTypes: [String: String] = [:], inputName: String,
-                inputShape: [Int], outputs: [String], opset: Int, file: String) throws {
+                inputShape: [Int], outputs: [String], opset: Int, file: String, memoryLimit: Int? = nil) throws {
         self.weights = weights
         self.weightTypes = weightTypes
         self.inputName = inputName
@@ -28,7 +30,9 @@ public struct Graph: Sendable {
         self.outputs = outputs
         self.opset = opset
         let sorted = try Graph.sorted(nodes, available: Set(weights.keys).union([inputName]), file: file)
-        (self.nodes, self.weights) = try Graph.foldingConstants(sorted, weights: weights, inputName: inputName, opset: opset, file: file)
+        (self.nodes, self.weights) = try Graph.foldingConstants(sorted, weights: weights, inputName: inputName, opset: opset, file: file,
+                                                                limit: memoryLimit ?? Graph.defaultMemoryLimit)
+        self.memoryLimit = memoryLimit
         for name in self.weights.keys where weightTypes[name] == nil && weights[name] == nil { self.weightTypes[name] = "F32" }
         self.layerNames = Graph.readableNames(self.nodes, opset: opset)
     }
@@ -38,7 +42,7 @@ public struct Graph: Sendable {
     /// become weights and the node leaves the graph, so it is never a layer. (The CNTK MNIST model begins
     /// by reshaping a weight.) Subgraphs that need the input's shape fold per input size, in `prepared`.
     static func foldingConstants(_ nodes: [GraphNode], weights: [String: Tensor], inputName: String, opset: Int,
-                                 file: String) throws -> ([GraphNode], [String: Tensor]) {
+                                 file: String, limit: Int = Int.max) throws -> ([GraphNode], [String: Tensor]) {
         var constants = weights
         var kept: [GraphNode] = []
         for node in nodes {
@@ -48,16 +52,42 @@ public struct Graph: Sendable {
                 kept.append(node)
                 continue
             }
+            let name = node.name.isEmpty ? (node.outputs.first ?? node.op) : node.name
+            let inputs = node.inputs.map { $0.isEmpty ? nil : constants[$0] }
+            if let (shape, bytes) = Graph.oversizedOutput(unit, node, ShapeInputs(shapes: inputs.map { $0?.shape }, constants: inputs, opset: opset), limit: limit) {
+                throw ModelError.badGraph(file: file, reason: "node '\(name)' (\(node.op)) computes a constant of shape \(shape) from the file's tensors, which needs \(ByteCount(bytes)), more than --max-memory \(ByteCount(limit)); refused before allocating it — the model is damaged or needs a larger --max-memory")
+            }
             let values: [Tensor]
             do {
                 values = try unit.forward(node, OperatorInputs(values: node.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset: opset))
             } catch {
-                let name = node.name.isEmpty ? (node.outputs.first ?? node.op) : node.name
                 throw ModelError.badGraph(file: file, reason: "node '\(name)' (\(node.op)) computes a constant from the file's tensors, and that fails: \((error as? EngineError)?.description ?? "\(error)")")
             }
             for (name, value) in zip(node.outputs, values) where !name.isEmpty { constants[name] = value }
         }
         return (kept, constants)
+    }
+
+    /// The shape and size in bytes (float32) of the largest output of `node`, from its shape rule, when
+    /// they exceed `limit`; nil when they fit or the rule cannot tell.
+    static func oversizedOutput(_ unit: any OperatorUnit, _ node: GraphNode, _ inputs: ShapeInputs, limit: Int) -> ([Int], Int)? {
+        guard let shapes = try? unit.outputShapes(node, inputs) else { return nil }
+        for shape in shapes {
+            let bytes = byteCount(shape)
+            if bytes > limit { return (shape, bytes) }
+        }
+        return nil
+    }
+
+    /// 4 bytes per element, saturating at Int.max (a negative dimension counts as none).
+    static func byteCount(_ shape: [Int]) -> Int {
+        var n = 4
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: max(0, d))
+            if overflow { return Int.max }
+            n = p
+        }
+        return n
     }
 
     /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept: of the
