@@ -156,6 +156,12 @@ fm_status fm_png_open(fm_reader *r, uint64_t max_pixels) {
     /* Our own pixel limit (checked above) is the one that counts; libpng's defaults
      * (1,000,000 pixels per side) would reject legitimate panoramas. */
     png_set_user_limits(r->png, 0x7FFFFFFF, 0x7FFFFFFF);
+    /* featmap reads pixels only: the colour profile and the text chunks are skipped unread (their
+     * compressed bodies could inflate to gigabytes), and no other ancillary chunk may make libpng
+     * allocate more than 8 MB (its own default, set here so that it cannot change under us). */
+    static const png_byte skipped[] = "iCCP\0zTXt\0tEXt\0iTXt\0";
+    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, skipped, 4);
+    png_set_chunk_malloc_max(r->png, 8u << 20);
     png_set_read_fn(r->png, r, png_mem_read);
     png_read_info(r->png, r->png_info);
 

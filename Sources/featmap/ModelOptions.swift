@@ -104,7 +104,7 @@ struct ModelOptions: ParsableArguments {
 
     func load(_ path: String) throws -> Model {
         var model = try Model.load(contentsOf: URL(fileURLWithPath: path),
-                                   architecture: architecture.map { URL(fileURLWithPath: $0) })
+                                   architecture: architecture.map { URL(fileURLWithPath: $0) }, memoryLimit: try memoryLimit)
         for warning in model.warnings { ModelOptions.printError(warning) }
         model.preprocessing = try overridden(model.preprocessing)
         model.graph.memoryLimit = try memoryLimit

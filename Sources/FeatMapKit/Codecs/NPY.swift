@@ -68,7 +68,7 @@ public enum NPY {
         }
         guard let descr = quotedValue(of: "descr", in: dict),
               let fortran = wordValue(of: "fortran_order", in: dict),
-              let shape = shapeValue(in: dict) else {
+              let shape = try shapeValue(in: dict, fail: { fail(.corrupt, $0) }) else {
             throw fail(.corrupt, "unreadable NPY header \(dict.trimmingCharacters(in: .whitespacesAndNewlines)); expected descr, fortran_order and shape")
         }
         guard fortran == "False" else {
@@ -86,7 +86,9 @@ public enum NPY {
         var count = 1
         for d in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard d >= 0, !overflow else { throw fail(.corrupt, "NPY shape \(shape) is impossible") }
+            guard !overflow else {
+                throw fail(.corrupt, "NPY shape \(shape) is impossible (more than \(Int.max) elements); the header is damaged — save the array with numpy.save")
+            }
             count = product
         }
         let dataStart = start + headerLength
@@ -146,14 +148,22 @@ public enum NPY {
         return String(s.prefix { $0.isLetter })
     }
 
-    private static func shapeValue(in dict: String) -> [Int]? {
+    /// The shape tuple; nil when there is none, `fail` for a dimension that is not a whole number of zero or more.
+    private static func shapeValue(in dict: String, fail: (String) -> CodecError) throws -> [Int]? {
         guard let s = rest(after: "shape", in: dict), s.first == "(", let end = s.firstIndex(of: ")") else { return nil }
         let inner = s[s.index(after: s.startIndex)..<end]
         var dims: [Int] = []
         for part in inner.split(separator: ",") {
             let t = part.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }
-            guard let d = Int(t.hasSuffix("L") ? String(t.dropLast()) : t) else { return nil }
+            let digits = t.hasSuffix("L") ? String(t.dropLast()) : t
+            guard let d = Int(digits) else {
+                let what = digits.allSatisfy({ $0.isNumber || $0 == "-" }) ? "too large" : "not a whole number"
+                throw fail("NPY shape (\(inner)) has dimension '\(t)', which is \(what); the header is damaged — save the array with numpy.save")
+            }
+            guard d >= 0 else {
+                throw fail("NPY shape (\(inner)) has a negative dimension \(d); the header is damaged — save the array with numpy.save")
+            }
             dims.append(d)
         }
         return dims

@@ -11,6 +11,8 @@ public enum KernelLibrary {
 
     /// The largest size a parametric kernel may have; 1025 taps is far past any useful blur.
     public static let maximumSize = 1025
+    /// The largest kernel file read.
+    static let maximumFileBytes: Int64 = 16_000_000
 
     /// Resolves `spec`, in this order: inline "ROWSxCOLS: …", an existing file, a built-in name.
     public static func resolve(_ spec: String) throws -> ClassicFilter {
@@ -33,6 +35,12 @@ public enum KernelLibrary {
 
     /// Reads a kernel file: `.mat` as libvips matrix, anything else as featmap's text format.
     public static func loadFile(_ path: String) throws -> ClassicFilter {
+        // 1025×1025 numbers of a dozen characters each fit in 16 MB; a larger file is refused unread.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+           size.int64Value > maximumFileBytes {
+            throw KernelError("the file is \(size.int64Value / 1_000_000) MB, over the \(maximumFileBytes / 1_000_000) MB a kernel file may hold "
+                              + "(kernels are at most \(maximumSize)×\(maximumSize)); check that this is a kernel file", file: path)
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw KernelError("cannot read the kernel file (\(error.localizedDescription)); check the path and permissions",

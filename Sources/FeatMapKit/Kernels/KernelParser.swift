@@ -45,7 +45,11 @@ public enum KernelParser {
                 continue
             }
             var row: [Float] = []
-            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) {
+            try forEachToken(of: line) { token in
+                guard row.count < maximumSide else {
+                    throw KernelError("row has more than \(maximumSide) numbers; kernels are at most \(maximumSide)×\(maximumSide)",
+                                      file: file, line: lineNumber)
+                }
                 guard let v = number(String(token)) else {
                     throw KernelError("'\(token)' is not a number; rows hold numbers like 1, -0.5 or 2e-3",
                                       file: file, line: lineNumber)
@@ -53,6 +57,10 @@ public enum KernelParser {
                 row.append(v)
             }
             if row.isEmpty { continue }
+            guard rows.count < maximumSide else {
+                throw KernelError("more than \(maximumSide) rows; kernels are at most \(maximumSide)×\(maximumSide)",
+                                  file: file, line: lineNumber)
+            }
             if let first = rows.first, first.count != row.count {
                 throw KernelError("row has \(row.count) number\(row.count == 1 ? "" : "s"), rows above have \(first.count)",
                                   file: file, line: lineNumber)
@@ -84,7 +92,17 @@ public enum KernelParser {
             let lineNumber = index + 1
             let line = stripComment(rawLine)
             if line.isEmpty { continue }
-            let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
+            var tokens: [String] = []
+            // No row or header holds more than maximumSide + 1 numbers that featmap accepts.
+            try forEachToken(of: line) { token in
+                guard tokens.count <= maximumSide else {
+                    throw KernelError(header == nil
+                        ? "the first line of a .mat file must be 'WIDTH HEIGHT [SCALE [OFFSET]]', e.g. '3 3 1 0'"
+                        : "row has more than \(maximumSide) numbers; kernels are at most \(maximumSide)×\(maximumSide)",
+                        file: file, line: lineNumber)
+                }
+                tokens.append(String(token))
+            }
             guard let h = header else {
                 guard (2...4).contains(tokens.count), let w = Int(tokens[0]), let hh = Int(tokens[1]), w >= 1, hh >= 1 else {
                     throw KernelError("the first line of a .mat file must be 'WIDTH HEIGHT [SCALE [OFFSET]]', e.g. '3 3 1 0', "
@@ -97,6 +115,10 @@ public enum KernelParser {
                 }
                 guard let offset else {
                     throw KernelError("offset must be a number, got '\(tokens[3])'", file: file, line: lineNumber)
+                }
+                guard w <= maximumSide, hh <= maximumSide else {
+                    throw KernelError("the header declares a \(w)×\(hh) kernel (WIDTH HEIGHT); kernels are at most "
+                                      + "\(maximumSide)×\(maximumSide)", file: file, line: lineNumber)
                 }
                 header = (w, hh, scale, offset)
                 continue
@@ -151,6 +173,26 @@ public enum KernelParser {
     }
 
     // MARK: helpers
+
+    /// The largest kernel side a file or inline spec may give (as `KernelLibrary.maximumSize`).
+    static let maximumSide = 1025
+
+    /// Calls `body` with each run of characters between spaces, tabs and commas, without splitting
+    /// the whole line first (a hostile line may hold millions).
+    static func forEachToken(of line: String, _ body: (Substring) throws -> Void) rethrows {
+        var start: String.Index? = nil
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
+            if c == " " || c == "\t" || c == "," {
+                if let s = start { try body(line[s..<i]); start = nil }
+            } else if start == nil {
+                start = i
+            }
+            i = line.index(after: i)
+        }
+        if let s = start { try body(line[s...]) }
+    }
 
     /// A finite decimal number; "nan" and "inf" are refused because they poison every response.
     static func number(_ s: String) -> Float? {

@@ -75,6 +75,24 @@ extension Graph {
         inputShape.count == 4 && input.rank == 3 ? input.reshaped([1] + input.shape) : input
     }
 
+    /// The preparation for a pass on `input` through node `last`, refused before anything is allocated or
+    /// written: when its memory plan needs more than `memoryLimit`, or when the first node that would run
+    /// already fails its shape rule (so the pass could compute nothing).
+    public func checkedPreparation(for input: Tensor, last: Int? = nil) throws -> PreparedGraph {
+        let x = laidOut(input)
+        let preparation = try prepared(inputShape: x.shape)
+        var end = min(last ?? nodes.count - 1, nodes.count - 1)
+        if let failure = preparation.failure, failure.node <= end {
+            if !nodes.indices.contains(where: { $0 < failure.node && !preparation.foldedNodes.contains($0) }) { throw failure.error }
+            end = failure.node - 1
+        }
+        let peak = peakActivationBytes(preparation, through: end)
+        if let limit = memoryLimit, peak > limit {
+            throw ModelError.badInput("this model on an input of \(x.shape) needs \(ByteCount(peak)) of activations at its peak, more than --max-memory \(ByteCount(limit)); use a smaller input, --upto an earlier layer, or a larger --max-memory")
+        }
+        return preparation
+    }
+
     private func run(_ input: Tensor, last: Int?, plan: FusionPlan, prepared: PreparedGraph?, observing: Bool,
                      observe: (LayerActivation) throws -> Void) -> ForwardResult {
         let x = laidOut(input)

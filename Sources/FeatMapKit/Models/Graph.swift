@@ -19,8 +19,10 @@ public struct Graph: Sendable {
     public var memoryLimit: Int? = nil
 
     /// Builds a graph, sorts its nodes topologically and checks that every input has a producer.
+    /// Constants computed from the file's tensors are refused, from their shapes, when one would need
+    /// more than `memoryLimit` (nil: `Graph.defaultMemoryLimit`); the limit is then kept for the passes.
     public init(nodes: [GraphNode], weights: [String: Tensor], weightTypes: [String: String] = [:], inputName: String,
-                inputShape: [Int], outputs: [String], opset: Int, file: String) throws {
+                inputShape: [Int], outputs: [String], opset: Int, file: String, memoryLimit: Int? = nil) throws {
         self.weights = weights
         self.weightTypes = weightTypes
         self.inputName = inputName
@@ -28,7 +30,9 @@ public struct Graph: Sendable {
         self.outputs = outputs
         self.opset = opset
         let sorted = try Graph.sorted(nodes, available: Set(weights.keys).union([inputName]), file: file)
-        (self.nodes, self.weights) = try Graph.foldingConstants(sorted, weights: weights, inputName: inputName, opset: opset, file: file)
+        (self.nodes, self.weights) = try Graph.foldingConstants(sorted, weights: weights, inputName: inputName, opset: opset, file: file,
+                                                                limit: memoryLimit ?? Graph.defaultMemoryLimit)
+        self.memoryLimit = memoryLimit
         for name in self.weights.keys where weightTypes[name] == nil && weights[name] == nil { self.weightTypes[name] = "F32" }
         self.layerNames = Graph.readableNames(self.nodes, opset: opset)
     }
@@ -38,7 +42,7 @@ public struct Graph: Sendable {
     /// become weights and the node leaves the graph, so it is never a layer. (The CNTK MNIST model begins
     /// by reshaping a weight.) Subgraphs that need the input's shape fold per input size, in `prepared`.
     static func foldingConstants(_ nodes: [GraphNode], weights: [String: Tensor], inputName: String, opset: Int,
-                                 file: String) throws -> ([GraphNode], [String: Tensor]) {
+                                 file: String, limit: Int = Int.max) throws -> ([GraphNode], [String: Tensor]) {
         var constants = weights
         var kept: [GraphNode] = []
         for node in nodes {
@@ -48,11 +52,15 @@ public struct Graph: Sendable {
                 kept.append(node)
                 continue
             }
+            let name = node.name.isEmpty ? (node.outputs.first ?? node.op) : node.name
+            let inputs = node.inputs.map { $0.isEmpty ? nil : constants[$0] }
+            if let (shape, bytes) = Graph.oversizedOutput(unit, node, ShapeInputs(shapes: inputs.map { $0?.shape }, constants: inputs, opset: opset), limit: limit) {
+                throw ModelError.badGraph(file: file, reason: "node '\(name)' (\(node.op)) computes a constant of shape \(shape) from the file's tensors, which needs \(ByteCount(bytes)), more than --max-memory \(ByteCount(limit)); refused before allocating it — the model is damaged or needs a larger --max-memory")
+            }
             let values: [Tensor]
             do {
                 values = try unit.forward(node, OperatorInputs(values: node.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset: opset))
             } catch {
-                let name = node.name.isEmpty ? (node.outputs.first ?? node.op) : node.name
                 throw ModelError.badGraph(file: file, reason: "node '\(name)' (\(node.op)) computes a constant from the file's tensors, and that fails: \((error as? EngineError)?.description ?? "\(error)")")
             }
             for (name, value) in zip(node.outputs, values) where !name.isEmpty { constants[name] = value }
@@ -60,28 +68,64 @@ public struct Graph: Sendable {
         return (kept, constants)
     }
 
-    /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept.
+    /// The shape and size in bytes (float32) of the largest output of `node`, from its shape rule, when
+    /// they exceed `limit`; nil when they fit or the rule cannot tell.
+    static func oversizedOutput(_ unit: any OperatorUnit, _ node: GraphNode, _ inputs: ShapeInputs, limit: Int) -> ([Int], Int)? {
+        guard let shapes = try? unit.outputShapes(node, inputs) else { return nil }
+        for shape in shapes {
+            let bytes = byteCount(shape)
+            if bytes > limit { return (shape, bytes) }
+        }
+        return nil
+    }
+
+    /// 4 bytes per element, saturating at Int.max (a negative dimension counts as none).
+    static func byteCount(_ shape: [Int]) -> Int {
+        var n = 4
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: max(0, d))
+            if overflow { return Int.max }
+            n = p
+        }
+        return n
+    }
+
+    /// Kahn's algorithm, keeping file order among ready nodes so that a valid file's order is kept: of the
+    /// nodes whose inputs are all known, the one earliest in the file runs next (a min-heap of indices),
+    /// so a chain of 100,000 nodes sorts in linear time and without recursion.
     static func sorted(_ nodes: [GraphNode], available: Set<String>, file: String) throws -> [GraphNode] {
         var known = available
         known.insert("")
-        var remaining = nodes
+        var waiting = [Int](repeating: 0, count: nodes.count)
+        var readers: [String: [Int]] = [:]
+        var ready = MinHeap()
+        for (i, node) in nodes.enumerated() {
+            let missing = Set(node.inputs).subtracting(known)
+            waiting[i] = missing.count
+            for name in missing { readers[name, default: []].append(i) }
+            if missing.isEmpty { ready.push(i) }
+        }
         var result: [GraphNode] = []
         result.reserveCapacity(nodes.count)
-        while !remaining.isEmpty {
-            guard let i = remaining.firstIndex(where: { $0.inputs.allSatisfy(known.contains) }) else {
-                let node = remaining[0]
-                let missing = node.inputs.first { !known.contains($0) } ?? "?"
-                let producedLater = remaining.contains { $0.outputs.contains(missing) }
-                if producedLater {
-                    throw ModelError.badGraph(file: file, reason: "the graph has a cycle through tensor '\(missing)'; featmap runs acyclic graphs only")
+        var done = [Bool](repeating: false, count: nodes.count)
+        while let i = ready.pop() {
+            done[i] = true
+            result.append(nodes[i])
+            for name in nodes[i].outputs where known.insert(name).inserted {
+                for j in readers.removeValue(forKey: name) ?? [] {
+                    waiting[j] -= 1
+                    if waiting[j] == 0 { ready.push(j) }
                 }
-                throw ModelError.missingTensor(file: file, tensor: missing, node: node.name.isEmpty ? "\(node.op) #\(result.count + 1)" : node.name)
             }
-            let node = remaining.remove(at: i)
-            known.formUnion(node.outputs)
-            result.append(node)
         }
-        return result
+        guard let first = done.firstIndex(of: false) else { return result }
+        let node = nodes[first]
+        let missing = node.inputs.first { !known.contains($0) } ?? "?"
+        let producedLater = nodes.indices.contains { !done[$0] && nodes[$0].outputs.contains(missing) }
+        if producedLater {
+            throw ModelError.badGraph(file: file, reason: "the graph has a cycle through tensor '\(missing)'; featmap runs acyclic graphs only")
+        }
+        throw ModelError.missingTensor(file: file, tensor: missing, node: node.name.isEmpty ? "\(node.op) #\(result.count + 1)" : node.name)
     }
 
     /// The node's own name, else its first output's name, else — when either is empty or a bare
@@ -156,5 +200,34 @@ public struct Graph: Sendable {
         g.outputs = kept.last?.outputs.prefix(1).map { $0 } ?? []
         g.layerNames = Array(layerNames.prefix(last + 1))
         return g
+    }
+}
+
+/// Node indices, smallest first.
+struct MinHeap {
+    private var items: [Int] = []
+
+    mutating func push(_ v: Int) {
+        items.append(v)
+        var i = items.count - 1
+        while i > 0, items[(i - 1) / 2] > items[i] { items.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+    }
+
+    mutating func pop() -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count, items[l] < items[m] { m = l }
+                if r < items.count, items[r] < items[m] { m = r }
+                if m == i { break }
+                items.swapAt(i, m); i = m
+            }
+        }
+        return top
     }
 }

@@ -15,8 +15,9 @@ public struct Model: Sendable {
     }
 
     /// Loads an ONNX model, a featmap `.weights` file, or a bare safetensors state dict with an
-    /// architecture JSON (`architecture`), deciding by content rather than by extension.
-    public static func load(contentsOf url: URL, architecture: URL? = nil) throws -> Model {
+    /// architecture JSON (`architecture`), deciding by content rather than by extension. `memoryLimit`
+    /// (`--max-memory`; nil: `Graph.defaultMemoryLimit`) bounds the constants computed at load and the passes.
+    public static func load(contentsOf url: URL, architecture: URL? = nil, memoryLimit: Int? = nil) throws -> Model {
         let file = url.path
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
@@ -29,11 +30,11 @@ public struct Model: Sendable {
             do { arch = try Data(contentsOf: architecture) } catch {
                 throw ModelError.unreadable(file: architecture.path, reason: "cannot be read; check the --arch path")
             }
-            model = try WeightsFile.read(data, file: file, name: name, architecture: arch, architectureFile: architecture.path)
+            model = try WeightsFile.read(data, file: file, name: name, architecture: arch, architectureFile: architecture.path, memoryLimit: memoryLimit)
         } else if WeightsFile.looksLikeSafetensors(data) {
-            model = try WeightsFile.read(data, file: file, name: name)
+            model = try WeightsFile.read(data, file: file, name: name, memoryLimit: memoryLimit)
         } else {
-            model = try ONNXReader.read(data, file: file, name: name)
+            model = try ONNXReader.read(data, file: file, name: name, memoryLimit: memoryLimit)
         }
         model.warnings += Model.nanWarnings(model.graph, file: file)
         model.warnings += model.graph.unsupportedOperatorLines(file: file)

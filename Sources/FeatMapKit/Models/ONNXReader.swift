@@ -6,7 +6,7 @@ import SwiftProtobuf
 /// (see `ONNXExternalData`), Constant nodes kept as
 /// nodes, initializers that are also listed as graph inputs not taken for the data input.
 enum ONNXReader {
-    static func read(_ data: Data, file: String, name: String) throws -> Model {
+    static func read(_ data: Data, file: String, name: String, memoryLimit: Int? = nil) throws -> Model {
         let proto: Onnx_ModelProto
         do { proto = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw ModelError.corruptONNX(file: file, reason: "\(error)")
@@ -30,6 +30,16 @@ enum ONNXReader {
         guard let input = g.input.first(where: { weights[$0.name] == nil }) else {
             throw ModelError.badGraph(file: file, reason: "every graph input is an initializer, so there is no data input")
         }
+        // featmap feeds one tensor: a second data input that a node reads could never be given.
+        let dataInputs = g.input.filter { weights[$0.name] == nil }
+        if dataInputs.count > 1 {
+            let read = Set(g.node.flatMap(\.input))
+            let fed = dataInputs.filter { read.contains($0.name) }
+            if fed.count > 1 {
+                let names = fed.prefix(3).map { "'\($0.name)'" }.joined(separator: ", ") + (fed.count > 3 ? ", …" : "")
+                throw ModelError.badGraph(file: file, reason: "the graph reads \(fed.count) data inputs (\(names)); featmap runs models with one data input — export the model with a single input, the others as initializers")
+            }
+        }
         let shape = input.type.tensorType.shape.dim.map { dim -> Int in
             if case .dimValue(let v)? = dim.value { return Int(v) }
             return -1
@@ -40,7 +50,7 @@ enum ONNXReader {
                                                  uniquingKeysWith: { a, _ in a }))
         }
         let graph = try Graph(nodes: nodes, weights: weights, weightTypes: types, inputName: input.name, inputShape: shape,
-                              outputs: g.output.map(\.name), opset: opset, file: file)
+                              outputs: g.output.map(\.name), opset: opset, file: file, memoryLimit: memoryLimit)
         var preprocessing = Preprocessing.defaults(forInputShape: shape)
         var classes: [String]? = nil
         for prop in proto.metadataProps {

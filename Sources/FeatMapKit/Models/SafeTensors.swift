@@ -14,6 +14,8 @@ public struct SafeTensors: Sendable {
         self.tensors = tensors; self.types = types; self.metadata = metadata
     }
 
+    static let maximumHeaderLength: UInt64 = 100_000_000
+
     static let byteWidths: [String: Int] = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
 
     public init(_ data: Data, file: String) throws {
@@ -23,10 +25,14 @@ public struct SafeTensors: Sendable {
         guard headerLength <= UInt64(data.count - 8) else {
             throw corrupt("the header length (\(headerLength) bytes) runs past the end of the \(data.count)-byte file; the file is truncated or not safetensors")
         }
+        // The reference reader refuses headers over 100 MB (safetensors' MAX_HEADER_SIZE); a real one is kilobytes.
+        guard headerLength <= SafeTensors.maximumHeaderLength else {
+            throw corrupt("the header length (\(headerLength) bytes) is over the 100 MB a safetensors header may have; the file is damaged or not safetensors")
+        }
         let headerStart = data.startIndex + 8, dataStart = headerStart + Int(headerLength)
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data[headerStart..<dataStart]) } catch {
-            throw corrupt("the JSON header does not parse (\(error.localizedDescription))")
+            throw corrupt("the JSON header does not parse (\(error.localizedDescription)); the file is damaged or not safetensors — re-save it with safetensors")
         }
         guard let header = json as? [String: Any] else { throw corrupt("the JSON header is not an object") }
         var tensors: [String: Tensor] = [:], types: [String: String] = [:], metadata: [String: String] = [:]

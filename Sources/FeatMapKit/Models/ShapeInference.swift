@@ -17,6 +17,9 @@ public struct PreparedGraph: Sendable {
     public var failure: (node: Int, error: ModelError)?
 }
 
+/// A constant over the memory limit: it stops the preparation rather than becoming the failing node.
+private struct Refusal: Error { var error: ModelError }
+
 extension Graph {
     /// The nodes on the data path: those that read the graph input, directly or through other data-path
     /// nodes. A node that reads only the shape of its input (Shape) starts no data path, so the subgraphs
@@ -66,6 +69,10 @@ extension Graph {
             do {
                 var values: [Tensor]? = nil
                 if !dataPath.contains(i) {
+                    let limit = memoryLimit ?? Graph.defaultMemoryLimit
+                    if let (s, bytes) = Graph.oversizedOutput(unit, node, inputs, limit: limit) {
+                        throw Refusal(error: .badInput("node '\(label)' (\(node.op)) would compute a constant of shape \(s) for an input of \(shape), which needs \(ByteCount(bytes)), more than --max-memory \(ByteCount(limit)); refused before allocating it — use a smaller input or a larger --max-memory"))
+                    }
                     if let fromShapes = try unit.valuesFromShapes(node, inputs) {
                         values = fromShapes
                     } else if present.allSatisfy({ $0 == nil || constants[$0!] != nil || weights[$0!] != nil }) {
@@ -87,6 +94,8 @@ extension Graph {
                     }
                     shapes[name] = s
                 }
+            } catch let refusal as Refusal {
+                throw refusal.error
             } catch {
                 let reason = (error as? EngineError)?.description ?? (error as? ModelError)?.description ?? "\(error)"
                 failure = (i, .layerFailed(node: label, op: node.op, reason: reason))

@@ -24,10 +24,11 @@ public enum WeightsFile {
     static func looksLikeSafetensors(_ data: Data) -> Bool {
         guard data.count >= 9 else { return false }
         let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        return data[data.startIndex + 8] == UInt8(ascii: "{") && length > 0 && length < (1 << 40)
+        return data[data.startIndex + 8] == UInt8(ascii: "{") && length > 0
     }
 
-    static func read(_ data: Data, file: String, name: String, architecture: Data? = nil, architectureFile: String? = nil) throws -> Model {
+    static func read(_ data: Data, file: String, name: String, architecture: Data? = nil, architectureFile: String? = nil,
+                     memoryLimit: Int? = nil) throws -> Model {
         let st = try SafeTensors(data, file: file)
         let arch: Architecture
         let archFile = architectureFile ?? file
@@ -40,7 +41,8 @@ public enum WeightsFile {
             arch = try decode(Architecture.self, from: Data(json.utf8), what: "metadata '\(architectureKey)'", file: file)
         }
         let graph = try Graph(nodes: arch.nodes, weights: st.tensors, weightTypes: st.types, inputName: arch.input.name,
-                              inputShape: arch.input.shape, outputs: arch.outputs, opset: arch.opset ?? 13, file: archFile)
+                              inputShape: arch.input.shape, outputs: arch.outputs, opset: arch.opset ?? 13, file: archFile,
+                              memoryLimit: memoryLimit)
         var preprocessing = arch.preprocessing ?? Preprocessing.defaults(forInputShape: arch.input.shape)
         if let p = st.metadata[preprocessingKey] { preprocessing = try decodePreprocessing(p, file: file) }
         var classes = arch.classes

@@ -50,6 +50,11 @@ public struct LayerRun: Sendable {
         let input = (tensor: samples.sample(drawn), seen: samples.picture(ofSample: drawn))
         // Several samples: each selected layer's output of every sample, for its [N, C, H, W] .npy.
         var stacks: [Int: [[Float]]] = [:]
+        // A pass that could compute nothing, or would need more than --max-memory, is refused before the folder is made.
+        let prepared: PreparedGraph
+        do { prepared = try m.graph.checkedPreparation(for: input.tensor, last: last) } catch let e as ModelError {
+            throw ModelError.badInput("\(path): \(e)")
+        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if let seen = input.seen {
             try OutputFile.write(to: (dir as NSString).appendingPathComponent("input.png")) { file in
@@ -64,17 +69,17 @@ public struct LayerRun: Sendable {
         var inference: [Double] = []
         if timing {
             for _ in 0..<passes {
-                let fused = m.graph.forwardFused(input.tensor, last: last)
+                let fused = m.graph.forwardFused(input.tensor, last: last, prepared: prepared)
                 if fused.stoppedBy == nil { inference.append(fused.totalMilliseconds) }
             }
         }
         // --repeat: the extra passes run first and keep nothing; the last one writes the files.
         var layerTimes: [Int: [Double]] = [:], totals: [Double] = []
         for _ in 1..<max(passes, 1) {
-            let warm = m.graph.forward(input.tensor, last: last) { layerTimes[$0.index, default: []].append($0.milliseconds) }
+            let warm = m.graph.forward(input.tensor, last: last, prepared: prepared) { layerTimes[$0.index, default: []].append($0.milliseconds) }
             totals.append(warm.totalMilliseconds)
         }
-        var result = m.graph.forward(input.tensor, last: last) { layer in
+        var result = m.graph.forward(input.tensor, last: last, prepared: prepared) { layer in
             var file: String? = nil
             let base = fileBase(layer.index, name: layer.name)
             if writeError == nil {
