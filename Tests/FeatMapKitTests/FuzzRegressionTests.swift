@@ -22,4 +22,34 @@ import Testing
             #expect(!error.description.contains("\n"))
         }
     }
+
+    /// A Range folded at load (constant start, limit and delta) asking for ~2^32 values: featmap allocated
+    /// 16 GB (libFuzzer out-of-memory, onnx harness). Now Range gives at most 2^24 values, and shape
+    /// inference counts them without building them.
+    @Test func hugeRangeIsRefusedAtLoad() throws {
+        let url = try Self.fixture("range-16gb.onnx")
+        let started = Date()
+        do {
+            _ = try Model.load(contentsOf: url)
+            Issue.record("a Range of billions of values loaded")
+        } catch let error as ModelError {
+            guard case .badGraph(let file, let reason) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(file == url.path)
+            #expect(reason.contains("(Range) computes a constant"), "\(reason)")
+            #expect(reason.contains("more than the 16777216 (2^24) featmap allows"), "\(reason)")
+            #expect(!error.description.contains("\n"))
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    /// The bound itself, by hand: 0 to 2^24 by 1 is 2^24 values (allowed), one more is refused; so is a
+    /// count that is not finite.
+    @Test func rangeCountBound() throws {
+        func scalar(_ v: Float) -> Tensor { Tensor(shape: [1], storage: [v]) }
+        let range = RangeOperator()
+        #expect(try range.count(scalar(0), scalar(16_777_216), scalar(1)).count == 16_777_216)
+        #expect(try range.count(scalar(10), scalar(0), scalar(-3)).count == 4)  // 10, 7, 4, 1
+        #expect(throws: EngineError.self) { try range.count(scalar(0), scalar(16_777_218), scalar(1)) }
+        #expect(throws: EngineError.self) { try range.count(scalar(0), scalar(1), scalar(1e-30)) }
+    }
 }
