@@ -52,4 +52,18 @@ import Testing
         #expect(throws: EngineError.self) { try range.count(scalar(0), scalar(16_777_218), scalar(1)) }
         #expect(throws: EngineError.self) { try range.count(scalar(0), scalar(1), scalar(1e-30)) }
     }
+
+    /// Resize with scales of 1.7e22 and 2.8e20: shape inference trapped converting scale × size to Int
+    /// (onnx harness, a 30-s CI run). Now the size saturates and the axis check refuses it, as the first
+    /// failing node of the pass.
+    @Test func resizeWithHugeScalesFailsItsShapeRule() throws {
+        let model = try Model.load(contentsOf: try Self.fixture("resize-huge-scale.onnx"))
+        let prepared = try model.graph.prepared(inputShape: [1, 2, 5, 7])
+        let failure = try #require(prepared.failure)
+        #expect(model.graph.nodes[failure.node].op == "Resize")
+        let text = failure.error.description
+        #expect(text.contains("scales the channel axis"), "\(text)")
+        #expect(text.contains("2 → 9223372036854775807"), "\(text)")
+        #expect(!text.contains("\n"))
+    }
 }
