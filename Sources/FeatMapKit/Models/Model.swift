@@ -19,6 +19,12 @@ public struct Model: Sendable {
     /// (`--max-memory`; nil: `Graph.defaultMemoryLimit`) bounds the constants computed at load and the passes.
     public static func load(contentsOf url: URL, architecture: URL? = nil, memoryLimit: Int? = nil) throws -> Model {
         let file = url.path
+        // An empty regular file is refused before reading: there is nothing to decide the format by, and
+        // Foundation's Data(contentsOf:) leaks a 4 KB buffer on a 0-byte file (found by the onnx fuzzer).
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+           attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? NSNumber)?.intValue == 0 {
+            throw ModelError.unreadable(file: file, reason: "the file is empty (0 bytes); give an ONNX model (.onnx) or a featmap .weights file")
+        }
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw ModelError.unreadable(file: file, reason: "cannot be read (\(error.localizedDescription)); check the path")

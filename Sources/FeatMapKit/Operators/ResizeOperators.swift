@@ -123,7 +123,7 @@ struct ResizeOperator: OperatorUnit {
                 let s = (policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
                 for a in axes {
                     scale[a] = s
-                    output[a] = Int((s * Float(input[a])).rounded())
+                    output[a] = Int(saturating: (s * Float(input[a])).rounded())
                 }
             default:
                 throw EngineError.invalidParameter("keep_aspect_ratio_policy '\(policy)' is not one of stretch, not_larger, not_smaller")
@@ -133,7 +133,7 @@ struct ResizeOperator: OperatorUnit {
             for (k, a) in axes.enumerated() {
                 guard v[k] > 0, v[k].isFinite else { throw EngineError.invalidParameter("scales \(v) must be positive") }
                 scale[a] = v[k]
-                output[a] = Int(v[k] * Float(input[a]))
+                output[a] = Int(saturating: v[k] * Float(input[a]))  // a huge scale is refused below, not a trap
             }
         } else {
             throw EngineError.invalidParameter("\(node.op) needs scales or sizes")

@@ -87,15 +87,28 @@ struct ConstantOfShapeOperator: OperatorUnit {
 struct RangeOperator: OperatorUnit {
     var role: OperatorRole { .other }
 
-    func values(_ start: Tensor, _ limit: Tensor, _ delta: Tensor) throws -> [Float] {
+    /// The most values a Range may give: 2^24, the integers float32 (featmap's storage) holds exactly, and
+    /// 64 MB. (It was 2^32: a fuzzed model folded a 16 GB Range at load, and shape inference built the
+    /// values only to count them.)
+    static let maximumCount = 1 << 24
+
+    /// The number of values, checked, without building them.
+    func count(_ start: Tensor, _ limit: Tensor, _ delta: Tensor) throws -> (count: Int, start: Double, delta: Double) {
         guard start.count == 1, limit.count == 1, delta.count == 1 else {
             throw EngineError.invalidParameter("Range's start, limit and delta must be scalars, got shapes \(start.shape), \(limit.shape), \(delta.shape)")
         }
         let s = Double(start.storage[0]), l = Double(limit.storage[0]), d = Double(delta.storage[0])
         guard d != 0, d.isFinite else { throw EngineError.invalidParameter("Range's delta must be finite and not 0, got \(d)") }
         let n = max(0, ((l - s) / d).rounded(.up))
-        guard n <= Double(1 << 32) else { throw EngineError.invalidParameter("Range from \(s) to \(l) by \(d) has too many values") }
-        return (0..<Int(n)).map { Float(s + Double($0) * d) }
+        guard n <= Double(Self.maximumCount) else {
+            throw EngineError.invalidParameter("Range from \(s) to \(l) by \(d) would give \(n < 1e15 ? String(Int(n)) : "\(n)") values, more than the \(Self.maximumCount) (2^24) featmap allows; check the model's start, limit and delta")
+        }
+        return (Int(n), s, d)
+    }
+
+    func values(_ start: Tensor, _ limit: Tensor, _ delta: Tensor) throws -> [Float] {
+        let (n, s, d) = try count(start, limit, delta)
+        return (0..<n).map { Float(s + Double($0) * d) }
     }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
@@ -104,8 +117,8 @@ struct RangeOperator: OperatorUnit {
     }
 
     func outputShapes(_ node: GraphNode, _ inputs: ShapeInputs) throws -> [[Int]] {
-        [[try values(try inputs.requiredConstant(0, "start"), try inputs.requiredConstant(1, "limit"),
-                     try inputs.requiredConstant(2, "delta")).count]]
+        [[try count(try inputs.requiredConstant(0, "start"), try inputs.requiredConstant(1, "limit"),
+                    try inputs.requiredConstant(2, "delta")).count]]
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws { s.field = .notSpatial }
