@@ -42,6 +42,26 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    /// A ConstantOfShape of the file's tensors asking for [2298478594, 3] floats (27.6 GB): folding it at
+    /// load allocated it before any --max-memory check (libFuzzer out-of-memory, onnx harness). It is now
+    /// refused from its shape, before allocating, against the limit the load is given.
+    @Test func hugeConstantOfShapeIsRefusedAtLoad() throws {
+        let url = try Self.fixture("constant-of-shape-27gb.onnx")
+        let started = Date()
+        do {
+            _ = try Model.load(contentsOf: url, memoryLimit: 1 << 30)
+            Issue.record("a 27 GB ConstantOfShape loaded")
+        } catch let error as ModelError {
+            guard case .badGraph(let file, let reason) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(file == url.path)
+            // Tensors hold float32, so the int64 2298478594 reads as 2298478592 (the nearest float).
+            #expect(reason.contains("(ConstantOfShape) computes a constant of shape [2298478592, 3]"), "\(reason)")
+            #expect(reason.contains("more than --max-memory 1.0 GiB"), "\(reason)")
+            #expect(!error.description.contains("\n"))
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     /// The bound itself, by hand: 0 to 2^24 by 1 is 2^24 values (allowed), one more is refused; so is a
     /// count that is not finite.
     @Test func rangeCountBound() throws {
