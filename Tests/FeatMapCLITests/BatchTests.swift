@@ -265,6 +265,7 @@ import Testing
             p.arguments = ["predict", samples.appendingPathComponent("lenet.weights").path, "--files-from", list.path, "-j", "2", "--quiet"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
+            p.environment = CLI.peakMemoryEnvironment
             try p.run()
             var highest = 0
             while p.isRunning {

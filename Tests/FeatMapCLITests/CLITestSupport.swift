@@ -46,6 +46,18 @@ enum CLI {
         return CLIResult(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// The environment for a child whose peak memory a test measures. Under AddressSanitizer
+    /// (.ci/sanitize sets ASAN_OPTIONS) the quarantine keeps up to 256 MB of freed blocks out of use, to
+    /// catch use after free, so a child's peak would grow with everything it frees; the measured child
+    /// runs without the quarantine (its other checks, leaks included, stay on).
+    static var peakMemoryEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        if let asan = env["ASAN_OPTIONS"] {
+            env["ASAN_OPTIONS"] = asan + ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+        }
+        return env
+    }
+
     /// A fresh empty folder for one test.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("featmap-test-\(UUID().uuidString)")

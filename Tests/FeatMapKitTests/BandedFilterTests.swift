@@ -136,4 +136,25 @@ import Testing
         options.padding = .valid
         #expect(BandedFilter(filter: sobel, options: options).plan(height: 2, width: 64) == nil)
     }
+
+    /// The decoder thread held its prefetcher and the prefetcher held the thread, so every image a banded
+    /// run read (the reader, its copy of the file, libpng's state) stayed allocated until the process
+    /// ended: a batch of large photos grew by each one. Once the run returns, the reader goes.
+    @Test func bandedRunFreesItsReader() throws {
+        let filter = try KernelLibrary.resolve("sobel")
+        weak var weakReader: ImageReader?
+        try {
+            let reader = try ImageReader(bytes: Self.bytes("photo.png"), source: "photo.png")
+            weakReader = reader
+            let banded = BandedFilter(filter: filter, options: FilterOptions(), bandRows: 8)
+            let plan = try #require(banded.plan(height: reader.header.height, width: reader.header.width))
+            var rows = 0
+            try banded.run(reader, plan: plan) { rows += $0.responses.shape[1] }
+            #expect(rows == plan.outputSize.y)
+        }()
+        // The decoder thread lets go of the reader as it ends, just after the last rows are handed over.
+        let deadline = Date().addingTimeInterval(10)
+        while weakReader != nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(weakReader == nil)
+    }
 }

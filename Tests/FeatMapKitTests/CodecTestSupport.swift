@@ -10,7 +10,11 @@ enum CodecFixture {
     }
 
     static func bytes(_ name: String) throws -> [UInt8] {
-        try [UInt8](Data(contentsOf: url(name)))
+        let url = try url(name)
+        // Foundation's Data(contentsOf:) leaks a 4 KiB buffer on an empty file (LeakSanitizer,
+        // .ci/sanitize); the empty fixture is read as what it is.
+        if try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int == 0 { return [] }
+        return try [UInt8](Data(contentsOf: url))
     }
 
     static func decode(_ name: String, options: DecodeOptions = .init()) throws -> Image {

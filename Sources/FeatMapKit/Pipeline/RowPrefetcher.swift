@@ -19,20 +19,19 @@ final class RowPrefetcher: @unchecked Sendable {
     // Consumer side only.
     private var current: [Float] = []
     private var offset = 0
-    private var thread: Thread?
 
     init(_ reader: ImageReader, chunkRows: Int = 16, depth: Int = 4) {
         self.reader = reader
         rowSamples = reader.header.width * reader.header.channels
         self.chunkRows = max(1, chunkRows)
         self.depth = max(1, depth)
+        // The thread holds `self` (and so the reader) until it ends; `self` must not hold the thread,
+        // or the two keep each other, the reader, its copy of the file and the decoder alive forever.
+        // A consumer that stops early calls cancel(), which ends the thread after its current chunk.
         let thread = Thread { [self] in produce() }
         thread.name = "featmap.decoder"
-        self.thread = thread
         thread.start()
     }
-
-    deinit { cancel() }
 
     private func produce() {
         while true {
