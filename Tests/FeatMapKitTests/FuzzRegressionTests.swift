@@ -13,7 +13,8 @@ import Testing
     /// It is now refused before it is read, naming the file and what would work.
     @Test func emptyModelFileIsRefusedBeforeReading() throws {
         let url = try Self.fixture("empty.onnx")
-        #expect(try Data(contentsOf: url).isEmpty)
+        // Its size from the file system: Data(contentsOf:) on it is the very call that leaks.
+        #expect(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber == 0)
         do {
             _ = try Model.load(contentsOf: url)
             Issue.record("an empty file loaded as a model")
