@@ -87,4 +87,18 @@ import Testing
         #expect(text.contains("2 → 9223372036854775807"), "\(text)")
         #expect(!text.contains("\n"))
     }
+
+    /// Pad with a pad of -2^63 (int64 pads in an initializer): the bound check's abs() trapped on
+    /// Int.min in shape inference (onnx harness, a 30-s CI run). It now compares magnitudes and the
+    /// pass's first failing node is the Pad, with its pads named.
+    @Test func padOfInt64MinFailsItsShapeRule() throws {
+        let model = try Model.load(contentsOf: try Self.fixture("pad-int64-min.onnx"))
+        let prepared = try model.graph.prepared(inputShape: [1, 2, 4, 5])
+        let failure = try #require(prepared.failure)
+        #expect(model.graph.nodes[failure.node].op == "Pad")
+        let text = failure.error.description
+        #expect(text.contains("-9223372036854775808"), "\(text)")
+        #expect(text.contains("do not fit axis"), "\(text)")
+        #expect(!text.contains("\n"))
+    }
 }

@@ -54,7 +54,7 @@ struct PadOperator: OperatorUnit {
         for (k, a) in axes.enumerated() {
             begins[a] = pads[k]; ends[a] = pads[k + axes.count]
             // A padding far beyond any image would only exhaust memory.
-            guard abs(begins[a]) <= 1 << 20, abs(ends[a]) <= 1 << 20, shape[a] + begins[a] + ends[a] >= 0 else {
+            guard begins[a].magnitude <= 1 << 20, ends[a].magnitude <= 1 << 20, shape[a] + begins[a] + ends[a] >= 0 else {
                 throw EngineError.invalidParameter("Pad's pads \(pads) do not fit axis \(a) of size \(shape[a])")
             }
             if border != .zero && shape[a] == 0 && begins[a] + ends[a] > 0 {
