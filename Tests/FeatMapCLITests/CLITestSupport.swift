@@ -24,8 +24,13 @@ enum CLI {
     }
 
     static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> CLIResult {
+        try run(executable: binary, arguments, stdin: stdin, in: directory)
+    }
+
+    /// Runs any program (featmap itself, or featmap under GNU time) and collects its exit status and output.
+    static func run(executable: URL, _ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> CLIResult {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe(), input = Pipe()

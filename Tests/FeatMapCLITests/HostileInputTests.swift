@@ -26,31 +26,17 @@ import Testing
 
     static func measured(_ arguments: [String], in dir: URL) throws -> Measured {
         let rss = dir.appendingPathComponent(".peak-rss")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-        // coreutils' timeout, inside time so that the peak still counts featmap, ends a hang after 30 s.
-        p.arguments = ["-f", "%M %U %S", "-o", rss.path, "--", "/usr/bin/timeout", "-s", "KILL", "30", binary] + arguments
-        p.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
         let start = Date()
-        try p.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
+        // coreutils' timeout, inside time so that the peak still counts featmap, ends a hang after 30 s.
+        let result = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/time"),
+                                 ["-f", "%M %U %S", "-o", rss.path, "--", "/usr/bin/timeout", "-s", "KILL", "30", binary] + arguments,
+                                 in: dir)
         let seconds = Date().timeIntervalSince(start)
         // GNU time adds "Command exited with non-zero status N" before the number.
         let text = (try? String(contentsOf: rss, encoding: .utf8)) ?? ""
         let fields = text.split(separator: "\n").last.map { $0.split(separator: " ").map(String.init) } ?? []
         try? FileManager.default.removeItem(at: rss)
-        return Measured(result: CLIResult(status: p.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self)),
-                        seconds: seconds, cpuSeconds: fields.count == 3 ? (Double(fields[1]) ?? 99) + (Double(fields[2]) ?? 99) : 99,
+        return Measured(result: result, seconds: seconds, cpuSeconds: fields.count == 3 ? (Double(fields[1]) ?? 99) + (Double(fields[2]) ?? 99) : 99,
                         peakKB: fields.first.flatMap { Int($0) } ?? -1)
     }
 
