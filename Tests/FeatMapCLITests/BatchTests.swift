@@ -118,10 +118,26 @@ import Testing
                                 "\(entry)/\(f)")
                     }
                 } else {
-                    #expect(try Data(contentsOf: batch) == Data(contentsOf: alone), "\(entry)")
+                    let (b, a) = (try Data(contentsOf: batch), try Data(contentsOf: alone))
+                    let why = b == a ? "" : try Self.pixelDifference(batch.path, alone.path)
+                    #expect(b == a, "\(entry): \(why)")
                 }
             }
         }
+    }
+
+    /// When two PNG files differ, whether their pixels do too (and where): says whether a failure is in the
+    /// picture or only in its compressed stream.
+    static func pixelDifference(_ a: String, _ b: String) throws -> String {
+        let x = try ImageDecoder.decode(path: a), y = try ImageDecoder.decode(path: b)
+        guard x.width == y.width, x.height == y.height, x.channels == y.channels else {
+            return "sizes differ: \(x.width)×\(x.height)×\(x.channels) against \(y.width)×\(y.height)×\(y.channels)"
+        }
+        let differing = zip(x.samples, y.samples).enumerated().filter { $0.element.0 != $0.element.1 }
+        guard let first = differing.first else { return "the bytes differ but every pixel is equal" }
+        let pixel = first.offset / x.channels
+        return "\(differing.count) samples differ, the first at x \(pixel % x.width), y \(pixel / x.width): "
+            + "\(first.element.0) against \(first.element.1)"
     }
 
     @Test func filesFromStandardInputWithNulSeparators() throws {

@@ -100,6 +100,22 @@ import Testing
     }
 
     /// Ties: a constant window has no winner when asked to skip ties.
+    /// Marks are drawn in cell order, never in a Set's order (which differs from process to process, and
+    /// where antialiased strokes overlap the order changes pixels): the same picture in every run.
+    @Test func highlightedCellsAreOutlinedInCellOrder() throws {
+        let input = (0..<64).map(Float.init)
+        let pooling = Pooling(kind: .max, kernel: Pair(2, 2))
+        let pooled = try pooling.applied(to: Tensor(shape: [1, 8, 8], storage: input)).storage
+        let row = PoolingPicture.Row(label: "grey", input: input, output: pooled, highlighted: Set(0..<16))
+        let (drawing, layout) = try PoolingPicture.draw(rows: [row], height: 8, width: 8, pooling: pooling, title: "t", caption: "c")
+        // strokeRect makes four rectangles per cell, the top edge first, at the cell's corner.
+        let tops = drawing.items.compactMap { item -> PixelRect? in
+            if case let .rect(r, color) = item, color == PoolingPicture.unchangedColor { return r }
+            return nil
+        }.enumerated().filter { $0.offset % 4 == 0 }.map { PixelPoint(x: $0.element.x, y: $0.element.y) }
+        #expect(tops == layout.outputCells[0].map { PixelPoint(x: $0.x, y: $0.y) })
+    }
+
     @Test func constantWindowsHaveNoWinner() throws {
         let pooling = Pooling(kind: .max, kernel: Pair(2, 2))
         let plane: [Float] = [1, 1, 0, 2, 1, 1, 0, 0]

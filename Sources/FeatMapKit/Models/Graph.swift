@@ -59,7 +59,7 @@ public struct Graph: Sendable {
             }
             let values: [Tensor]
             do {
-                values = try unit.forward(node, OperatorInputs(values: node.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset: opset))
+                values = try unit.forward(node, OperatorInputs(values: inputs, opset: opset))
             } catch {
                 throw ModelError.badGraph(file: file, reason: "node '\(name)' (\(node.op)) computes a constant from the file's tensors, and that fails: \((error as? EngineError)?.description ?? "\(error)")")
             }

@@ -122,7 +122,9 @@ public enum PoolingPicture {
                     drawing.fillRect(x: rect.x, y: rect.y, width: s.x * scale, height: 1, color: windowColors.0)
                     drawing.fillRect(x: rect.x, y: rect.y, width: 1, height: s.y * scale, color: windowColors.0)
                 }
-                for i in Set([0, (out.y / 2) * out.x + out.x / 2]) where i < windows.count {
+                // In a fixed order (never a Set's, which changes from process to process): where strokes
+                // overlap, the order of their antialiased edges changes pixels by a level.
+                for i in Set([0, (out.y / 2) * out.x + out.x / 2]).sorted() where i < windows.count {
                     drawing.strokeRect(windows[i], color: windowColors.1, thickness: 2)
                 }
                 for cell in cells { drawing.strokeRect(cell, color: RGB(grey: 90)) }
@@ -133,7 +135,7 @@ public enum PoolingPicture {
                 }
                 for cell in cells { drawing.strokeRect(cell, color: RGB(grey: 90)) }
             }
-            for i in row.highlighted where i < cells.count {
+            for i in row.highlighted.sorted() where i < cells.count {
                 drawing.strokeRect(cells[i], color: unchangedColor, thickness: max(1, scale / 6))
             }
             if scale >= 3 {
