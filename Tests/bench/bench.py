@@ -1,5 +1,6 @@
 """The benchmark proper; run through Tests/bench/run, which prepares the environment."""
 import gzip
+import math
 import os
 import shutil
 import statistics
@@ -13,11 +14,17 @@ WORK = os.environ["BENCH_WORK"]
 FM = os.environ["BENCH_FEATMAP"]
 SHARED = os.environ.get("BENCH_SHARED", "../shared")
 ONLY = os.environ.get("BENCH_ONLY", "all")
+MODELS = os.environ.get("BENCH_MODELS", os.path.join(os.environ["BENCH_WORK"], "models"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def have(cmd):
     return shutil.which(cmd) is not None
+
+
+# ImageMagick's own binary: a `convert` earlier on PATH may be a wrapper script (one is, on the
+# development machines), which would time a shell and Python instead.
+CONVERT = "/usr/bin/convert" if os.path.exists("/usr/bin/convert") else shutil.which("convert")
 
 
 def measure(argv, runs=RUNS, env=None):
@@ -88,9 +95,9 @@ def bench_apply():
         row("Sobel magnitude → PNG", ours, "OpenCV (Python)", theirs)
     except ImportError:
         print("  OpenCV not installed; skipped")
-    if have("convert"):
+    if CONVERT:
         row("Sobel magnitude → PNG", sobel_png, "ImageMagick",
-            measure(["convert", big, "-define", "morphology:compose=Lighten", "-morphology", "Convolve", "Sobel:>", png], runs=1))
+            measure([CONVERT, big, "-define", "morphology:compose=Lighten", "-morphology", "Convolve", "Sobel:>", png], runs=1))
     sobel_png, ident_png = measure_pair(fm["sobel_png"], fm["ident_png"])
     sobel_jpg, ident_jpg = measure_pair(fm["sobel_jpg"], fm["ident_jpg"])
     row("identity vs Sobel → PNG (filter cost)", sobel_png, "featmap identity", ident_png)
@@ -119,6 +126,104 @@ def bench_cnn():
         print(f"  SqueezeNet {size}²: featmap {f_ms:.0f} ms | onnxruntime {o_ms:.0f} ms | ratio {f_ms / o_ms:.2f}; "
               f"first pass {f_cold:.0f} | {o_cold:.0f} ms | ratio {f_cold / o_cold:.2f}; "
               f"every layer kept {kept_ms:.0f} ms (first pass {kept_cold:.0f})", flush=True)
+    bench_whole_cnns()
+
+
+def whole_cnn_models():
+    """The folder of 224² torchvision models (export_models.py), made here when torch is at hand."""
+    if not os.path.exists(os.path.join(MODELS, "resnet18.onnx")):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print(f"  no models in {MODELS} and no torch to export them (python3 Tests/bench/export_models.py {MODELS}); "
+                  "whole-CNN rows skipped")
+            return None
+        subprocess.run([sys.executable, os.path.join(HERE, "export_models.py"), MODELS], check=True,
+                       stdout=subprocess.DEVNULL)
+    return MODELS
+
+
+def bench_whole_cnns():
+    models = whole_cnn_models()
+    if models is None:
+        return
+    r = subprocess.run([sys.executable, os.path.join(HERE, "whole_cnn.py"), FM, models, WORK],
+                       capture_output=True, text=True)
+    inference, kept = [], []
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            print(f"  {line}")
+            continue
+        arch, f_ms, k_ms, o_ms = parts[0], float(parts[1]), float(parts[2]), float(parts[3])
+        inference.append(f_ms / o_ms); kept.append(k_ms / o_ms)
+        rows.append((f"{arch} 224² inference (warm)", f_ms / 1000, float("nan"), "onnxruntime 2 threads",
+                     o_ms / 1000, float("nan"), f_ms / o_ms))
+        rows.append(("  same, every layer kept (warm)", k_ms / 1000, float("nan"), "onnxruntime 2 threads",
+                     o_ms / 1000, float("nan"), k_ms / o_ms))
+        print(f"  {arch}: featmap {f_ms:.1f} ms (every layer kept {k_ms:.1f}) | onnxruntime {o_ms:.1f} ms | "
+              f"ratio {f_ms / o_ms:.2f} ({k_ms / o_ms:.2f})", flush=True)
+    if r.returncode != 0:
+        print(f"  whole_cnn.py: {r.stderr.strip()[-400:]}")
+    if inference:
+        g = lambda xs: math.exp(sum(map(math.log, xs)) / len(xs))
+        rows.append((f"geometric mean over {len(inference)} CNNs, inference", float("nan"), float("nan"), "onnxruntime",
+                     float("nan"), float("nan"), g(inference)))
+        rows.append(("  same, every layer kept", float("nan"), float("nan"), "onnxruntime", float("nan"), float("nan"), g(kept)))
+
+
+def bench_layers_job():
+    """The whole `layers` job against a keract-style script (the shared peer): every intermediate tensor
+    of SqueezeNet to fire3 on the 224² cat, one figure per 4-D layer."""
+    peer = os.path.join(SHARED, "peers/keract_style.py")
+    squeezenet = os.path.join(SHARED, "models/squeezenet/squeezenet1.1-fp16.onnx")
+    if not os.path.exists(peer) or not os.path.exists(squeezenet):
+        print("  peers/keract_style.py or SqueezeNet missing; pass --shared DIR; layers-job row skipped")
+        return
+    cut = os.path.join(WORK, "squeezenet-fire3-224.onnx")
+    npy = os.path.join(WORK, "chelsea-224.npy")
+    subprocess.run([sys.executable, os.path.join(HERE, "squeezenet_cut.py"), squeezenet, "224", cut], check=True)
+    # The input the model takes: the photo resized to 224², RGB 0…255, [3, 224, 224] (featmap decodes
+    # and resizes the PNG itself, inside its timing).
+    import numpy as np
+    from PIL import Image
+    im = Image.open("samples/chelsea.png").convert("RGB").resize((224, 224), Image.BILINEAR)
+    np.save(npy, np.asarray(im, dtype=np.float32).transpose(2, 0, 1).copy())
+    out_f, out_p = os.path.join(WORK, "layers-job"), os.path.join(WORK, "keract-job")
+    ours, theirs = measure_pair([FM, "layers", "samples/squeezenet-first.weights", "samples/chelsea.png", "-o", out_f],
+                                [sys.executable, peer, cut, npy, out_p])
+    row("layers job: SqueezeNet → fire3 on the 224² cat, every grid + overview", ours, "keract-style script", theirs)
+
+
+def bench_startup():
+    """Process start: `featmap --version` against ImageMagick's `convert -version`, many runs, alternating."""
+    if not CONVERT:
+        print("  ImageMagick missing; start-up row skipped")
+        return
+    import time
+    n = 200
+    def block(argv):
+        t = time.perf_counter()
+        for _ in range(n):
+            subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+        return (time.perf_counter() - t) / n
+    ours, theirs = [], []
+    for _ in range(3):
+        ours.append(block([FM, "--version"])); theirs.append(block([CONVERT, "-version"]))
+    fm_mem, conv_mem = measure([FM, "--version"], runs=1)[1], measure([CONVERT, "-version"], runs=1)[1]
+    row("start-up: --version", (statistics.median(ours), fm_mem), "convert -version", (statistics.median(theirs), conv_mem))
+
+
+def bench_model_loading():
+    """Peak memory and time of `predict` with VGG-19 (548 MiB of weights) against onnxruntime's session
+    creation and one run (python_load.py)."""
+    models = whole_cnn_models()
+    if models is None:
+        return
+    vgg = os.path.join(models, "vgg19.onnx")
+    ours, theirs = measure_pair([FM, "predict", vgg, "samples/chelsea.png"],
+                                [sys.executable, os.path.join(HERE, "python_load.py"), vgg])
+    row("predict with VGG-19 (548 MiB of weights): time and peak memory", ours, "onnxruntime session + run", theirs)
 
 
 def bench_predict():
@@ -154,13 +259,20 @@ def main():
         bench_cnn()
     if ONLY in ("all", "predict"):
         bench_predict()
+        bench_model_loading()
+    if ONLY in ("all", "layers"):
+        bench_layers_job()
+    if ONLY in ("all", "startup"):
+        bench_startup()
     print()
     print("| work | featmap | peer | peer time | ratio | featmap MiB | peer MiB |")
     print("|---|---|---|---|---|---|---|")
     for work, fw, fm, name, pw, pm, ratio in rows:
         fmem = "—" if fm != fm else f"{fm:.0f}"
         pmem = "—" if pm != pm else f"{pm:.0f}"
-        print(f"| {work} | {fw:.3f} s | {name} | {pw:.3f} s | {ratio:.2f}× | {fmem} | {pmem} |")
+        ftime = "—" if fw != fw else f"{fw:.3f} s"
+        ptime = "—" if pw != pw else f"{pw:.3f} s"
+        print(f"| {work} | {ftime} | {name} | {ptime} | {ratio:.2f}× | {fmem} | {pmem} |")
 
 
 main()

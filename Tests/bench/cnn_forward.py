@@ -15,37 +15,16 @@ import sys
 import time
 
 import numpy as np
-import onnx
-from onnx import numpy_helper, TensorProto
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import squeezenet_cut  # noqa: E402
 
 model_path, size, featmap, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 RUNS = 5
 
-m = onnx.load(model_path)
-# Widen the float16 model to float32, as featmap does, so both compute in float32.
-for init in m.graph.initializer:
-    if init.data_type == TensorProto.FLOAT16:
-        init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float32), init.name))
-inits = {i.name for i in m.graph.initializer}
-for v in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
-    if v.type.tensor_type.elem_type == TensorProto.FLOAT16:
-        v.type.tensor_type.elem_type = TensorProto.FLOAT
-real_inputs = [i for i in m.graph.input if i.name not in inits]
-# An IR < 4 model lists its initializers as graph inputs; the extractor drops them, and the checker
-# then rejects the cut model. IR 4 lets initializers stand alone, so keep only the real input.
-del m.graph.input[:]
-m.graph.input.extend(real_inputs)
-real_inputs = list(m.graph.input)
-m.ir_version = max(m.ir_version, 4)
-dims = real_inputs[0].type.tensor_type.shape.dim
-dims[2].dim_value = size
-dims[3].dim_value = size
-del m.graph.value_info[:]
-full = os.path.join(work, "squeezenet-fp32.onnx")
-onnx.save(m, full)
 cut = os.path.join(work, f"squeezenet-fire3.onnx")
-onnx.utils.extract_model(full, cut, [real_inputs[0].name], ["fire3/concat_1"])
+squeezenet_cut.cut(model_path, size, cut)
 
 rng = np.random.default_rng(0)
 x = rng.uniform(0, 255, size=(1, 3, size, size)).astype(np.float32)

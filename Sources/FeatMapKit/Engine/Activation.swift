@@ -42,11 +42,7 @@ public enum Activation: Sendable, Equatable {
         case .leakyRelu(let alpha):
             for i in 0..<count { let x = v[i]; v[i] = x < 0 ? x * alpha : x }
         case .sigmoid:
-            for i in 0..<count {
-                // Written so neither branch overflows: e^−|x| ≤ 1.
-                let x = v[i]
-                if x >= 0 { v[i] = 1 / (1 + Foundation.exp(-x)) } else { let e = Foundation.exp(x); v[i] = e / (1 + e) }
-            }
+            VectorExp.sigmoid(v, count: count)
         case .tanh:
             for i in 0..<count { v[i] = Foundation.tanh(v[i]) }
         case .clip(let lo, let hi):

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import FeatMapKit
+
+/// The vector exponential behind Sigmoid, against the double-precision exponential rounded to float
+/// (an independent reference), and Sigmoid against its definition computed in double.
+@Suite struct VectorExpTests {
+    /// Distance in units in the last place between two positive normal floats.
+    static func ulps(_ a: Float, _ b: Float) -> Int { abs(Int(a.bitPattern) - Int(b.bitPattern)) }
+
+    @Test func withinTwoUlpsOverTheRange() {
+        let lo: Float = -87.33, hi: Float = 88.72, n = 400_000
+        var worst = 0
+        var i = 0
+        while i < n {
+            var x = VectorExp.Vector()
+            for j in 0..<16 { x[j] = lo + (hi - lo) * Float(i + j) / Float(n) }
+            let y = VectorExp.exp(x)
+            for j in 0..<16 {
+                let reference = Float(Foundation.exp(Double(x[j])))
+                worst = max(worst, Self.ulps(y[j], reference))
+            }
+            i += 16
+        }
+        #expect(worst <= 2, "worst error \(worst) ulp")
+    }
+
+    @Test func edgesOfTheRange() {
+        var x = VectorExp.Vector(repeating: 0)
+        let cases: [Float] = [0, 1, -1, 88.7, 89, 1000, .infinity, -88, -104, -.infinity, .nan, 1e-8, -1e-8, 0.5, -0.5, 20]
+        for (j, c) in cases.enumerated() { x[j] = c }
+        let y = VectorExp.exp(x)
+        #expect(y[0] == 1 && y[1] == Float(M_E) && Self.ulps(y[2], Float(1 / M_E)) <= 1)
+        #expect(y[3].isFinite && y[4] == .infinity && y[5] == .infinity && y[6] == .infinity)
+        #expect(y[7] == 0 && y[8] == 0 && y[9] == 0)  // below −87.3 (where expf is subnormal or 0)
+        #expect(y[10].isNaN)
+        #expect(y[11] == 1 && y[12] == 1)
+    }
+
+    /// Sigmoid on a tail that is not a multiple of 16, over values that saturate both ways: within 2 ulp,
+    /// but for values under the smallest normal float (x below −87.3), which come out as 0 or subnormals.
+    @Test func sigmoidMatchesItsDefinition() {
+        let values: [Float] = (0..<1003).map { Float($0 - 501) * 0.2 } + [.nan, .infinity, -.infinity]
+        var v = values
+        v.withUnsafeMutableBufferPointer { VectorExp.sigmoid($0.baseAddress!, count: $0.count) }
+        for (x, y) in zip(values, v) where !x.isNaN {
+            let reference = Float(1 / (1 + Foundation.exp(-Double(x))))
+            #expect(abs(y - reference) <= max(2 * reference.ulp, Float.leastNormalMagnitude), "sigmoid(\(x)) = \(y), reference \(reference)")
+        }
+        #expect(v[1003].isNaN && v[1004] == 1 && v[1005] == 0)
+    }
+}
