@@ -17,50 +17,53 @@ public enum Elementwise: String, Sendable {
     }
 
     public func applied(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        switch self {
-        case .add: return try Elementwise.broadcast(a, b, +)
-        case .subtract: return try Elementwise.broadcast(a, b, -)
-        case .multiply: return try Elementwise.broadcast(a, b, *)
-        case .divide: return try Elementwise.broadcast(a, b, /)
+        // The operation is chosen once per run, and each case is a loop with the operator inlined.
+        let kind = self
+        return try Elementwise.broadcastRuns(a, b) { runs, x, y, z in
+            switch kind {
+            case .add: runs.apply(+, x, y, z)
+            case .subtract: runs.apply(-, x, y, z)
+            case .multiply: runs.apply(*, x, y, z)
+            case .divide: runs.apply(/, x, y, z)
+            }
         }
     }
 
     /// `f` of every pair of elements of `a` and `b` broadcast to their common shape (PRelu, Pow, Max, …).
-    @inline(__always)
-    public static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
+    public static func broadcast(_ a: Tensor, _ b: Tensor, _ f: @escaping @Sendable (Float, Float) -> Float) throws -> Tensor {
+        try broadcastRuns(a, b) { runs, x, y, z in runs.apply(f, x, y, z) }
+    }
+
+    /// The output of broadcasting `a` against `b`, each run of it written by `body` (`BroadcastRuns.apply`).
+    ///
+    /// Adjacent axes along which both operands are either stretched or not are merged first, so that a
+    /// per-channel factor on [1, C, H, W] (a squeeze-and-excitation gate, a BatchNorm scale) is C runs of
+    /// H·W elements against one value each, and two tensors of one shape are a single run. Large outputs
+    /// are split over the workers.
+    static func broadcastRuns(
+        _ a: Tensor, _ b: Tensor,
+        _ body: @escaping @Sendable (BroadcastRuns, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) throws -> Tensor {
         guard let shape = Elementwise.broadcastShape(a.shape, b.shape) else {
             throw EngineError.shapeMismatch("shapes \(a.shape) and \(b.shape) do not broadcast; each axis must match or be 1")
         }
         let count = shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: count)
-        let rank = shape.count
-        // Element strides of each operand in the output's index space (0 on broadcast axes).
-        func strides(_ s: [Int]) -> [Int] {
-            let padded = [Int](repeating: 1, count: rank - s.count) + s
-            var st = [Int](repeating: 0, count: rank)
-            var acc = 1
-            for i in stride(from: rank - 1, through: 0, by: -1) {
-                st[i] = padded[i] == 1 ? 0 : acc
-                acc *= padded[i]
-            }
-            return st
-        }
-        let sa = strides(a.shape), sb = strides(b.shape)
-        let inner = rank > 0 ? shape[rank - 1] : 1
-        let ia = rank > 0 ? sa[rank - 1] : 0, ib = rank > 0 ? sb[rank - 1] : 0
+        guard count > 0 else { return Tensor(shape: shape, storage: []) }
+        let runs = BroadcastRuns(shape: shape, a: a.shape, b: b.shape)
+        var out = LargeBuffer.uninitialized(count)
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
-                    guard count > 0 else { return }
-                    var index = [Int](repeating: 0, count: max(0, rank - 1))
-                    var row = 0
-                    while row * inner < count {
-                        var oa = 0, ob = 0
-                        for d in 0..<index.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
-                        let x = pa.baseAddress! + oa, y = pb.baseAddress! + ob, z = po.baseAddress! + row * inner
-                        for i in 0..<inner { z[i] = f(x[i * ia], y[i * ib]) }
-                        row += 1
-                        advance(&index, within: shape)
+                    let x = SendableConstPointer(pa.baseAddress!), y = SendableConstPointer(pb.baseAddress!)
+                    let z = SendablePointer(po.baseAddress!)
+                    // About 64 K elements a chunk at least: below that a thread wake-up costs more than it saves.
+                    Parallel.forEachChunk(runs.count, minimumChunk: max(1, (1 << 16) / runs.length)) { range in
+                        var index = runs.index(of: range.lowerBound)
+                        for run in range {
+                            let (oa, ob) = runs.offsets(index)
+                            body(runs, x.base + oa, y.base + ob, z.base + run * runs.length)
+                            runs.advance(&index)
+                        }
                     }
                 }
             }
@@ -89,5 +92,84 @@ public enum Elementwise: String, Sendable {
             advance(&index, within: outShape)
         }
         return d
+    }
+}
+
+/// The runs of a broadcast: the output's axes after merging neighbours along which each operand is
+/// stretched alike, the last merged axis being one contiguous run of the output.
+struct BroadcastRuns: Sendable {
+    /// Merged outer axes (all but the run's) and each operand's element strides along them (0 where stretched).
+    let outer: [Int], strideA: [Int], strideB: [Int]
+    /// Elements in a run, and each operand's stride within it (1, or 0 where stretched).
+    let length: Int, stepA: Int, stepB: Int
+
+    init(shape: [Int], a: [Int], b: [Int]) {
+        let rank = shape.count
+        let pa = [Int](repeating: 1, count: rank - a.count) + a, pb = [Int](repeating: 1, count: rank - b.count) + b
+        // Merged axes, outermost first: (size, a stretched, b stretched).
+        var axes: [(size: Int, sa: Bool, sb: Bool)] = []
+        for i in 0..<rank where shape[i] != 1 {
+            let sa = pa[i] == 1, sb = pb[i] == 1
+            if let last = axes.last, last.sa == sa, last.sb == sb {
+                axes[axes.count - 1].size *= shape[i]
+            } else {
+                axes.append((shape[i], sa, sb))
+            }
+        }
+        if axes.isEmpty { axes = [(1, false, false)] }
+        // Element strides of each operand along the merged axes.
+        var stA = [Int](repeating: 0, count: axes.count), stB = stA
+        var accA = 1, accB = 1
+        for i in stride(from: axes.count - 1, through: 0, by: -1) {
+            if !axes[i].sa { stA[i] = accA; accA *= axes[i].size }
+            if !axes[i].sb { stB[i] = accB; accB *= axes[i].size }
+        }
+        let last = axes.count - 1
+        length = axes[last].size
+        stepA = stA[last]
+        stepB = stB[last]
+        outer = axes.dropLast().map(\.size)
+        strideA = Array(stA.dropLast())
+        strideB = Array(stB.dropLast())
+    }
+
+    var count: Int { outer.reduce(1, *) }
+
+    /// The outer index of run number `run`.
+    func index(of run: Int) -> [Int] {
+        var index = [Int](repeating: 0, count: outer.count), rest = run
+        for d in stride(from: outer.count - 1, through: 0, by: -1) {
+            index[d] = rest % outer[d]
+            rest /= outer[d]
+        }
+        return index
+    }
+
+    func offsets(_ index: [Int]) -> (Int, Int) {
+        var oa = 0, ob = 0
+        for d in 0..<index.count { oa += index[d] * strideA[d]; ob += index[d] * strideB[d] }
+        return (oa, ob)
+    }
+
+    func advance(_ index: inout [Int]) {
+        var d = index.count - 1
+        while d >= 0 {
+            index[d] += 1
+            if index[d] < outer[d] { return }
+            index[d] = 0
+            d -= 1
+        }
+    }
+
+    @inline(__always)
+    func apply(_ f: (Float, Float) -> Float, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+               _ z: UnsafeMutablePointer<Float>) {
+        let n = length
+        switch (stepA, stepB) {
+        case (0, 0): z.update(repeating: f(x[0], y[0]), count: n)
+        case (_, 0): let v = y[0]; for i in 0..<n { z[i] = f(x[i], v) }
+        case (0, _): let u = x[0]; for i in 0..<n { z[i] = f(u, y[i]) }
+        default: for i in 0..<n { z[i] = f(x[i], y[i]) }
+        }
     }
 }
