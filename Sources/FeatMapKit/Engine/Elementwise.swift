@@ -62,7 +62,7 @@ public enum Elementwise: String, Sendable {
                         for run in range {
                             let (oa, ob) = runs.offsets(index)
                             body(runs, x.base + oa, y.base + ob, z.base + run * runs.length)
-                            runs.advance(&index)
+                            advance(&index, within: runs.outer)
                         }
                     }
                 }
@@ -149,16 +149,6 @@ struct BroadcastRuns: Sendable {
         var oa = 0, ob = 0
         for d in 0..<index.count { oa += index[d] * strideA[d]; ob += index[d] * strideB[d] }
         return (oa, ob)
-    }
-
-    func advance(_ index: inout [Int]) {
-        var d = index.count - 1
-        while d >= 0 {
-            index[d] += 1
-            if index[d] < outer[d] { return }
-            index[d] = 0
-            d -= 1
-        }
     }
 
     @inline(__always)
