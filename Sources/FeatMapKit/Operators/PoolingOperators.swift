@@ -4,6 +4,11 @@ struct WindowPoolingOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "pool" }
 
+    /// Each image pools on its own (`perImage`); MaxPool's Indices count from the batch's start, so not with them.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        view.onlyFirstCarries && view.shapes[0]?.count == 4 && !wantsIndices(node)
+    }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let x = try inputs.required(0)
         let pooled = try perImage(x) { image in
@@ -67,6 +72,9 @@ struct GlobalPoolingOperator: OperatorUnit {
     var kind: Pooling.Kind
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "pool" }
+
+    /// Each image pools on its own (`perImage`).
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.onlyFirstCarries && view.shapes[0]?.count == 4 }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try perImage(try inputs.required(0)) { kind == .average ? try Pooling.globalAverage(of: $0) : try Pooling.globalMaximum(of: $0) }]
