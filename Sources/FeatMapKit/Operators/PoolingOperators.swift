@@ -11,6 +11,12 @@ struct WindowPoolingOperator: OperatorUnit {
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let x = try inputs.required(0)
+        if x.rank == 4, x.shape[0] > 1, !wantsIndices(node) {
+            // Every plane pools on its own, by the same code: a batch's N·C planes pool as one image's.
+            let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let pooled = try node.pooling(kind: kind, height: h, width: w).applied(to: x.reshaped([n * c, h, w]))
+            return [pooled.reshaped([n, c] + pooled.shape.dropFirst())]
+        }
         let pooled = try perImage(x) { image in
             guard let (_, h, w) = image.planeShape else { throw EngineError.shapeMismatch("pooling input \(image.shape)") }
             return try node.pooling(kind: kind, height: h, width: w).applied(to: image)
