@@ -63,6 +63,14 @@ enum Terminal {
     /// Text lines come in input order; JSON lines as each input finishes, unless `ordered`.
     static func runBatch(inputs: [String], options: RunOptions, textToStandardError: Bool, ordered: Bool = false,
                          job: @escaping @Sendable (Int) -> BatchReport) throws {
+        try runBatch(inputs: inputs, options: options, textToStandardError: textToStandardError, ordered: ordered,
+                     groupSize: 1) { [job($0[0])] }
+    }
+
+    /// The same, handing `job` up to `groupSize` consecutive positions at once (in the whole list, as
+    /// above); it returns one report per position, in order.
+    static func runBatch(inputs: [String], options: RunOptions, textToStandardError: Bool, ordered: Bool = false,
+                         groupSize: Int, job: @escaping @Sendable ([Int]) -> [BatchReport]) throws {
         installSignalHandlers()
         LargeBuffer.keepFreedMemory()
         // --shard: only this part's positions of the whole list run; `job` still gets positions
@@ -77,7 +85,7 @@ enum Terminal {
         let showProgress = !options.quiet && !options.json && positions.count > 1 && isTerminal(2)
         let progress = Progress(total: positions.count, enabled: showProgress)
         let json = options.json, quiet = options.quiet
-        runner.run(count: positions.count, job: { job(positions[$0]) }) { report, done in
+        runner.run(count: positions.count, groupSize: groupSize, job: { job(Array(positions[$0])) }) { report, done in
             progress.clear()
             if let error = report.error {
                 // What a failed input still produced (a table up to an unsupported layer) comes first.

@@ -76,4 +76,46 @@ import Testing
         #expect(worst <= 0.5e-4 + 1e-5, "printed probabilities differ from onnxruntime's by up to \(worst)")
         #expect(correct == Int(try #require(ref.tensors["correct"]).storage[0]) && correct == 990)
     }
+
+    /// Inputs run 64 (here, with 21 files on 2 workers, 11) per batched pass: every line is the line of
+    /// that file run alone, byte for byte, in input order; a damaged file among them gets its one-line
+    /// error, the others their lines, and the exit status is 1.
+    @Test func batchedPredictGivesEachFileItsLineAloneAndABadFileItsError() throws {
+        let images = try Self.gunzipped(Self.mnist.appendingPathComponent("t10k-images-1000-idx3-ubyte.gz"))
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var paths: [String] = []
+        for i in 0..<21 {
+            let path = dir.appendingPathComponent(String(format: "%02d.png", i)).path
+            if i == 9 {
+                try Data("not a picture at all".utf8).write(to: URL(fileURLWithPath: path))
+            } else {
+                let pixels = images[(16 + i * 784)..<(16 + (i + 1) * 784)].map(Float.init)
+                try ImageEncoder.write(Image(width: 28, height: 28, channels: 1, bitDepth: 8, samples: pixels), as: .png(depth: 8), to: path)
+            }
+            paths.append(path)
+        }
+        let model = ModelCommandTests.sample("lenet.weights")
+        let together = try CLI.run(["predict", model, "-j", "2"] + paths)
+        #expect(together.status == 1)
+        // Its error line, and the summary.
+        let errors = together.stderr.split(separator: "\n").filter { !$0.contains("20 succeeded, 1 failed") }
+        #expect(errors.count == 1 && errors[0].contains(paths[9]), "\(together.stderr)")
+        var expected: [String] = []
+        for (i, path) in paths.enumerated() where i != 9 {
+            let alone = try CLI.run(["predict", model, path])
+            #expect(alone.status == 0, "\(alone.stderr)")
+            expected.append(alone.stdoutText)
+        }
+        #expect(together.stdoutText == expected.joined(), "batched lines differ from the lines of each file alone")
+        // JSON: the same classes and probabilities, the bad file's error in its place.
+        let json = try CLI.run(["predict", model, "-j", "2", "--json"] + paths)
+        #expect(json.status == 1)
+        let lines = json.stdoutText.split(separator: "\n")
+        try #require(lines.count == 21)
+        #expect(lines[9].contains("\"error\"") && lines[9].contains("09.png"))
+        let alone = try CLI.run(["predict", model, "--json", paths[10]])
+        func withoutTime(_ s: Substring) -> String { s.replacingOccurrences(of: #","ms":[0-9.]+"#, with: "", options: .regularExpression) }
+        #expect(withoutTime(lines[10]) == withoutTime(alone.stdoutText.split(separator: "\n")[0]))
+    }
 }

@@ -85,18 +85,18 @@ public struct BatchReport: Sendable, Encodable {
     }
 }
 
-/// Runs one job per input on `jobs` workers. Each worker takes the next input when it is
-/// free, so memory is bounded by the work in flight, not by the number of inputs, and each
-/// output depends only on its own input: a parallel run writes the same bytes as a serial one.
-/// With `ordered`, reports are handed on in input order (workers run at most a small window
-/// ahead of the oldest unfinished input); otherwise as each input finishes.
+/// Runs one job per input, or per group of consecutive inputs, on `jobs` workers. Each worker takes
+/// the next job when it is free, so memory is bounded by the work in flight, not by the number of
+/// inputs, and each output depends only on its own input: a parallel run writes the same bytes as a
+/// serial one. With `ordered`, reports are handed on in input order (workers run at most a small
+/// window of jobs ahead of the oldest unfinished one); otherwise as each job finishes.
 public final class BatchRunner: @unchecked Sendable {
     public let jobs: Int
     public let ordered: Bool
     private let condition = NSCondition()
     private var next = 0
     private var nextToEmit = 0
-    private var waiting: [Int: BatchReport] = [:]
+    private var waiting: [Int: [BatchReport]] = [:]
     public private(set) var succeeded = 0
     public private(set) var failed = 0
     public private(set) var skipped = 0
@@ -111,9 +111,21 @@ public final class BatchRunner: @unchecked Sendable {
     /// Calls `job(i)` for every i in 0..<count, and `finished` (serialised) as each completes.
     public func run(count: Int, job: @escaping @Sendable (Int) -> BatchReport,
                     finished: @escaping @Sendable (BatchReport, _ done: Int) -> Void) {
-        let workers = min(jobs, count)
+        run(count: count, groupSize: 1, job: { [job($0.lowerBound)] }, finished: finished)
+    }
+
+    /// Calls `job(range)` for consecutive ranges of at most `groupSize` of 0..<count (one job per range,
+    /// which must return one report per index of its range, in order), and `finished` (serialised) for
+    /// every report. A group's inputs share one job, so that it can run them together (`predict`'s
+    /// batched passes); ordered output stays in input order.
+    public func run(count: Int, groupSize: Int, job: @escaping @Sendable (Range<Int>) -> [BatchReport],
+                    finished: @escaping @Sendable (BatchReport, _ done: Int) -> Void) {
+        let size = max(1, groupSize)
+        let groups = (count + size - 1) / size
+        let range: @Sendable (Int) -> Range<Int> = { g in (g * size)..<min(count, (g + 1) * size) }
+        let workers = min(jobs, groups)
         if workers <= 1 {
-            for i in 0..<count { record(i, job(i), finished) }
+            for g in 0..<groups { record(g, job(range(g)), finished) }
             return
         }
         let group = DispatchGroup()
@@ -122,7 +134,7 @@ public final class BatchRunner: @unchecked Sendable {
             let thread = Thread { [self] in
                 // The workers already keep the cores busy: no second split inside each job.
                 Parallel.serially {
-                    while let i = take(count) { record(i, job(i), finished) }
+                    while let g = take(groups) { record(g, job(range(g)), finished) }
                 }
                 group.leave()
             }
@@ -140,12 +152,12 @@ public final class BatchRunner: @unchecked Sendable {
         return next - 1
     }
 
-    private func record(_ index: Int, _ report: BatchReport, _ finished: @Sendable (BatchReport, Int) -> Void) {
+    private func record(_ index: Int, _ reports: [BatchReport], _ finished: @Sendable (BatchReport, Int) -> Void) {
         condition.lock(); defer { condition.unlock() }
-        guard ordered else { emit(report, finished); return }
-        waiting[index] = report
-        while let r = waiting.removeValue(forKey: nextToEmit) {
-            emit(r, finished)
+        guard ordered else { for r in reports { emit(r, finished) }; return }
+        waiting[index] = reports
+        while let rs = waiting.removeValue(forKey: nextToEmit) {
+            for r in rs { emit(r, finished) }
             nextToEmit += 1
         }
         condition.broadcast()

@@ -28,17 +28,29 @@ public struct Gemm: Sendable, Equatable {
             betaUsed = beta
         }
         guard m > 0, n > 0, k > 0 else { return Tensor(shape: [m, n], storage: out.map { $0 * betaUsed }) }
+        // Up to `rowByRowLimit` rows, each row is its own one-row product: sgemm blocks several rows
+        // differently from one, and may round them differently, so a row's bits would depend on its
+        // neighbours (a batch of samples as rows must give each sample what a pass alone gives it).
+        let rows = m > 1 && m <= Gemm.rowByRowLimit ? m : 1
+        let rowsPerCall = m / rows
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
-                    MatrixProduct.multiply(m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: a.shape[1], transposeA: transposeA,
-                                           b: pb.baseAddress!, ldb: b.shape[1], transposeB: transposeB, beta: betaUsed,
-                                           c: po.baseAddress!, ldc: n)
+                    for r in 0..<rows {
+                        // Row r of op(A): row r of A, or with transA its column r.
+                        let aRow = pa.baseAddress! + (transposeA ? r : r * a.shape[1])
+                        MatrixProduct.multiply(m: rowsPerCall, n: n, k: k, alpha: alpha, a: aRow, lda: a.shape[1], transposeA: transposeA,
+                                               b: pb.baseAddress!, ldb: b.shape[1], transposeB: transposeB, beta: betaUsed,
+                                               c: po.baseAddress! + r * n, ldc: n)
+                    }
                 }
             }
         }
         return Tensor(shape: [m, n], storage: out)
     }
+
+    /// Products of up to this many rows run row by row, each row as a one-row product (see `applied`).
+    public static let rowByRowLimit = 256
 
     /// NumPy matmul: [.., M, K] × [.., K, N] → [.., M, N], the batch axes broadcast (a size-1 or missing
     /// axis repeats), and 1-D operands as a row or column vector. A [K, N] right operand (every CNN head)

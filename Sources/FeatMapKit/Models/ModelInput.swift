@@ -10,8 +10,10 @@ extension Model {
     }
 
     /// Every network input a file holds: one for an image, a [C, H, W] or [1, C, H, W] .npy; N for an
-    /// [N, C, H, W] .npy, each of which runs as its own pass.
-    public func inputs(fromFile path: String, decodeOptions: DecodeOptions = DecodeOptions()) throws -> InputSamples {
+    /// [N, C, H, W] .npy, each of which runs as its own pass. `keepingPicture: false` skips the picture of
+    /// what the network saw (`picture(ofSample:)` then draws the tensor), for callers that only classify.
+    public func inputs(fromFile path: String, decodeOptions: DecodeOptions = DecodeOptions(),
+                       keepingPicture: Bool = true) throws -> InputSamples {
         let bytes = try InputFile.read(path)
         // By content, as the image reader decides, whatever the file is called.
         if ImageFormat.detect(bytes) == .npy {
@@ -33,6 +35,10 @@ extension Model {
             throw ModelError.badPreprocessing("the model takes \(declared[1]) input channel\(declared[1] == 1 ? "" : "s"), but the preprocessing makes \(preprocessing.channels) (\(preprocessing.color.rawValue)); use --color \(declared[1] == 1 ? "grey" : "rgb or bgr")")
         }
         let image = try ImageDecoder.decode(bytes, source: path, options: decodeOptions)
+        guard keepingPicture else {
+            let tensor = try preprocessing.normalised(try preprocessing.fitted(image))
+            return InputSamples(storage: tensor.storage, sampleShape: tensor.shape, count: 1, seen: nil)
+        }
         let prepared = try preprocessing.prepared(image)
         return InputSamples(storage: prepared.tensor.storage, sampleShape: prepared.tensor.shape, count: 1, seen: prepared.seen)
     }

@@ -9,6 +9,10 @@ struct ActivationOperator: OperatorUnit {
     var kind: Kind
     var role: OperatorRole { .featureMap }
 
+    /// Elementwise: each value from itself alone, by the same function wherever it sits (the 16-wide
+    /// sigmoid computes every lane, the tail's too, by the same vector code).
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.onlyFirstCarries }
+
     func activation(_ node: GraphNode, _ inputs: [Tensor?]) -> Activation? {
         switch kind {
         case .relu: return .relu
@@ -61,6 +65,11 @@ struct ActivationOperator: OperatorUnit {
 struct BatchNormalizationOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "bn" }
+
+    /// In inference, y = scale·x + shift per channel; training mode's statistics mix the samples.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        node.int("training_mode", default: 0) == 0 && view.onlyFirstCarries
+    }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let x = try inputs.required(0)

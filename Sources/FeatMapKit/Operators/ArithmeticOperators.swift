@@ -6,6 +6,9 @@ struct ArithmeticOperator: OperatorUnit {
     var legacyBroadcast = false
     var role: OperatorRole { .featureMap }
 
+    /// Elementwise, with constants broadcast within each sample; the legacy broadcast's `axis` may reach axis 0.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { !legacyBroadcast && view.broadcastsApart }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let a = try inputs.required(0), b = try inputs.required(1)
         return [try kind.applied(a, b.reshaped(try secondShape(node, a.shape, b.shape)))]
@@ -61,6 +64,13 @@ struct ArithmeticOperator: OperatorUnit {
 /// Concat: tensors joined along one axis (SqueezeNet's Fire outputs, Inception's four paths).
 struct ConcatOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
+
+    /// Joined along an axis other than the batch's, every part from the data path.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        guard let rank = view.outputs.first?.count, rank > 0 else { return false }
+        let axis = node.int("axis", default: 1)
+        return (axis < 0 ? axis + rank : axis) > 0 && view.shapes.indices.allSatisfy(view.isBatched) && view.outputsBatched
+    }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try Tensor.concatenated(try inputs.all(), axis: node.int("axis", default: 1))]

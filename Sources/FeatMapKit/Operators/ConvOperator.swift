@@ -4,6 +4,9 @@ struct ConvOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "conv" }
 
+    /// Each image runs as its own [C, H, W] convolution (`perImage`), with constant weights.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.onlyFirstCarries && view.shapes[0]?.count == 4 }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try Self.convolved(node, input: try inputs.required(0), weights: try inputs.required(1), bias: inputs.optional(2))]
     }
@@ -23,10 +26,25 @@ struct ConvOperator: OperatorUnit {
     }
 
     /// A Conv node's output for an [N, C, H, W] batch, with `activation` applied to each block as it is computed.
+    /// Each image of a batch is the same [C, H, W] convolution, written straight into its place in the
+    /// [N, O, Ho, Wo] output (the same computation as on that image alone).
     static func convolved(_ node: GraphNode, input x: Tensor, weights w: Tensor, bias: Tensor?, activation: Activation? = nil) throws -> Tensor {
-        try perImage(x) { image in
-            try convolution(node, weights: w, bias: bias, input: image).applied(to: image, activation: activation)
+        guard x.rank == 4, x.shape[0] > 1 else {
+            return try perImage(x) { image in
+                try convolution(node, weights: w, bias: bias, input: image).applied(to: image, activation: activation)
+            }
         }
+        let n = x.shape[0], sample = Array(x.shape.dropFirst()), per = sample.reduce(1, *)
+        func image(_ b: Int) -> Tensor { Tensor(shape: sample, storage: Array(x.storage[(b * per)..<((b + 1) * per)])) }
+        let first = image(0)
+        let conv = try convolution(node, weights: w, bias: bias, input: first)
+        let size = try conv.outputSize(checking: first)
+        let out = conv.outputChannels * size.y * size.x
+        var storage = LargeBuffer.uninitialized(n * out)
+        try storage.withUnsafeMutableBufferPointer { dst in
+            for b in 0..<n { try conv.apply(to: b == 0 ? first : image(b), into: dst.baseAddress! + b * out, activation: activation) }
+        }
+        return Tensor(shape: [n, conv.outputChannels, size.y, size.x], storage: storage)
     }
 
     /// The convolution a Conv node computes on one [C, H, W] image.

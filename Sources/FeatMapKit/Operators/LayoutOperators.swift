@@ -3,6 +3,11 @@
 struct ReshapeOperator: OperatorUnit {
     var role: OperatorRole { .endsSpatialLayout }
 
+    /// The same values in the same order: each sample's block stays whole when the batch stays axis 0 (the
+    /// target may differ from a pass alone, computed from the input's shape; `Graph.runsSamplesApart`
+    /// checks that each sample's shape is that of a pass alone).
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.keepsBlocks }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let target = try inputs.optional(1).map { $0.storage.map(Int.init(saturating:)) } ?? node.ints("shape") ?? {
             throw EngineError.invalidParameter("Reshape has neither a shape input nor a shape attribute")
@@ -43,6 +48,9 @@ struct ReshapeOperator: OperatorUnit {
 /// Flatten: [d0, …, dn] → [d0·…·d(axis−1), d(axis)·…·dn].
 struct FlattenOperator: OperatorUnit {
     var role: OperatorRole { .endsSpatialLayout }
+
+    /// As Reshape: from axis 1 on, the rows are the samples.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.keepsBlocks }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try inputs.required(0).flattened(axis: node.int("axis", default: 1))]
@@ -110,6 +118,8 @@ enum LayoutRules {
 /// Dropout (inference: the input itself) and Identity.
 struct IdentityOperator: OperatorUnit {
     var role: OperatorRole { .other }
+
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.keepsBlocks }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] { [try inputs.required(0)] }
 

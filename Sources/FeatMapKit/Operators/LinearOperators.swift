@@ -3,6 +3,15 @@ struct GemmOperator: OperatorUnit {
     var role: OperatorRole { .endsSpatialLayout }
     func shortName(of op: String) -> String { "fc" }
 
+    /// The batch as A's rows, B and C constants, C with one row (or broadcast from fewer axes): up to
+    /// `Gemm.rowByRowLimit` rows, each row is its own one-row product (`Gemm.applied`), as alone.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        guard view.onlyFirstCarries, node.int("transA", default: 0) == 0, view.shapes[0]?.count == 2,
+              view.batch <= Gemm.rowByRowLimit else { return false }
+        guard view.shapes.count > 2, let c = view.shapes[2] else { return true }
+        return c.count < 2 || c[0] == 1
+    }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let gemm = Gemm(alpha: node.float("alpha", default: 1), beta: node.float("beta", default: 1),
                         transposeA: node.int("transA", default: 0) != 0, transposeB: node.int("transB", default: 0) != 0)
@@ -35,6 +44,12 @@ struct MatMulOperator: OperatorUnit {
     var role: OperatorRole { .endsSpatialLayout }
     func shortName(of op: String) -> String { "fc" }
 
+    /// [batch, K] × a constant [K, N]: one Gemm whose rows are the samples (see Gemm's).
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        view.onlyFirstCarries && view.shapes[0]?.count == 2 && view.shapes.count == 2 && view.shapes[1]?.count == 2
+            && view.batch <= Gemm.rowByRowLimit
+    }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try Gemm.matrixProduct(try inputs.required(0), try inputs.required(1))]
     }
@@ -57,6 +72,13 @@ struct SoftmaxOperator: OperatorUnit {
     var flattensTrailingAxes: Bool
     var logarithmic = false
     var role: OperatorRole { .other }
+
+    /// Along (or, before opset 13, from) an axis after the batch's: each group lies within one sample.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        guard view.onlyFirstCarries, let rank = view.shapes[0]?.count else { return false }
+        let axis = node.int("axis", default: flattensTrailingAxes ? 1 : -1)
+        return (axis < 0 ? axis + rank : axis) > 0
+    }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let softmax = Softmax(axis: node.int("axis", default: flattensTrailingAxes ? 1 : -1), flattensTrailingAxes: flattensTrailingAxes,

@@ -37,6 +37,12 @@ protocol OperatorUnit: Sendable {
 
     /// Whether the node reads only its input's shape, never its values (Shape): it starts no data path.
     var readsOnlyShapes: Bool { get }
+
+    /// Whether the node, on a batch of samples stacked along axis 0 (`view`), computes each sample's
+    /// part of its outputs from that sample's part of its inputs alone, by the same arithmetic, in the
+    /// same order, as a pass on that sample alone, so that a batched pass gives each sample the same
+    /// bits (`Graph.runsSamplesApart`). False unless the unit proves it: the default.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool
 }
 
 /// What `layers` does with an operator's nodes.
@@ -64,6 +70,8 @@ extension OperatorUnit {
 
     var readsOnlyShapes: Bool { false }
 
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { false }
+
     func parameterCount(_ node: GraphNode, weights: [String: Tensor]) -> Int {
         node.inputs.reduce(0) { $0 + (weights[$1]?.count ?? 0) }
     }
@@ -88,6 +96,52 @@ struct OperatorInputs {
 
     /// Every input, each of which must be there.
     func all() throws -> [Tensor] { try (0..<values.count).map(required) }
+}
+
+/// A node's inputs and outputs in a pass on `batch` samples stacked along axis 0, as
+/// `OperatorUnit.keepsSamplesApart` sees them.
+struct SampleView {
+    /// Samples in the batch.
+    var batch: Int
+    /// Each input's shape in the batched pass; nil for an omitted input.
+    var shapes: [[Int]?]
+    /// Whether each input is on the data path (computed from the graph input, so one part per sample);
+    /// false for a constant.
+    var carried: [Bool]
+    /// Whether each constant input has the same value in a pass on one sample (a Reshape's target
+    /// computed from the input's shape does not); true for the data inputs.
+    var sameAlone: [Bool]
+    /// The node's output shapes in the batched pass.
+    var outputs: [[Int]]
+    var opset: Int
+
+    /// Input `i` is on the data path with the batch as its first axis.
+    func isBatched(_ i: Int) -> Bool {
+        i < shapes.count && carried[i] && shapes[i]?.first == batch
+    }
+
+    /// Every output has the batch as its first axis.
+    var outputsBatched: Bool { outputs.allSatisfy { $0.first == batch } }
+
+    /// Only input 0 is on the data path, batched; the others are constants that a pass on one sample
+    /// also has; the outputs are batched.
+    var onlyFirstCarries: Bool {
+        isBatched(0) && (1..<shapes.count).allSatisfy { !carried[$0] && sameAlone[$0] } && outputsBatched
+    }
+
+    /// An elementwise join: every data input batched, of the output's rank; every constant input the same
+    /// alone and broadcast without reaching axis 0 (a lower rank, or 1 there); the output batched.
+    var broadcastsApart: Bool {
+        guard outputsBatched, let rank = outputs.first?.count else { return false }
+        return shapes.indices.allSatisfy { i in
+            guard let s = shapes[i] else { return true }
+            return carried[i] ? isBatched(i) && s.count == rank : sameAlone[i] && (s.count < rank || s.first == 1)
+        }
+    }
+
+    /// A pure layout change of input 0 (the same values in the same order): each sample's block stays
+    /// whole and in place when input and outputs keep the batch as their first axis.
+    var keepsBlocks: Bool { isBatched(0) && (1..<shapes.count).allSatisfy { !carried[$0] } && outputsBatched }
 }
 
 /// What shape inference knows of a node's inputs: every present input's shape, and the values of

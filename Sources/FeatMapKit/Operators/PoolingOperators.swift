@@ -4,8 +4,19 @@ struct WindowPoolingOperator: OperatorUnit {
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "pool" }
 
+    /// Each image pools on its own (`perImage`); MaxPool's Indices count from the batch's start, so not with them.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool {
+        view.onlyFirstCarries && view.shapes[0]?.count == 4 && !wantsIndices(node)
+    }
+
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         let x = try inputs.required(0)
+        if x.rank == 4, x.shape[0] > 1, !wantsIndices(node) {
+            // Every plane pools on its own, by the same code: a batch's N·C planes pool as one image's.
+            let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let pooled = try node.pooling(kind: kind, height: h, width: w).applied(to: x.reshaped([n * c, h, w]))
+            return [pooled.reshaped([n, c] + pooled.shape.dropFirst())]
+        }
         let pooled = try perImage(x) { image in
             guard let (_, h, w) = image.planeShape else { throw EngineError.shapeMismatch("pooling input \(image.shape)") }
             return try node.pooling(kind: kind, height: h, width: w).applied(to: image)
@@ -67,6 +78,9 @@ struct GlobalPoolingOperator: OperatorUnit {
     var kind: Pooling.Kind
     var role: OperatorRole { .featureMap }
     func shortName(of op: String) -> String { "pool" }
+
+    /// Each image pools on its own (`perImage`).
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.onlyFirstCarries && view.shapes[0]?.count == 4 }
 
     func forward(_ node: GraphNode, _ inputs: OperatorInputs) throws -> [Tensor] {
         [try perImage(try inputs.required(0)) { kind == .average ? try Pooling.globalAverage(of: $0) : try Pooling.globalMaximum(of: $0) }]

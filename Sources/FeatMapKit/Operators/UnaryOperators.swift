@@ -12,6 +12,9 @@ struct UnaryOperator: OperatorUnit {
     var kind: Kind
     var role: OperatorRole { .featureMap }
 
+    /// Elementwise: each value from itself alone by one scalar function.
+    func keepsSamplesApart(_ node: GraphNode, _ view: SampleView) -> Bool { view.onlyFirstCarries }
+
     /// The function y = f(x) with the node's attributes.
     func function(_ node: GraphNode) throws -> @Sendable (Float) -> Float {
         switch kind {
