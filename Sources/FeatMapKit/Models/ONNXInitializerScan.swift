@@ -25,17 +25,13 @@ struct ONNXInitializerScan {
     var stripped: [UInt8] = []
 
     init?(_ bytes: UnsafeRawBufferPointer) {
-        var reader = WireReader(bytes: bytes, range: 0..<bytes.count)
-        stripped.reserveCapacity(1 << 16)
-        while !reader.atEnd {
-            guard let f = reader.field() else { return nil }
-            if f.number == 7 {
-                guard f.wire == 2, let graph = scanGraph(bytes, f.value) else { return nil }
-                Self.appendLengthDelimited(field: 7, graph, to: &stripped)
-            } else {
-                stripped.append(contentsOf: bytes[f.whole])
-            }
-        }
+        var found: [Initializer] = []
+        // ModelProto.graph (7) → GraphProto.initializer (5) → TensorProto.
+        guard let model = Self.copy(bytes, 0..<bytes.count, replacing: 7, with: { graph in
+            Self.copy(bytes, graph, replacing: 5) { Self.scanTensor(bytes, $0, into: &found) }
+        }) else { return nil }
+        initializers = found
+        stripped = model
     }
 
     /// Whether the message parsed from `stripped` holds the initializers the scan found, in order, with
@@ -47,14 +43,19 @@ struct ONNXInitializerScan {
         }
     }
 
-    private mutating func scanGraph(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+    /// The message in `range` field by field, each length-delimited field `number` replaced by what
+    /// `rewrite` makes of its value; nil when the message or a rewrite is malformed.
+    private static func copy(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, replacing number: UInt64,
+                             with rewrite: (Range<Int>) -> [UInt8]?) -> [UInt8]? {
         var reader = WireReader(bytes: bytes, range: range)
         var out: [UInt8] = []
         while !reader.atEnd {
             guard let f = reader.field() else { return nil }
-            if f.number == 5 {
-                guard f.wire == 2, let tensor = scanTensor(bytes, f.value) else { return nil }
-                Self.appendLengthDelimited(field: 5, tensor, to: &out)
+            if f.number == number {
+                guard f.wire == 2, let value = rewrite(f.value) else { return nil }
+                appendVarint(number << 3 | 2, to: &out)
+                appendVarint(UInt64(value.count), to: &out)
+                out.append(contentsOf: value)
             } else {
                 out.append(contentsOf: bytes[f.whole])
             }
@@ -62,7 +63,8 @@ struct ONNXInitializerScan {
         return out
     }
 
-    private mutating func scanTensor(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+    /// One initializer: its record appended to `found`, its bytes returned without raw_data.
+    private static func scanTensor(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, into found: inout [Initializer]) -> [UInt8]? {
         var reader = WireReader(bytes: bytes, range: range)
         var out: [UInt8] = [], t = Initializer()
         while !reader.atEnd {
@@ -90,14 +92,8 @@ struct ONNXInitializerScan {
             }
             out.append(contentsOf: bytes[f.whole])
         }
-        initializers.append(t)
+        found.append(t)
         return out
-    }
-
-    private static func appendLengthDelimited(field: UInt64, _ body: [UInt8], to out: inout [UInt8]) {
-        appendVarint(field << 3 | 2, to: &out)
-        appendVarint(UInt64(body.count), to: &out)
-        out.append(contentsOf: body)
     }
 
     private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
