@@ -31,9 +31,11 @@ import Testing
         let gemmB = tensor("fc.b", [3], 10) { $0.int32Data = [0x3800, 0xC000, 0x7BFF] }
         let shape = tensor("shape", [2], 7) { $0.rawData = raw([Int64(1), -1]) }
         let scale = tensor("scale", [1], 11) { $0.rawData = raw([0.5]) }
+        // An initializer of no elements, with an empty raw_data (present, zero bytes).
+        let none = tensor("none", [0], 1) { $0.rawData = Data() }
         var graph = Onnx_GraphProto()
         graph.name = "mapped"
-        graph.initializer = [convW, convB, gemmB, shape, scale]
+        graph.initializer = [convW, convB, gemmB, shape, scale, none]
         func node(_ op: String, _ inputs: [String], _ output: String) -> Onnx_NodeProto {
             var n = Onnx_NodeProto()
             n.opType = op; n.name = output; n.input = inputs; n.output = [output]
@@ -105,9 +107,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let mapped = try MappedFile(path: url.path)
         let (proto, scan) = try #require(ONNXReader.parseStripped(mapped))
-        #expect(scan.initializers.map(\.name) == ["conv.w", "conv.b", "fc.b", "shape", "scale", "fc.w"])
-        #expect(scan.initializers[5].dims == [3, 512])              // from the unpacked form
-        #expect(proto.graph.initializer[5].dims == [3, 512])
+        #expect(scan.initializers.map(\.name) == ["conv.w", "conv.b", "fc.b", "shape", "scale", "none", "fc.w"])
+        #expect(scan.initializers[6].dims == [3, 512])              // from the unpacked form
+        #expect(proto.graph.initializer[6].dims == [3, 512])
+        #expect(scan.initializers[5].rawData?.isEmpty == true)
         #expect(scan.initializers[1].rawData == nil)                 // float_data, not raw
         #expect(proto.graph.initializer.allSatisfy { !$0.hasRawData })
         // The stripped copy is the model without its 8 MB of weights.
@@ -119,6 +122,7 @@ import Testing
         #expect(plain.graph.weights["fc.b"]?.storage == [0.5, -2, 65504])
         #expect(plain.graph.weights["scale"]?.storage == [0.5])
         #expect(plain.graph.weights["shape"]?.storage == [1, -1])
+        #expect(viaLoad.graph.weights["none"]?.shape == [0])
         // And the forward pass of both agrees.
         let x = Tensor(shape: [1, 4, 32, 32], storage: (0..<4096).map { Float($0 % 17) / 17 })
         let a = try #require(viaLoad.graph.forward(x).output), b = try #require(plain.graph.forward(x).output)
@@ -134,7 +138,7 @@ import Testing
         let plain = try ONNXReader.read(data, file: url.path, name: "model")
         // Each tampering makes the scan disagree with the message parsed from its own stripped bytes.
         var renamed = good; renamed.initializers[0].name = "other"
-        var reshaped = good; reshaped.initializers[5].dims = [512, 3]
+        var reshaped = good; reshaped.initializers[6].dims = [512, 3]
         var retyped = good; retyped.initializers[3].dataType = 1
         var dropped = good; dropped.initializers.removeLast()
         // raw_data left in the stripped bytes: the parsed tensor has raw data of its own.

@@ -218,6 +218,7 @@ enum ONNXReader {
         /// given back as soon as they are copied, so that the file's pages and the tensors are not both
         /// resident (VGG-11's first fully connected weight alone is 411 MB).
         func floats(count: Int) -> [Float] {
+            guard count > 0 else { return [] }
             guard Int(1).littleEndian == 1 else {
                 return decodeLittleEndian(count: count, width: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
             }
