@@ -16,11 +16,13 @@ let package = Package(
         // System libraries, found through pkg-config; the providers name the Debian packages.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
-        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo-ft", providers: [.apt(["libcairo2-dev", "libfreetype-dev"])]),
         // zlib: gzipped idx data sets (`featmap shift --dataset`); the tests also inflate featmap's PNG
         // streams with it, the reference inflater, and the gzipped MNIST fixture.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN (Debian's libdnnl-dev), opened with dlopen on first use rather than linked, so that a
+        // process that runs no convolution (`featmap --version`) does not load libdnnl and libgomp.
+        .target(name: "CDNNL"),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
         // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("isal")]),

@@ -106,6 +106,7 @@ struct ModelOptions: ParsableArguments {
         var model = try Model.load(contentsOf: URL(fileURLWithPath: path),
                                    architecture: architecture.map { URL(fileURLWithPath: $0) }, memoryLimit: try memoryLimit)
         for warning in model.warnings { ModelOptions.printError(warning) }
+        try OneDNN.require()
         model.preprocessing = try overridden(model.preprocessing)
         model.graph.memoryLimit = try memoryLimit
         return model

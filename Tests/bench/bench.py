@@ -215,14 +215,31 @@ def bench_startup():
 
 
 def bench_model_loading():
-    """Peak memory and time of `predict` with VGG-19 (548 MiB of weights) against onnxruntime's session
-    creation and one run (python_load.py)."""
+    """Model loading, VGG-11 (531 MB of float32 weights, made by make_vgg11.py: no torch needed): the peak
+    memory of `featmap predict` against onnxruntime's session creation and one run (ort_load.py), and
+    the whole `featmap info` process (load, graph preparation, analysis) against onnxruntime's session
+    creation alone, as ort_load.py times it inside Python. Then the same predict row for torchvision's
+    VGG-19 (548 MiB) when the exported models are there."""
+    import re
+    vgg11 = os.path.join(WORK, "vgg11.onnx")
+    if not os.path.exists(vgg11):
+        subprocess.run([sys.executable, os.path.join(HERE, "make_vgg11.py"), vgg11], check=True)
+    peer = [sys.executable, os.path.join(HERE, "ort_load.py"), vgg11]
+    ours, theirs = measure_pair([FM, "predict", vgg11, "samples/chelsea.png"], peer)
+    row("predict with VGG-11 (531 MB of weights): time and peak memory", ours, "onnxruntime session + run", theirs)
+    loads, sessions = [], []
+    for _ in range(RUNS):
+        loads.append(measure([FM, "info", vgg11], runs=1)[0])
+        r = subprocess.run(peer, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+        sessions.append(float(re.search(r"session (\d+) ms", r.stderr).group(1)) / 1000)
+    row("load VGG-11: whole `featmap info` process vs session creation", (statistics.median(loads), float("nan")),
+        "onnxruntime InferenceSession()", (statistics.median(sessions), float("nan")))
     models = whole_cnn_models()
     if models is None:
         return
     vgg = os.path.join(models, "vgg19.onnx")
     ours, theirs = measure_pair([FM, "predict", vgg, "samples/chelsea.png"],
-                                [sys.executable, os.path.join(HERE, "python_load.py"), vgg])
+                                [sys.executable, os.path.join(HERE, "ort_load.py"), vgg])
     row("predict with VGG-19 (548 MiB of weights): time and peak memory", ours, "onnxruntime session + run", theirs)
 
 
@@ -275,6 +292,7 @@ def main():
         bench_cnn()
     if ONLY in ("all", "predict"):
         bench_predict()
+    if ONLY in ("all", "predict", "loading"):
         bench_model_loading()
     if ONLY in ("all", "layers"):
         bench_layers_job()

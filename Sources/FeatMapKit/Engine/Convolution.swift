@@ -101,6 +101,7 @@ public struct Convolution: Sendable {
     /// block is still in cache: the same values as applying it afterwards, one pass over memory fewer.
     public func applied(to input: Tensor, activation: Activation? = nil) throws -> Tensor {
         let out = try outputSize(checking: input)
+        try MatrixProduct.requireLibrary()
         // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
         // what can be hundreds of megabytes.
         var result = LargeBuffer.uninitialized(outputChannels * out.y * out.x)
@@ -113,6 +114,7 @@ public struct Convolution: Sendable {
     /// Writes the [outC, Ho, Wo] result into `destination`, which must hold outC·Ho·Wo floats: a
     /// channel Concat's buffer, for instance, at the offset of this convolution's channels.
     public func apply(to input: Tensor, into destination: UnsafeMutablePointer<Float>, activation: Activation? = nil) throws {
+        try MatrixProduct.requireLibrary()
         compute(input, into: SendablePointer(destination), outSize: try outputSize(checking: input), activation: activation)
     }
 

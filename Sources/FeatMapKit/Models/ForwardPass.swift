@@ -79,6 +79,9 @@ extension Graph {
     /// written: when its memory plan needs more than `memoryLimit`, or when the first node that would run
     /// already fails its shape rule (so the pass could compute nothing).
     public func checkedPreparation(for input: Tensor, last: Int? = nil) throws -> PreparedGraph {
+        // oneDNN is opened here rather than on a worker thread in the middle of the pass, so that a
+        // missing library is one error before any output.
+        try MatrixProduct.requireLibrary()
         let x = laidOut(input)
         let preparation = try prepared(inputShape: x.shape)
         var end = min(last ?? nodes.count - 1, nodes.count - 1)

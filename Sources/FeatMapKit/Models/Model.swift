@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A trained network ready to run: its graph, how to turn an image into its input, and class names.
 public struct Model: Sendable {
@@ -19,15 +24,18 @@ public struct Model: Sendable {
     /// (`--max-memory`; nil: `Graph.defaultMemoryLimit`) bounds the constants computed at load and the passes.
     public static func load(contentsOf url: URL, architecture: URL? = nil, memoryLimit: Int? = nil) throws -> Model {
         let file = url.path
-        // An empty regular file is refused before reading: there is nothing to decide the format by, and
-        // Foundation's Data(contentsOf:) leaks a 4 KB buffer on a 0-byte file (found by the onnx fuzzer).
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: file),
-           attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? NSNumber)?.intValue == 0 {
-            throw ModelError.unreadable(file: file, reason: "the file is empty (0 bytes); give an ONNX model (.onnx) or a featmap .weights file")
-        }
+        // A regular file is mapped (MappedFile), so that an ONNX model's weights are read once, straight
+        // from its pages; anything else (a pipe, /dev/stdin) is read whole, as before.
+        var info = stat()
+        let regular = stat(file, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        let mapped = regular ? try MappedFile(path: file) : nil
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ModelError.unreadable(file: file, reason: "cannot be read (\(error.localizedDescription)); check the path")
+        if let mapped {
+            data = mapped.data
+        } else {
+            do { data = try Data(contentsOf: url) } catch {
+                throw ModelError.unreadable(file: file, reason: "cannot be read (\(error.localizedDescription)); check the path")
+            }
         }
         let name = url.deletingPathExtension().lastPathComponent
         var model: Model
@@ -39,6 +47,8 @@ public struct Model: Sendable {
             model = try WeightsFile.read(data, file: file, name: name, architecture: arch, architectureFile: architecture.path, memoryLimit: memoryLimit)
         } else if WeightsFile.looksLikeSafetensors(data) {
             model = try WeightsFile.read(data, file: file, name: name, memoryLimit: memoryLimit)
+        } else if let mapped {
+            model = try ONNXReader.read(mapped: mapped, file: file, name: name, memoryLimit: memoryLimit)
         } else {
             model = try ONNXReader.read(data, file: file, name: name, memoryLimit: memoryLimit)
         }

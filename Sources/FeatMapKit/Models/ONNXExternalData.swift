@@ -15,15 +15,16 @@ final class ONNXExternalData {
     let model: String
     /// The model's folder as given, and with its symlinks resolved.
     let folder: String
-    private var files: [String: Data] = [:]
+    /// Each data file opened, mapped (nil for an empty file, which cannot be mapped).
+    private var files: [String: MappedFile?] = [:]
 
     init(modelFile: String) {
         model = modelFile
         folder = URL(fileURLWithPath: modelFile).deletingLastPathComponent().path
     }
 
-    /// The raw little-endian bytes of tensor `t`, `expected` of them.
-    func bytes(of t: Onnx_TensorProto, expected: Int) throws -> Data {
+    /// The raw little-endian bytes of tensor `t`, `expected` of them, in the mapped data file.
+    func bytes(of t: Onnx_TensorProto, expected: Int) throws -> ONNXReader.RawSource {
         func fail(_ reason: String) -> ModelError { .badTensor(file: model, tensor: t.name, reason: reason) }
         var entries: [String: String] = [:]
         for e in t.externalData { entries[e.key] = e.value }
@@ -56,7 +57,7 @@ final class ONNXExternalData {
         guard real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
             throw fail("keeps its data in '\(location)', which resolves to \(real), outside the model's folder \(base) (through a symbolic link); featmap refuses it: copy the data file into the model's folder")
         }
-        let data: Data
+        let data: MappedFile?
         if let cached = files[real] {
             data = cached
         } else {
@@ -64,8 +65,8 @@ final class ONNXExternalData {
             guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 throw fail("keeps its data in '\(location)', which is not a regular file")
             }
-            do { data = try Data(contentsOf: URL(fileURLWithPath: real), options: .mappedIfSafe) } catch {
-                throw fail("keeps its data in '\(location)', which cannot be read (\(error.localizedDescription))")
+            do { data = info.st_size == 0 ? nil : try MappedFile(path: real) } catch {
+                throw fail("keeps its data in '\(location)', which cannot be read (\(error))")
             }
             files[real] = data
         }
@@ -73,10 +74,12 @@ final class ONNXExternalData {
             throw fail("has external_data length \(length) bytes, but its shape \(t.dims.map { Int($0) }) needs \(expected); the model and its data file do not belong together")
         }
         let (end, overflow) = offset.addingReportingOverflow(expected)
-        guard !overflow, offset <= data.count, end <= data.count else {
-            throw fail("needs bytes \(offset)…\(overflow ? Int.max : end) of '\(location)', which has \(data.count) bytes: the data file is truncated or does not belong to this model")
+        let size = data?.bytes.count ?? 0
+        guard !overflow, offset <= size, end <= size else {
+            throw fail("needs bytes \(offset)…\(overflow ? Int.max : end) of '\(location)', which has \(size) bytes: the data file is truncated or does not belong to this model")
         }
-        return data.subdata(in: (data.startIndex + offset)..<(data.startIndex + end))
+        guard let data else { return .message(Data()) }
+        return .mapped(MappedBytes(file: data, range: offset..<end))
     }
 
     /// The path with every symbolic link resolved (realpath), or nil with errno set.

@@ -88,9 +88,10 @@ public struct SafeTensors: Sendable {
 
     static func widened(_ bytes: Data, dtype: String, count: Int) -> [Float] {
         let width = byteWidths[dtype] ?? 4
-        let decode = { ONNXReader.decodeLittleEndian(Data(bytes), count: count, width: width, $0) }
+        let raw = ONNXReader.RawSource.message(bytes)
+        let decode = { raw.decodeLittleEndian(count: count, width: width, $0) }
         switch dtype {
-        case "F32": return decode { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+        case "F32": return raw.floats(count: count)
         case "F16": return decode { HalfPrecision.float(fromBits: UInt16(truncatingIfNeeded: $0)) }
         case "BF16": return decode { Float(bitPattern: UInt32(truncatingIfNeeded: $0) << 16) }
         case "F64": return decode { Float(Double(bitPattern: $0)) }

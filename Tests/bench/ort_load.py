@@ -1,5 +1,6 @@
 """The peer of `featmap predict MODEL photo` for model loading: onnxruntime's session creation and one
-run on a 224² input, with the time of each on stderr. Usage: python_load.py MODEL.onnx"""
+run on a 224² input, with the time of each on stderr ("session N ms, run N ms").
+Usage: ort_load.py MODEL.onnx"""
 import sys
 import time
 
