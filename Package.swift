@@ -21,6 +21,8 @@ let package = Package(
         // zlib: gzipped idx data sets (`featmap shift --dataset`); the tests also inflate featmap's PNG
         // streams with it, the reference inflater, and the gzipped MNIST fixture.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // FFTW (single precision): large non-separable classic kernels by overlap-save FFT convolution.
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
         // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("isal")]),
@@ -30,7 +32,7 @@ let package = Package(
         .target(
             name: "FeatMapKit",
             dependencies: [
-                "CCodecs", "CDNNL", "CCairo", "CRender", "CZlib",
+                "CCodecs", "CDNNL", "CCairo", "CRender", "CZlib", "CFFTW",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
