@@ -35,9 +35,9 @@ public enum FilterRoute: String, Sendable, CaseIterable {
 ///
 /// By estimated multiply-adds per output row: the direct window costs kh·kw·Wo; a pair of 1-D passes
 /// `SeparableConvolution.cost`; an FFT tile `FFTConvolution.bestTile`'s cost · Wo. A separable kernel
-/// takes its passes (as Toeplitz products when its factors are long), a kernel that is impulse + separable
-/// or a sum of a few separable terms those when they cost less than the direct window, and any kernel
-/// takes the FFT when that costs less than all of them.
+/// takes its passes (as Toeplitz products when its factors are long); a kernel that is impulse + separable
+/// or a sum of a few separable terms takes those when they cost less than the direct window; any other
+/// takes the FFT when that costs less than the direct window and those terms (stride 1 only).
 struct FilterPlan: Sendable {
     /// One separable term: its passes and, when they run as matrix products, the matrices.
     struct Term: Sendable {
@@ -58,7 +58,7 @@ struct FilterPlan: Sendable {
     let gradient: (x: SeparableConvolution, y: SeparableConvolution)?
     let channels: Int, inputWidth: Int
     /// Bands must be cut at a multiple of this many output rows to give the whole image's numbers: the
-    /// Toeplitz products' row groups, the FFT's tile height.
+    /// FFT tiles' output rows (1 for the other routes, whose numbers do not depend on where a row sits).
     let rowMultiple: Int
 
     /// Multiply-adds of the direct window that one unit of `FFTConvolution.bestTile`'s cost is worth
@@ -90,14 +90,7 @@ struct FilterPlan: Sendable {
             gradient = (x[0].passes, y[0].passes)
         }
         var multiple = 1
-        for step in steps {
-            switch step {
-            case .direct: break
-            case .passes(let terms, _):
-                if terms.contains(where: { $0.toeplitz != nil }) { multiple = lcm(multiple, ToeplitzPasses.rows) }
-            case .fft(let f): multiple = lcm(multiple, f.step.y)
-            }
-        }
+        for case .fft(let f) in steps { multiple = lcm(multiple, f.step.y) }
         return FilterPlan(steps: steps, routes: routes, gradient: gradient, channels: channels, inputWidth: width,
                           rowMultiple: multiple)
     }
@@ -175,8 +168,10 @@ struct FilterPlan: Sendable {
             guard case .passes(let terms, _) = step else { preconditionFailure() }
             best = (step, terms.contains { $0.toeplitz != nil } ? .toeplitz : .separable, cost)
         }
-        // Forced splits (the tests' `options.separable`) take no FFT.
+        // Forced splits (the tests' `options.separable`) take no FFT, nor does a kernel that is one
+        // column ⊗ row: its two passes cost kh + kw per output, and long ones run as matrix products.
         if options.separable == true { return (best.step, best.route) }
+        if case .passes(let terms, nil) = best.step, terms.count == 1 { return (best.step, best.route) }
         let spanY = direct.dilation.y * (kernel.height - 1) + 1, spanX = direct.dilation.x * (kernel.width - 1) + 1
         if direct.stride == .one, kernel.width * kernel.height >= 16,
            let (_, cost) = FFTConvolution.bestTile(span: Pair(spanY, spanX),

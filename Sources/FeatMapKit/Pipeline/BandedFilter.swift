@@ -111,6 +111,8 @@ public struct BandedFilter: Sendable {
         let rowSamples = w * channels
         let bandOptions = bandOptions(plan)
         let routes = try filterPlan ?? self.filterPlan(plan, channels: channels, route: FilterRoute.fromEnvironment())
+        // FFT tiles sit at multiples of their height: bands cut elsewhere would not give the whole image's numbers.
+        let bandRows = (self.bandRows + routes.rowMultiple - 1) / routes.rowMultiple * routes.rowMultiple
         let bands = stride(from: 0, to: plan.outputSize.y, by: bandRows).map { $0 ..< min($0 + bandRows, plan.outputSize.y) }
 
         // Padded rows a band reads, and the source rows behind its colour and alpha.
