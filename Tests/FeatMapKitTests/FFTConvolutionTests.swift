@@ -128,6 +128,9 @@ import Testing
         #expect(try routes("sobel") == [.separable, .separable])
         let big = ClassicFilter(kernel: Self.random(31, 31, seed: 3), summary: "")
         #expect(try FilterPlan.choose(big, options: FilterOptions(), channels: 3, width: 451, route: nil).routes == [.fft])
+        // 9 × 9 (81 multiply-adds an output) is faster direct (docs/benchmark.md#fft-convolution).
+        let small = ClassicFilter(kernel: Self.random(9, 9, seed: 3), summary: "")
+        #expect(try FilterPlan.choose(small, options: FilterOptions(), channels: 3, width: 451, route: nil).routes == [.direct])
         #expect(try routes("gaussian:10", .fft) == [.fft])
         #expect(try routes("gaussian:10", .separable) == [.separable])
         #expect(throws: EngineError.self) { try routes("sobel", .toeplitz) }

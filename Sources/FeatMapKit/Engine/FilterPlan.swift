@@ -63,7 +63,7 @@ struct FilterPlan: Sendable {
 
     /// Multiply-adds of the direct window that one unit of `FFTConvolution.bestTile`'s cost is worth
     /// (measurements: docs/benchmark.md#fft-convolution).
-    static let fftCostScale = 2.0
+    static let fftCostScale = 7.0
 
     /// The plan for `filter` on `channels` planes `width` wide with `options` (its padding included);
     /// `route` forces one route for every kernel and throws when a kernel cannot take it.
