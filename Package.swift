@@ -23,6 +23,8 @@ let package = Package(
         // oneDNN (Debian's libdnnl-dev), opened with dlopen on first use rather than linked, so that a
         // process that runs no convolution (`featmap --version`) does not load libdnnl and libgomp.
         .target(name: "CDNNL"),
+        // FFTW (single precision): large non-separable classic kernels by overlap-save FFT convolution.
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
         // PNG encoder's use of ISA-L's deflate (Debian's libisal-dev).
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("isal")]),
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "FeatMapKit",
             dependencies: [
-                "CCodecs", "CDNNL", "CCairo", "CRender", "CZlib",
+                "CCodecs", "CDNNL", "CCairo", "CRender", "CZlib", "CFFTW",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

@@ -28,14 +28,15 @@ enum CLI {
         try run(executable: binary, arguments, stdin: stdin, in: directory, environment: environment)
     }
 
-    /// Runs any program (featmap itself, or featmap under GNU time) and collects its exit status and output.
+    /// Runs any program (featmap itself, or featmap under GNU time) and collects its exit status and output;
+    /// `environment` nil inherits this process's.
     static func run(executable: URL, _ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
                     environment: [String: String]? = nil) throws -> CLIResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

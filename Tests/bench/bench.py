@@ -282,12 +282,50 @@ def bench_predict():
     row("LeNet-5 predict, 10,000 MNIST PNGs", ours, "OpenCV + onnxruntime (ort_predict.py)", theirs)
 
 
+def prepare_large():
+    """A 24 MP JPEG (6000×4000) upscaled from a shared photo, and a 31×31 random kernel (positive, sum
+    1, fixed seed) in featmap's kernel format."""
+    path, kernel = os.path.join(WORK, "large.jpg"), os.path.join(WORK, "random31.txt")
+    if not os.path.exists(path):
+        from PIL import Image
+        src = os.path.join(SHARED, "photos", "astronaut.png")
+        if not os.path.exists(src):
+            src = "samples/chelsea.png"
+        Image.open(src).convert("RGB").resize((6000, 4000), Image.LANCZOS).save(path, quality=90)
+    if not os.path.exists(kernel):
+        import numpy as np
+        k = np.random.default_rng(31).random((31, 31))
+        k /= k.sum()
+        with open(kernel, "w") as f:
+            for r in k:
+                f.write(" ".join(f"{v:.9g}" for v in r) + "\n")
+    return path, kernel
+
+
+def bench_large():
+    """A large non-separable kernel: featmap's FFT route against OpenCV's filter2D (a DFT at this size)."""
+    try:
+        import cv2  # noqa: F401
+    except ImportError:
+        print("  OpenCV not installed; skipped")
+        return
+    big, kernel = prepare_large()
+    out = os.path.join(WORK, "out")
+    os.makedirs(out, exist_ok=True)
+    jpg = os.path.join(out, "large.jpg")
+    ours, theirs = measure_pair([FM, "apply", kernel, big, "-o", jpg],
+                                [sys.executable, os.path.join(HERE, "opencv_filter2d.py"), kernel, big, jpg])
+    row("31×31 random kernel 6000×4000 → JPEG", ours, "OpenCV filter2D", theirs)
+
+
 def main():
     print(f"featmap benchmark, median of {RUNS} runs, {os.cpu_count()} cores")
     startup = measure([FM, "--version"], runs=max(RUNS, 5))
     print(f"  featmap --version: {startup[0] * 1000:.0f} ms, {startup[1]:.0f} MiB")
     if ONLY in ("all", "apply"):
         bench_apply()
+    if ONLY in ("all", "large"):
+        bench_large()
     if ONLY in ("all", "cnn"):
         bench_cnn()
     if ONLY in ("all", "predict"):

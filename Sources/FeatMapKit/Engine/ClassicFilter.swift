@@ -1,6 +1,7 @@
 /// A classic image filter: one kernel, or two (x and y derivatives) whose responses are combined
 /// into the gradient magnitude √(gx² + gy²). Applying it is a depthwise run of the one
-/// convolution core (groups = channels), two 1-D passes when the kernel is separable and that is cheaper.
+/// convolution core (groups = channels), by the route `FilterPlan` chooses: the direct window, 1-D passes
+/// (as Toeplitz products for long factors) when the kernel splits, or FFT tiles for large kernels that do not.
 public struct ClassicFilter: Sendable {
     public var name: String
     /// One kernel, or two (x then y) when `combinesMagnitude`.
@@ -38,15 +39,15 @@ extension ClassicFilter {
     }
 
     /// The same on colour planes [C, H, W] already separated (and already grey when `options.gray`;
-    /// this call does not convert) and an optional alpha plane of H·W samples.
-    public func applied(toPlanes planes: Tensor, alpha alphaPlane: [Float]?, bitDepth: Int,
-                        options: FilterOptions) throws -> FilterResponse {
+    /// this call does not convert) and an optional alpha plane of H·W samples. `plan` is the route
+    /// chosen once for planes of this width (the bands of one image); nil chooses it here.
+    func applied(toPlanes planes: Tensor, alpha alphaPlane: [Float]?, bitDepth: Int,
+                 options: FilterOptions, plan: FilterPlan?) throws -> FilterResponse {
         try options.validate()
         guard let (channels, height, width) = planes.planeShape else {
             throw EngineError.shapeMismatch("colour planes must be [C, H, W], got \(planes.shape)")
         }
         let maxValue: Float = bitDepth == 16 ? 65535 : 255
-        var prepared: [(kernel: Kernel, convolution: Convolution, outputWidth: Int)] = []
         var geometry: (padding: Padding, anchor: Pair, size: Pair)?
         for original in kernels {
             let kernel = options.convolve ? original.flipped : original
@@ -61,28 +62,13 @@ extension ClassicFilter {
                                                   kernel: Pair(kernel.height, kernel.width), stride: options.stride,
                                                   dilation: options.dilation, padding: padding)
             geometry = (padding, kernel.effectiveAnchor, size)
-            let weights = Tensor(shape: [channels, 1, kernel.height, kernel.width],
-                                 storage: Array([[Float]](repeating: kernel.values, count: channels).joined()))
-            let convolution = Convolution(weights: weights, groups: channels, stride: options.stride,
-                                          dilation: options.dilation, padding: padding, border: options.border)
-            prepared.append((kernel, convolution, size.x))
         }
-        guard let geometry, !prepared.isEmpty else {
+        guard let geometry else {
             throw EngineError.invalidParameter("the filter \(name) has no kernel")
         }
-        // Both derivatives as plain two-pass filters: one fused pass gives the magnitude.
-        let routes = prepared.map { Self.separableRoute($0.kernel, direct: $0.convolution, options: options,
-                                                        inputWidth: width, outputWidth: $0.outputWidth) }
-        var responses: [Tensor] = []
-        if combinesMagnitude && prepared.count == 2, let x = routes[0], let y = routes[1],
-           let magnitude = try? SeparableConvolution.gradientMagnitude(x, y, of: planes) {
-            responses = [magnitude]
-        } else {
-            for p in prepared {
-                responses.append(try Self.filtered(planes, kernel: p.kernel, direct: p.convolution, options: options,
-                                                   inputWidth: width, outputWidth: p.outputWidth))
-            }
-        }
+        let plan = try plan ?? FilterPlan.choose(self, options: options, channels: channels, width: width,
+                                                 route: FilterRoute.fromEnvironment())
+        let responses = try plan.responses(planes)
         var result = responses[0]
         if combinesMagnitude && responses.count == 2 {
             let other = responses[1].storage
@@ -106,79 +92,10 @@ extension ClassicFilter {
         return FilterResponse(responses: result, alpha: alpha, bitDepth: bitDepth)
     }
 
-    /// One kernel over all planes by the cheapest exact route of the one core: two 1-D passes when the
-    /// kernel is column ⊗ row; impulse·δ + column ⊗ row (unsharp, edge) as two passes plus a one-tap
-    /// window; a sum of a few separable terms (the rank-3 Laplacian of Gaussian) when that still costs
-    /// less than the direct window; otherwise the direct window. `options.separable` forces (true) or
-    /// forbids (false) the split routes.
-    /// The two 1-D passes `filtered` runs for a kernel that is column ⊗ row, or nil when it takes
-    /// another route.
-    static func separableRoute(_ kernel: Kernel, direct: Convolution, options: FilterOptions, inputWidth: Int,
-                               outputWidth: Int) -> SeparableConvolution? {
-        guard options.separable != false, let f = kernel.separableFactors(),
-              affordable(1, kernel: kernel, direct: direct, options: options, inputWidth: inputWidth,
-                         outputWidth: outputWidth) else { return nil }
-        return passes(f.column, f.row, kernel: kernel, direct: direct)
-    }
-
-    /// column ⊗ row on every channel, with the direct window's stride, dilation, padding and border.
-    static func passes(_ column: [Float], _ row: [Float], kernel: Kernel, direct: Convolution) -> SeparableConvolution {
-        let channels = direct.outputChannels
-        let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
-        return SeparableConvolution(columns: Tensor(shape: [channels, kernel.height], storage: repeated(column)),
-                                    rows: Tensor(shape: [channels, kernel.width], storage: repeated(row)),
-                                    stride: direct.stride, dilation: direct.dilation, padding: direct.padding,
-                                    border: direct.border)
-    }
-
-    /// Whether `terms` pairs of passes cost fewer multiply-adds per output row than the direct window
-    /// (always when `options.separable` forces them).
-    static func affordable(_ terms: Int, kernel: Kernel, direct: Convolution, options: FilterOptions, inputWidth: Int,
-                           outputWidth: Int) -> Bool {
-        let pairCost = SeparableConvolution.cost(kernel: Pair(kernel.height, kernel.width), padding: direct.padding,
-                                                 inputWidth: inputWidth, outputWidth: outputWidth)
-        return options.separable == true || Double(terms) * pairCost < Double(kernel.width * kernel.height * outputWidth)
-    }
-
-    static func filtered(_ planes: Tensor, kernel: Kernel, direct: Convolution, options: FilterOptions,
-                         inputWidth: Int, outputWidth: Int) throws -> Tensor {
-        guard options.separable != false else { return try direct.applied(to: planes) }
-        if let route = separableRoute(kernel, direct: direct, options: options, inputWidth: inputWidth,
-                                      outputWidth: outputWidth) {
-            return try route.applied(to: planes)
-        }
-        let channels = direct.outputChannels
-        let repeated = { (v: [Float]) in Array([[Float]](repeating: v, count: channels).joined()) }
-        func pass(_ column: [Float], _ row: [Float]) -> SeparableConvolution {
-            passes(column, row, kernel: kernel, direct: direct)
-        }
-        let forced = options.separable == true
-        let affordable = { (terms: Int) in
-            Self.affordable(terms, kernel: kernel, direct: direct, options: options, inputWidth: inputWidth,
-                            outputWidth: outputWidth)
-        }
-        let large = kernel.width * kernel.height >= 25 || forced
-        if large, affordable(1), let split = kernel.impulsePlusSeparable() {
-            var tap = [Float](repeating: 0, count: kernel.width * kernel.height)
-            tap[kernel.effectiveAnchor.y * kernel.width + kernel.effectiveAnchor.x] = split.impulse
-            var impulse = direct
-            impulse.weights = Tensor(shape: direct.weights.shape, storage: repeated(tap))
-            var sum = try pass(split.column, split.row).applied(to: planes)
-            // The direct path skips zero weights, so the one-tap window costs one multiply-add per pixel.
-            let single = try impulse.applied(to: planes).storage
-            sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += single[i] } }
-            return sum
-        }
-        let maximumTerms = forced ? 4 : (1...4).last(where: { affordable($0) }) ?? 0
-        if large, maximumTerms >= 2, let terms = kernel.separableTerms(maximumTerms: maximumTerms), terms.count >= 2 {
-            var sum = try pass(terms[0].column, terms[0].row).applied(to: planes)
-            for term in terms.dropFirst() {
-                let next = try pass(term.column, term.row).applied(to: planes).storage
-                sum.storage.withUnsafeMutableBufferPointer { s in for i in 0..<s.count { s[i] += next[i] } }
-            }
-            return sum
-        }
-        return try direct.applied(to: planes)
+    /// The same, with the route chosen here.
+    public func applied(toPlanes planes: Tensor, alpha alphaPlane: [Float]?, bitDepth: Int,
+                        options: FilterOptions) throws -> FilterResponse {
+        try applied(toPlanes: planes, alpha: alphaPlane, bitDepth: bitDepth, options: options, plan: nil)
     }
 
     /// The input pixel under the anchor of output (oy, ox): y = oy·sy − top + ay·dy (x likewise),

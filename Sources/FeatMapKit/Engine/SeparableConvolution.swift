@@ -57,6 +57,17 @@ public struct SeparableConvolution: Sendable {
 
     /// `products: false` keeps long factors on the direct passes (for the tests that compare the two).
     func applied(to input: Tensor, products: Bool) throws -> Tensor {
+        guard let (_, h, w) = input.planeShape else {
+            throw EngineError.shapeMismatch("convolution input must be [C, H, W], got \(input.shape)")
+        }
+        let out = try Convolution.outputSize(input: Pair(h, w), kernel: kernelSize, stride: stride, dilation: dilation,
+                                             padding: padding)
+        return try applied(to: input, toeplitz: products ? ToeplitzPasses(self, inputSize: Pair(h, w), outputSize: out) : nil)
+    }
+
+    /// With the matrices of `toeplitz` (made once for inputs of this width, `FilterPlan`), or the direct
+    /// passes when nil.
+    func applied(to input: Tensor, toeplitz: ToeplitzPasses?) throws -> Tensor {
         guard let (c, h, w) = input.planeShape else {
             throw EngineError.shapeMismatch("convolution input must be [C, H, W], got \(input.shape)")
         }
@@ -72,8 +83,9 @@ public struct SeparableConvolution: Sendable {
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
         // Padded above and below only: both routes pad left and right on the vertical pass's output.
         let padded = input.padded(by: padding.rowsOnly, border: border)
-        if products, let passes = ToeplitzPasses(self, inputSize: Pair(h, w), outputSize: out),
+        if var passes = toeplitz, passes.inputWidth == w, passes.outputSize.x == out.x,
            input.storage.withUnsafeBufferPointer(ToeplitzPasses.isFinite) {
+            passes.outputSize.y = out.y
             padded.storage.withUnsafeBufferPointer { src in
                 result.withUnsafeMutableBufferPointer { dst in
                     passes.apply(source: src.baseAddress!, paddedHeight: h + padding.top + padding.bottom, channels: c,

@@ -32,7 +32,10 @@ struct ToeplitzPasses: Sendable {
     static let minimumTaps = 19
 
     let kernel: Pair, dilation: Pair
-    let inputWidth: Int, outputSize: Pair
+    /// The output's height can change from call to call (bands of one image): the matrices do not
+    /// depend on it.
+    let inputWidth: Int
+    var outputSize: Pair
     /// Padded width (all of it is read, at stride 1) and the left padding.
     let usedWidth: Int, left: Int
     /// The padded columns left and right of the input, and the input column each copies (−1: zeros).

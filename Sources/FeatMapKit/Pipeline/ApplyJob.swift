@@ -51,9 +51,11 @@ public struct ApplyJob: Sendable {
             var banded = BandedFilter(filter: filter, options: options)
             if destination != "-", format == .npy || responseMap.mode != .normalize,
                let plan = banded.plan(height: reader.header.height, width: reader.header.width) {
-                banded.bandRows = BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels,
-                                                        span: plan.span)
-                try runBanded(banded, plan: plan, reader: reader, destination: destination, report: &report)
+                // The routes once for the whole image; bands cut where they give its numbers.
+                let routes = try banded.filterPlan(plan, channels: reader.header.channels, route: FilterRoute.fromEnvironment())
+                let rows = BandedFilter.bandRows(width: reader.header.width, channels: reader.header.channels, span: plan.span)
+                banded.bandRows = (rows + routes.rowMultiple - 1) / routes.rowMultiple * routes.rowMultiple
+                try runBanded(banded, plan: plan, routes: routes, reader: reader, destination: destination, report: &report)
                 return
             }
             let image = try reader.readImage()
@@ -84,7 +86,7 @@ public struct ApplyJob: Sendable {
 
 extension ApplyJob {
     /// Decode, filter, map and encode band by band; the encoder runs on its own thread one band behind.
-    func runBanded(_ banded: BandedFilter, plan: BandedFilter.Plan, reader: ImageReader, destination: String,
+    func runBanded(_ banded: BandedFilter, plan: BandedFilter.Plan, routes: FilterPlan, reader: ImageReader, destination: String,
                    report: inout BatchReport) throws {
         var low = Float.infinity, high = -Float.infinity, sum = 0.0, count = 0
         let outputFormat: OutputFormat
@@ -153,7 +155,7 @@ extension ApplyJob {
                 try writer?.writeRows(image.samples, bitDepth: image.bitDepth)
             }
             do {
-                try banded.run(reader, plan: plan) { response in
+                try banded.run(reader, plan: plan, filterPlan: routes) { response in
                     try background.submit(response)
                 }
                 try background.finish()

@@ -77,9 +77,31 @@ public struct BandedFilter: Sendable {
                     anchorRow: anchor.y * options.dilation.y)
     }
 
+    /// The options each band is filtered with: no padding above and below (the band holds those rows).
+    func bandOptions(_ plan: Plan) -> FilterOptions {
+        var bandOptions = options
+        bandOptions.padding = .explicit(Padding(top: 0, bottom: 0, left: plan.padding.left, right: plan.padding.right))
+        return bandOptions
+    }
+
+    /// The filter's routes for the bands of an image with `channels` samples per pixel, chosen once
+    /// (`route`: the one `FEATMAP_ROUTE` forces, if any). Bands must be cut at a multiple of its
+    /// `rowMultiple` to give the whole image's numbers.
+    func filterPlan(_ plan: Plan, channels: Int, route: FilterRoute?) throws -> FilterPlan {
+        let colourCount = channels == 2 || channels == 4 ? channels - 1 : channels
+        let planeCount = options.gray && colourCount == 3 ? 1 : colourCount
+        return try FilterPlan.choose(filter, options: bandOptions(plan), channels: planeCount, width: plan.inputSize.x,
+                                     route: route)
+    }
+
     /// Filters the rows `reader` delivers and hands each band's raw responses to `body`, top to bottom
     /// (`responses` [C, n, Wo] and alpha n·Wo). Throws what the reader, the filter or `body` throws.
+    /// `filterPlan` (from `filterPlan(_:channels:route:)`) is chosen here when nil.
     public func run(_ reader: ImageReader, plan: Plan, _ body: (FilterResponse) throws -> Void) throws {
+        try run(reader, plan: plan, filterPlan: nil, body)
+    }
+
+    func run(_ reader: ImageReader, plan: Plan, filterPlan: FilterPlan?, _ body: (FilterResponse) throws -> Void) throws {
         let header = reader.header
         let (h, w, channels) = (header.height, header.width, header.channels)
         guard plan.inputSize == Pair(h, w) else {
@@ -87,8 +109,10 @@ public struct BandedFilter: Sendable {
         }
         let hasAlpha = channels == 2 || channels == 4
         let rowSamples = w * channels
-        var bandOptions = options
-        bandOptions.padding = .explicit(Padding(top: 0, bottom: 0, left: plan.padding.left, right: plan.padding.right))
+        let bandOptions = bandOptions(plan)
+        let routes = try filterPlan ?? self.filterPlan(plan, channels: channels, route: FilterRoute.fromEnvironment())
+        // FFT tiles sit at multiples of their height: bands cut elsewhere would not give the whole image's numbers.
+        let bandRows = (self.bandRows + routes.rowMultiple - 1) / routes.rowMultiple * routes.rowMultiple
         let bands = stride(from: 0, to: plan.outputSize.y, by: bandRows).map { $0 ..< min($0 + bandRows, plan.outputSize.y) }
 
         // Padded rows a band reads, and the source rows behind its colour and alpha.
@@ -209,7 +233,8 @@ public struct BandedFilter: Sendable {
                 }
             }
             let planesTensor = Tensor(shape: [planeCount, rows.count, w], storage: planes)
-            let response = try filter.applied(toPlanes: planesTensor, alpha: alpha, bitDepth: header.bitDepth, options: bandOptions)
+            let response = try filter.applied(toPlanes: planesTensor, alpha: alpha, bitDepth: header.bitDepth, options: bandOptions,
+                                              plan: routes)
             guard response.responses.shape.count == 3, response.responses.shape[1] == band.count else {
                 throw EngineError.shapeMismatch("band \(band) gave responses of shape \(response.responses.shape); this is a bug in featmap")
             }
