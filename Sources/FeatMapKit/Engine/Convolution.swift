@@ -185,6 +185,9 @@ public struct Convolution: Sendable {
         let (kh, kw) = (kernelSize.y, kernelSize.x)
         let bias = self.bias, stride = self.stride, dilation = self.dilation
         Parallel.forEachChunk(channels * outSize.y, minimumChunk: 8) { range in
+            // The activation runs over runs of finished rows (they are contiguous) of at least 2048
+            // values rather than row by row: a 7-wide row is too short for its vector loop.
+            var pending = range.lowerBound
             for item in range {
                 let ch = item / outSize.y, oy = item % outSize.y
                 let plane = src.base + ch * planeSize.y * planeSize.x
@@ -198,7 +201,10 @@ public struct Convolution: Sendable {
                 Convolution.accumulateRow(into: orow, count: outSize.x, plane: plane, planeWidth: planeSize.x,
                                           row: oy * stride.y, kernel: k, kernelSize: Pair(kh, kw),
                                           stride: stride.x, dilation: dilation)
-                activation?.apply(to: orow, count: outSize.x)
+                if let activation, (item + 1 - pending) * outSize.x >= 2048 || item + 1 == range.upperBound {
+                    activation.apply(to: out.base + pending * outSize.x, count: (item + 1 - pending) * outSize.x)
+                    pending = item + 1
+                }
             }
         }
     }
@@ -321,7 +327,12 @@ public struct Convolution: Sendable {
             MatrixProduct.multiply(m: filters.count, n: n, k: k, a: wP.base + filters.lowerBound * k, lda: k, b: columns,
                                    ldb: columnStride, beta: 1, c: outP.base + filters.lowerBound * nTotal + n0, ldc: nTotal)
             if let activation {
-                for oc in filters { activation.apply(to: outP.base + oc * nTotal + n0, count: n) }
+                if n == nTotal {
+                    // The filters' rows are contiguous: one run (a small map's rows are short).
+                    activation.apply(to: outP.base + filters.lowerBound * nTotal, count: filters.count * nTotal)
+                } else {
+                    for oc in filters { activation.apply(to: outP.base + oc * nTotal + n0, count: n) }
+                }
             }
         }
         let workers = Parallel.workers
@@ -372,8 +383,9 @@ public struct Convolution: Sendable {
                         drow.update(repeating: 0, count: outSize.x)
                         continue
                     }
-                    if lo > 0 { drow.update(repeating: 0, count: lo) }
-                    if hi < outSize.x { (drow + hi).update(repeating: 0, count: outSize.x - hi) }
+                    // (Loops, not memset: these are one or two columns.)
+                    for j in 0..<lo { drow[j] = 0 }
+                    for j in hi..<outSize.x { drow[j] = 0 }
                     let first = plane + iy * width + offset + lo * sx
                     if sx == 1 {
                         (drow + lo).update(from: first, count: hi - lo)

@@ -1,6 +1,6 @@
-/// e^x for 16 floats at once, for the activations that need it on every element of a feature map
-/// (Sigmoid, and so SiLU and the squeeze-and-excitation gates of EfficientNet and MobileNet v3): a call
-/// to the C library's `expf` per element cost more than the convolutions around it.
+/// e^x for the activations that need it on every element of a feature map (Sigmoid, and so SiLU and
+/// the squeeze-and-excitation gates of EfficientNet and MobileNet v3), in loops that the compiler
+/// vectorises: a call to the C library's `expf` per element cost more than the convolutions around it.
 ///
 /// Cody–Waite range reduction x = n·ln 2 + r with |r| ≤ ln 2 / 2 (ln 2 split in two parts so n·ln 2 is
 /// exact), e^r by Cephes' degree-5 minimax polynomial, and 2^n put into the exponent bits; within 2 ulp
