@@ -7,13 +7,12 @@ spin-wait), the two featmaps at least share the same conditions.
 
 Prints per model: ARCH A_inference_ms B_inference_ms B/A A_forward_ms B_forward_ms B/A
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
 
 import numpy as np
+from featmap_timing import layers_ms
 
 ARCHS = ["resnet50", "vgg19", "googlenet", "densenet121", "squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "resnet18"]
 args = sys.argv[1:]
@@ -30,12 +29,7 @@ np.save(npy, (np.random.default_rng(0).random((3, 224, 224)) * 255).astype(np.fl
 
 
 def run(featmap, model):
-    r = subprocess.run([featmap, "layers", model, npy, "--timing", "--json", "--repeat", "6",
-                        "-o", os.path.join(work, "ab-out"), "--no-images"], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(r.stderr.strip()[-300:])
-    out = json.loads(r.stdout)
-    return float(out["inference_ms"]), float(out["forward_ms"])
+    return layers_ms(featmap, model, npy, os.path.join(work, "ab-out"), 6)
 
 
 for arch in archs:
