@@ -55,6 +55,15 @@ import Testing
         Case(input: [3, 20, 141], weights: [3, 1, 9, 7], groups: 3, dilation: Pair(2, 3),
              padding: Padding(top: 8, bottom: 8, left: 9, right: 9)),
         Case(input: [2, 12, 100], weights: [2, 1, 1, 61], groups: 2, padding: Padding(top: 0, bottom: 0, left: 30, right: 30)),
+        // Small maps: the workers take shares of the filters (1×1 on 14×14, 3×3 on 7×7 in one band).
+        Case(input: [96, 14, 14], weights: [80, 96, 1, 1]),
+        Case(input: [40, 7, 7], weights: [72, 40, 3, 3], padding: Padding(all: 1)),
+        // Zero padding read by the im2col gather itself: stride 2 with odd padding, a pad wider than
+        // the stride, a 7×7 stem and a row of taps that falls wholly in the padding.
+        Case(input: [3, 33, 29], weights: [16, 3, 7, 7], stride: Pair(both: 2), padding: Padding(all: 3)),
+        Case(input: [8, 9, 11], weights: [32, 8, 3, 3], stride: Pair(both: 2), padding: Padding(top: 0, bottom: 1, left: 1, right: 0)),
+        Case(input: [4, 5, 4], weights: [32, 4, 3, 5], stride: Pair(1, 3), dilation: Pair(2, 1),
+             padding: Padding(top: 4, bottom: 4, left: 5, right: 5)),
     ])
     func blasBandsMatchThePlainSum(c: Case) throws {
         let input = Tensor(shape: c.input, storage: Self.values(c.input.reduce(1, *), seed: 1))
@@ -68,5 +77,11 @@ import Testing
         var worst: Float = 0
         for (a, b) in zip(fast.storage, expected) { worst = max(worst, abs(a - b)) }
         #expect(worst <= 4e-7 * terms, "largest difference \(worst)")
+        // With an addend (a residual block's shortcut), each output is the plain sum plus the addend.
+        let addend = Tensor(shape: fast.shape, storage: Self.values(fast.count, seed: 4))
+        let summed = try conv.applied(to: input, adding: addend, activation: .relu)
+        var worstSum: Float = 0
+        for i in expected.indices { worstSum = max(worstSum, abs(summed.storage[i] - max(0, expected[i] + addend.storage[i]))) }
+        #expect(worstSum <= 4e-7 * (terms + 1), "largest difference with the addend \(worstSum)")
     }
 }

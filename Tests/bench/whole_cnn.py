@@ -9,15 +9,14 @@ writing are counted on neither side. Blocks of the two alternate, three of each;
 MODELS_DIR holds ARCH.onnx as Tests/bench/export_models.py writes them. Prints one line per model:
 ARCH featmap_inference_ms featmap_forward_ms onnxruntime_ms
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
 import onnxruntime as ort
+from featmap_timing import layers_ms
 
 ARCHS = ["resnet50", "vgg19", "googlenet", "densenet121", "squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "resnet18"]
 featmap, models, work = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -32,12 +31,7 @@ opts.intra_op_num_threads = 2
 
 
 def featmap_ms(model):
-    r = subprocess.run([featmap, "layers", model, npy, "--timing", "--json", "--repeat", str(RUNS + 1),
-                        "-o", os.path.join(work, "whole-cnn-out"), "--no-images"], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(r.stderr.strip()[-300:])
-    out = json.loads(r.stdout)
-    return float(out["inference_ms"]), float(out["forward_ms"])
+    return layers_ms(featmap, model, npy, os.path.join(work, "whole-cnn-out"), RUNS + 1)
 
 
 for arch in archs:

@@ -11,6 +11,9 @@ public enum Activation: Sendable, Equatable {
     case tanh
     /// min(max(x, lo), hi)
     case clip(min: Float, max: Float)
+    /// x · σ(x) (SiLU, or swish): what ONNX graphs write as a Sigmoid and a Mul of its input by it,
+    /// computed the same way, so the values are theirs bit for bit.
+    case silu
 
     /// The activation applied to every element; the shape is kept.
     public func applied(to input: Tensor) -> Tensor {
@@ -47,6 +50,18 @@ public enum Activation: Sendable, Equatable {
             for i in 0..<count { v[i] = Foundation.tanh(v[i]) }
         case .clip(let lo, let hi):
             for i in 0..<count { v[i] = Swift.min(Swift.max(v[i], lo), hi) }
+        case .silu:
+            // σ in blocks on the stack, then the product, as Sigmoid then Mul compute it.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { s in
+                var start = 0
+                while start < count {
+                    let n = Swift.min(1024, count - start)
+                    s.baseAddress!.update(from: v + start, count: n)
+                    VectorExp.sigmoid(s.baseAddress!, count: n)
+                    for i in 0..<n { v[start + i] = v[start + i] * s[i] }
+                    start += n
+                }
+            }
         }
     }
 }

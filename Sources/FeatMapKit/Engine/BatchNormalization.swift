@@ -26,9 +26,12 @@ public struct BatchNormalization: Sendable {
         let factors = (0..<c).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
         let offsets = (0..<c).map { bias[$0] - mean[$0] * factors[$0] }
         out.withUnsafeMutableBufferPointer { buf in
-            for b in 0..<n {
-                for ch in 0..<c {
-                    let p = buf.baseAddress! + (b * c + ch) * plane
+            let base = SendablePointer(buf.baseAddress!)
+            // Planes split over the workers (DenseNet normalises every dense layer's input).
+            Parallel.forEachChunk(n * c, minimumChunk: max(1, (1 << 15) / max(1, plane))) { range in
+                for item in range {
+                    let ch = item % c
+                    let p = base.base + item * plane
                     let a = factors[ch], o = offsets[ch]
                     for i in 0..<plane { p[i] = p[i] * a + o }
                 }

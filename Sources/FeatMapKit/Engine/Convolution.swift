@@ -111,6 +111,24 @@ public struct Convolution: Sendable {
         return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
     }
 
+    /// The convolution plus `addend` (a tensor of the output's size, [outC, Ho, Wo] in any shape of that
+    /// many elements): each output starts from bias + addend instead of the bias, so a residual block's
+    /// Add takes no pass of its own; `activation` then applies to the sum.
+    public func applied(to input: Tensor, adding addend: Tensor, activation: Activation? = nil) throws -> Tensor {
+        let out = try outputSize(checking: input)
+        guard addend.count == outputChannels * out.y * out.x else {
+            throw EngineError.shapeMismatch("cannot add \(addend.shape) to a convolution output of [\(outputChannels), \(out.y), \(out.x)]")
+        }
+        var result = LargeBuffer.uninitialized(outputChannels * out.y * out.x)
+        result.withUnsafeMutableBufferPointer { dst in
+            addend.storage.withUnsafeBufferPointer { a in
+                compute(input, into: SendablePointer(dst.baseAddress!), outSize: out, activation: activation,
+                        addend: SendableConstPointer(a.baseAddress!))
+            }
+        }
+        return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
+    }
+
     /// Writes the [outC, Ho, Wo] result into `destination`, which must hold outC·Ho·Wo floats: a
     /// channel Concat's buffer, for instance, at the offset of this convolution's channels.
     public func apply(to input: Tensor, into destination: UnsafeMutablePointer<Float>, activation: Activation? = nil) throws {
@@ -135,20 +153,26 @@ public struct Convolution: Sendable {
         return try outputSize(height: h, width: w)
     }
 
-    private func compute(_ input: Tensor, into dstP: SendablePointer<Float>, outSize out: Pair, activation: Activation?) {
+    private func compute(_ input: Tensor, into dstP: SendablePointer<Float>, outSize out: Pair, activation: Activation?,
+                         addend: SendableConstPointer<Float>? = nil) {
         let (_, h, w) = input.planeShape!
-        let padded = input.padded(by: padding, border: border)
-        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
-        padded.storage.withUnsafeBufferPointer { src in
+        let depthwise = cinG == 1 && coutG == 1
+        // The im2col path reads zero padding as zeros itself: no padded copy of the input.
+        let padsItself = !depthwise && border == .zero
+        let source = padsItself ? input : input.padded(by: padding, border: border)
+        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
+        source.storage.withUnsafeBufferPointer { src in
             weights.storage.withUnsafeBufferPointer { wts in
                 let srcP = SendableConstPointer(src.baseAddress!), wP = SendableConstPointer(wts.baseAddress!)
-                if cinG == 1 && coutG == 1 {
-                    depthwise(src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out, activation: activation)
+                if depthwise {
+                    self.depthwise(src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out, activation: activation,
+                                   addend: addend)
                 } else {
                     for g in 0..<groups {
-                        grouped(group: g, src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out,
-                                activation: activation)
+                        grouped(group: g, src: srcP, planeSize: padsItself ? Pair(h, w) : Pair(ph, pw),
+                                lead: padsItself ? Pair(padding.top, padding.left) : Pair(0, 0), weights: wP, out: dstP,
+                                outSize: out, activation: activation, addend: addend)
                     }
                 }
             }
@@ -157,21 +181,32 @@ public struct Convolution: Sendable {
 
     // One filter per channel: a direct sliding window, split over (channel, rows) chunks.
     private func depthwise(src: SendableConstPointer<Float>, planeSize: Pair, weights: SendableConstPointer<Float>,
-                           out: SendablePointer<Float>, outSize: Pair, activation: Activation?) {
+                           out: SendablePointer<Float>, outSize: Pair, activation: Activation?,
+                           addend: SendableConstPointer<Float>?) {
         let channels = outputChannels
         let (kh, kw) = (kernelSize.y, kernelSize.x)
         let bias = self.bias, stride = self.stride, dilation = self.dilation
         Parallel.forEachChunk(channels * outSize.y, minimumChunk: 8) { range in
+            // The activation runs over runs of finished rows (they are contiguous) of at least 2048
+            // values rather than row by row: a 7-wide row is too short for its vector loop.
+            var pending = range.lowerBound
             for item in range {
                 let ch = item / outSize.y, oy = item % outSize.y
                 let plane = src.base + ch * planeSize.y * planeSize.x
                 let k = weights.base + ch * kh * kw
                 let orow = out.base + (ch * outSize.y + oy) * outSize.x
                 orow.update(repeating: bias?[ch] ?? 0, count: outSize.x)
+                if let addend {
+                    let arow = addend.base + (ch * outSize.y + oy) * outSize.x
+                    for ox in 0..<outSize.x { orow[ox] += arow[ox] }
+                }
                 Convolution.accumulateRow(into: orow, count: outSize.x, plane: plane, planeWidth: planeSize.x,
                                           row: oy * stride.y, kernel: k, kernelSize: Pair(kh, kw),
                                           stride: stride.x, dilation: dilation)
-                activation?.apply(to: orow, count: outSize.x)
+                if let activation, (item + 1 - pending) * outSize.x >= 2048 || item + 1 == range.upperBound {
+                    activation.apply(to: out.base + pending * outSize.x, count: (item + 1 - pending) * outSize.x)
+                    pending = item + 1
+                }
             }
         }
     }
@@ -266,9 +301,11 @@ public struct Convolution: Sendable {
     // im2col and the product) and a single-threaded product: a library's own threads on top of ours
     // would oversubscribe the cores. 1×1 convolutions need no im2col: the input planes already are
     // the columns, and the workers take slices of the output columns.
-    private func grouped(group g: Int, src: SendableConstPointer<Float>, planeSize: Pair,
+    /// `planeSize` is the size of the planes at `src`; `lead` the zero rows and columns (top, left) that
+    /// lie before them, read as zeros (the planes are then unpadded).
+    private func grouped(group g: Int, src: SendableConstPointer<Float>, planeSize: Pair, lead: Pair,
                          weights: SendableConstPointer<Float>, out: SendablePointer<Float>, outSize: Pair,
-                         activation: Activation?) {
+                         activation: Activation?, addend: SendableConstPointer<Float>?) {
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         let (kh, kw) = (kernelSize.y, kernelSize.x)
         let k = cinG * kh * kw
@@ -276,62 +313,112 @@ public struct Convolution: Sendable {
         let inP = SendableConstPointer(src.base + g * cinG * planeSize.y * planeSize.x)
         let wP = SendableConstPointer(weights.base + g * coutG * k)
         let outP = SendablePointer(out.base + g * coutG * nTotal)
+        let addP = addend.map { SendableConstPointer($0.base + g * coutG * nTotal) }
         let bias = self.bias.map { Array($0[(g * coutG)..<((g + 1) * coutG)]) }
-        // out[oc, n0 ..< n0 + n] = bias[oc], then += W · columns, then the activation while the block is in cache.
-        @Sendable func product(columns: UnsafePointer<Float>, columnStride: Int, n0: Int, n: Int) {
-            for oc in 0..<coutG {
-                (outP.base + oc * nTotal + n0).update(repeating: bias?[oc] ?? 0, count: n)
+        // out[oc, n0 ..< n0 + n] = bias[oc] for oc in `filters`, then += W · columns, then the activation
+        // while the block is in cache.
+        @Sendable func product(columns: UnsafePointer<Float>, columnStride: Int, n0: Int, n: Int, filters: Range<Int>) {
+            for oc in filters {
+                let row = outP.base + oc * nTotal + n0
+                row.update(repeating: bias?[oc] ?? 0, count: n)
+                if let addP {
+                    let arow = addP.base + oc * nTotal + n0
+                    for j in 0..<n { row[j] += arow[j] }
+                }
             }
-            MatrixProduct.multiply(m: coutG, n: n, k: k, a: wP.base, lda: k, b: columns, ldb: columnStride, beta: 1,
-                                   c: outP.base + n0, ldc: nTotal)
+            MatrixProduct.multiply(m: filters.count, n: n, k: k, a: wP.base + filters.lowerBound * k, lda: k, b: columns,
+                                   ldb: columnStride, beta: 1, c: outP.base + filters.lowerBound * nTotal + n0, ldc: nTotal)
             if let activation {
-                for oc in 0..<coutG { activation.apply(to: outP.base + oc * nTotal + n0, count: n) }
+                if n == nTotal {
+                    // The filters' rows are contiguous: one run (a small map's rows are short).
+                    activation.apply(to: outP.base + filters.lowerBound * nTotal, count: filters.count * nTotal)
+                } else {
+                    for oc in filters { activation.apply(to: outP.base + oc * nTotal + n0, count: n) }
+                }
             }
         }
+        let workers = Parallel.workers
         if kh == 1 && kw == 1 && stride == .one && padding.isZero {
             // Slices of about 512 KB of input columns, so that the bias rows written before the product
             // are still in cache when it adds to them.
             let step = max(256, (1 << 17) / max(k, coutG))
-            Parallel.forEachChunk(nTotal, minimumChunk: 4096) { range in
+            @Sendable func slices(_ range: Range<Int>, filters: Range<Int>) {
                 var n0 = range.lowerBound
                 while n0 < range.upperBound {
                     let n = min(step, range.upperBound - n0)
-                    product(columns: inP.base + n0, columnStride: nTotal, n0: n0, n: n)
+                    product(columns: inP.base + n0, columnStride: nTotal, n0: n0, n: n, filters: filters)
                     n0 += n
                 }
+            }
+            if nTotal >= 4096 * workers || coutG < 16 * workers {
+                Parallel.forEachChunk(nTotal, minimumChunk: 4096) { slices($0, filters: 0..<coutG) }
+            } else {
+                // Few columns (a 56×56 map or smaller): the workers take the filters in shares instead,
+                // all of them reading the same columns.
+                Parallel.forEachChunk(coutG, minimumChunk: 16) { slices(0..<nTotal, filters: $0) }
             }
             return
         }
         // Bands of output rows small enough that both the band's columns and its output block (filled
-        // with the bias, then added to by the product) stay in cache.
-        let bandRows = max(1, min(outSize.y, (1 << 18) / max(1, max(k, coutG) * outSize.x)))
-        let bands = (outSize.y + bandRows - 1) / bandRows
+        // with the bias, then added to by the product) stay in cache, in a multiple of the worker count.
+        let cachedRows = max(1, min(outSize.y, (1 << 18) / max(1, max(k, coutG) * outSize.x)))
+        var bands = (outSize.y + cachedRows - 1) / cachedRows
+        if bands > 1 { bands = min(outSize.y, (bands + workers - 1) / workers * workers) }
+        let bandRows = (outSize.y + bands - 1) / bands
+        bands = (outSize.y + bandRows - 1) / bandRows
         let stride = self.stride, dilation = self.dilation
+        // The columns of output rows y0 ..< y0 + rows, tap rows `taps`, into `columns` (rows·Wo per tap row).
+        @Sendable func gather(y0: Int, rows: Int, taps: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+            let n = rows * outSize.x
+            for r in taps {
+                let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
+                let plane = inP.base + c * planeSize.y * planeSize.x
+                let dst = columns + r * n
+                // Input column of output column ox: ox·sx + offset; it lies in the plane for ox in lo ..< hi.
+                let sx = stride.x, offset = kx * dilation.x - lead.x, width = planeSize.x
+                let lo = offset >= 0 ? 0 : min(outSize.x, (-offset + sx - 1) / sx)
+                let hi = width - 1 - offset < 0 ? lo : max(lo, min(outSize.x, (width - 1 - offset) / sx + 1))
+                for oy in 0..<rows {
+                    let iy = (y0 + oy) * stride.y + ky * dilation.y - lead.y
+                    let drow = dst + oy * outSize.x
+                    guard iy >= 0 && iy < planeSize.y && hi > lo else {
+                        drow.update(repeating: 0, count: outSize.x)
+                        continue
+                    }
+                    // (Loops, not memset: these are one or two columns.)
+                    for j in 0..<lo { drow[j] = 0 }
+                    for j in hi..<outSize.x { drow[j] = 0 }
+                    let first = plane + iy * width + offset + lo * sx
+                    if sx == 1 {
+                        (drow + lo).update(from: first, count: hi - lo)
+                    } else if sx == 2 {
+                        Convolution.gatherEven(first, into: drow + lo, count: hi - lo, available: width - (offset + lo * sx))
+                    } else {
+                        for ox in 0..<(hi - lo) { drow[lo + ox] = first[ox * sx] }
+                    }
+                }
+            }
+        }
+        if bands < workers && coutG >= 16 * workers {
+            // One band (a 14×14 or 7×7 map): the workers gather shares of the columns, then take the
+            // filters in shares.
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * nTotal)
+            defer { columns.deallocate() }
+            let colP = SendablePointer(columns)
+            Parallel.forEachChunk(k, minimumChunk: 16) { gather(y0: 0, rows: outSize.y, taps: $0, into: colP.base) }
+            Parallel.forEachChunk(coutG, minimumChunk: 16) {
+                product(columns: colP.base, columnStride: nTotal, n0: 0, n: nTotal, filters: $0)
+            }
+            return
+        }
         Parallel.forEachChunk(bands) { range in
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * bandRows * outSize.x)
             defer { columns.deallocate() }
             for band in range {
                 let y0 = band * bandRows, rows = min(bandRows, outSize.y - y0)
                 let n = rows * outSize.x
-                for r in 0..<k {
-                    let c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
-                    let plane = inP.base + c * planeSize.y * planeSize.x
-                    let dst = columns + r * n
-                    // Samples left in the padded row from the first one this tap reads.
-                    let rowRoom = planeSize.x - kx * dilation.x
-                    for oy in 0..<rows {
-                        let irow = plane + ((y0 + oy) * stride.y + ky * dilation.y) * planeSize.x + kx * dilation.x
-                        let drow = dst + oy * outSize.x
-                        if stride.x == 1 {
-                            drow.update(from: irow, count: outSize.x)
-                        } else if stride.x == 2 {
-                            Convolution.gatherEven(irow, into: drow, count: outSize.x, available: rowRoom)
-                        } else {
-                            for ox in 0..<outSize.x { drow[ox] = irow[ox * stride.x] }
-                        }
-                    }
-                }
-                product(columns: columns, columnStride: n, n0: y0 * outSize.x, n: n)
+                gather(y0: y0, rows: rows, taps: 0..<k, into: columns)
+                product(columns: columns, columnStride: n, n0: y0 * outSize.x, n: n, filters: 0..<coutG)
             }
         }
     }

@@ -4,8 +4,15 @@
 ///   of its output while the block is in cache, instead of a second pass over memory;
 /// - the Convs (with their activations) whose outputs only a channel Concat reads write straight into
 ///   the Concat's buffer, at their channels' offset, instead of being copied there afterwards
-///   (SqueezeNet's Fire modules: the two expand branches).
-/// The values computed are the same, bit for bit: the same operations run on the same floats.
+///   (SqueezeNet's Fire modules: the two expand branches);
+/// - a Conv whose output only a Sigmoid and a Mul by that Sigmoid read (x·σ(x), EfficientNet's SiLU)
+///   runs with that product as its activation;
+/// - a Conv whose output only an Add reads, when the Add's other input is already computed (a residual
+///   block's shortcut), starts its sums from that input instead of from zero, and takes the activation
+///   that follows the Add (ResNet's Add + Relu), so neither runs as a pass of its own.
+/// The values computed are the same, bit for bit, except for the residual sums: there each output is
+/// (bias + shortcut) + Σ w·x instead of (bias + Σ w·x) + shortcut, the same numbers added in another
+/// order (differences of a few ulp of the largest term, checked against the plain pass by the tests).
 public struct FusionPlan: Sendable {
     /// Conv node → the activation node folded into it.
     var activation: [Int: Int] = [:]
@@ -13,12 +20,19 @@ public struct FusionPlan: Sendable {
     var slot: [Int: (concat: Int, channel: Int)] = [:]
     /// Concat node → its channel count, when its inputs are written in place.
     var concatChannels: [Int: Int] = [:]
+    /// Conv node → the Add node folded into it, and the Add's other input (the shortcut).
+    var residual: [Int: (add: Int, shortcut: String)] = [:]
+    /// Conv node → the Sigmoid and Mul nodes that make x·σ(x) of its output (EfficientNet's SiLU), folded
+    /// into it as one activation.
+    var silu: [Int: (sigmoid: Int, mul: Int)] = [:]
 
     /// Folds nothing: every node's output is its own tensor, for passes that show every layer.
     static let none = FusionPlan()
 
     /// Activation nodes that do not run on their own.
-    var folded: Set<Int> { Set(activation.values) }
+    var folded: Set<Int> {
+        Set(activation.values).union(residual.values.map(\.add)).union(silu.values.flatMap { [$0.sigmoid, $0.mul] })
+    }
 
     init() {}
 
@@ -40,10 +54,38 @@ public struct FusionPlan: Sendable {
         func availableBefore(_ name: String, _ i: Int) -> Bool {
             name.isEmpty || graph.weights[name] != nil || (producer[name].map { $0 < i } ?? false)
         }
+        // The activation node that alone reads `value` (as its first input), when it can run with a Conv at `i`.
+        func soleActivation(of value: String, conv i: Int) -> Int? {
+            guard let j = soleReader(value), graph.isActivation(nodes[j]), nodes[j].inputs.first == value,
+                  nodes[j].inputs.dropFirst().allSatisfy({ availableBefore($0, i) }) else { return nil }
+            return j
+        }
+        // The Sigmoid and Mul that alone read `value` and compute value · σ(value).
+        func siluNodes(of value: String) -> (sigmoid: Int, mul: Int)? {
+            guard !value.isEmpty, !graphOutputs.contains(value), let r = readers[value], r.count == 2 else { return nil }
+            for (s, m) in [(r[0], r[1]), (r[1], r[0])] where nodes[s].op == "Sigmoid" && nodes[m].op == "Mul" {
+                guard nodes[s].inputs == [value], let sigma = nodes[s].outputs.first, soleReader(sigma) == m,
+                      graph.operatorUnit(of: nodes[m]) is ArithmeticOperator, graph.isActivation(nodes[s]),
+                      Set(nodes[m].inputs) == [value, sigma], nodes[m].inputs.count == 2 else { return nil }
+                return (s, m)
+            }
+            return nil
+        }
         for i in 0...end where graph.isConvolution(i) {
-            guard let out = nodes[i].outputs.first, let j = soleReader(out), graph.isActivation(nodes[j]),
-                  nodes[j].inputs.first == out, nodes[j].inputs.dropFirst().allSatisfy({ availableBefore($0, i) }) else { continue }
-            activation[i] = j
+            guard let out = nodes[i].outputs.first else { continue }
+            if let j = soleActivation(of: out, conv: i) {
+                activation[i] = j
+            } else if let pair = siluNodes(of: out) {
+                silu[i] = pair
+            } else if let j = soleReader(out), nodes[j].op == "Add", graph.operatorUnit(of: nodes[j]) is ArithmeticOperator,
+                      nodes[j].inputs.count == 2, nodes[j].inputs.filter({ $0 == out }).count == 1,
+                      let shortcut = nodes[j].inputs.first(where: { $0 != out }), producer[shortcut].map({ $0 < i }) ?? false,
+                      let sum = nodes[j].outputs.first {
+                // The shortcut must be a computed tensor (its shape is checked against the Conv's output
+                // when the pass runs); a constant would be broadcast.
+                residual[i] = (j, shortcut)
+                if let k = soleActivation(of: sum, conv: i) { activation[i] = k }
+            }
         }
         let convOfActivation = Dictionary(uniqueKeysWithValues: activation.map { ($0.value, $0.key) })
         // Concat along channels of an [N, C, H, W] graph; the pass checks N = 1 when it runs.
@@ -55,7 +97,7 @@ public struct FusionPlan: Sendable {
             for value in inputs {
                 guard soleReader(value) == c, let p = producer[value] else { break }
                 let conv = graph.isConvolution(p) ? p : convOfActivation[p]
-                guard let conv, let w = graph.weights[nodes[conv].inputs.count > 1 ? nodes[conv].inputs[1] : ""], w.rank == 4 else { break }
+                guard let conv, residual[conv] == nil, let w = graph.weights[nodes[conv].inputs.count > 1 ? nodes[conv].inputs[1] : ""], w.rank == 4 else { break }
                 convs.append((conv, w.shape[0]))
             }
             guard convs.count == inputs.count else { continue }
