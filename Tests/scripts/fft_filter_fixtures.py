@@ -15,17 +15,10 @@ import os
 import cv2
 import numpy as np
 
+from large_filter_fixtures import ROOT, sampled  # the same photo, rows and columns as Fixtures/large
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
 OUT = os.path.join(HERE, "..", "FeatMapKitTests", "Fixtures", "fft")
-
-
-def sampled(a):
-    def picks(n):
-        p = list(range(0, n, 7))
-        return p if p[-1] == n - 1 else p + [n - 1]
-    h, w = a.shape[:2]
-    return np.ascontiguousarray(a[np.ix_(picks(h), picks(w))].transpose(2, 0, 1).astype(np.float32))
 
 
 def main():
@@ -37,4 +30,5 @@ def main():
         np.save(os.path.join(OUT, f"chelsea-random{size}-{name}.npy"), sampled(cv2.filter2D(rgb, cv2.CV_32F, k, borderType=border)))
 
 
-main()
+if __name__ == "__main__":
+    main()
