@@ -100,30 +100,29 @@ public struct Convolution: Sendable {
     /// An `activation` is applied to each block of the output right after it is computed, while the
     /// block is still in cache: the same values as applying it afterwards, one pass over memory fewer.
     public func applied(to input: Tensor, activation: Activation? = nil) throws -> Tensor {
-        let out = try outputSize(checking: input)
-        try MatrixProduct.requireLibrary()
-        // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
-        // what can be hundreds of megabytes.
-        var result = LargeBuffer.uninitialized(outputChannels * out.y * out.x)
-        result.withUnsafeMutableBufferPointer { dst in
-            compute(input, into: SendablePointer(dst.baseAddress!), outSize: out, activation: activation)
-        }
-        return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
+        try applied(to: input, adding: nil, activation: activation)
     }
 
     /// The convolution plus `addend` (a tensor of the output's size, [outC, Ho, Wo] in any shape of that
     /// many elements): each output starts from bias + addend instead of the bias, so a residual block's
     /// Add takes no pass of its own; `activation` then applies to the sum.
-    public func applied(to input: Tensor, adding addend: Tensor, activation: Activation? = nil) throws -> Tensor {
+    public func applied(to input: Tensor, adding addend: Tensor?, activation: Activation? = nil) throws -> Tensor {
         let out = try outputSize(checking: input)
-        guard addend.count == outputChannels * out.y * out.x else {
+        if let addend, addend.count != outputChannels * out.y * out.x {
             throw EngineError.shapeMismatch("cannot add \(addend.shape) to a convolution output of [\(outputChannels), \(out.y), \(out.x)]")
         }
+        try MatrixProduct.requireLibrary()
+        // Every element is written (bias first, then the sums), so no zero fill: one pass fewer over
+        // what can be hundreds of megabytes.
         var result = LargeBuffer.uninitialized(outputChannels * out.y * out.x)
         result.withUnsafeMutableBufferPointer { dst in
-            addend.storage.withUnsafeBufferPointer { a in
-                compute(input, into: SendablePointer(dst.baseAddress!), outSize: out, activation: activation,
-                        addend: SendableConstPointer(a.baseAddress!))
+            let dstP = SendablePointer(dst.baseAddress!)
+            if let addend {
+                addend.storage.withUnsafeBufferPointer { a in
+                    compute(input, into: dstP, outSize: out, activation: activation, addend: SendableConstPointer(a.baseAddress!))
+                }
+            } else {
+                compute(input, into: dstP, outSize: out, activation: activation)
             }
         }
         return Tensor(shape: [outputChannels, out.y, out.x], storage: result)
