@@ -86,6 +86,27 @@ import Testing
         }
     }
 
+    /// A canvas written as PNG (the bytes go straight to the encoder) decodes to exactly its pixels, and
+    /// a drawing's PNG file holds exactly its render.
+    @Test func canvasPNGHoldsItsPixelsExactly() throws {
+        var canvas = Canvas(width: 37, height: 23)
+        for y in 0..<23 { for x in 0..<37 { canvas[x, y] = RGB(UInt8(x * 7 % 256), UInt8(y * 11 % 256), UInt8((x * y) % 256)) } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("featmap-canvas-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("c.png").path
+        try canvas.writePNG(to: path)
+        let back = try ImageDecoder.decode(path: path)
+        #expect(back.width == 37 && back.height == 23 && back.channels == 3 && back.bitDepth == 8)
+        #expect(back.samples == canvas.pixels.map { Float($0) })
+        var drawing = Drawing(width: 60, height: 30)
+        drawing.fillRect(x: 3, y: 4, width: 20, height: 9, color: RGB(200, 30, 90))
+        drawing.text("featmap", x: 25, y: 5, color: .black)
+        let file = dir.appendingPathComponent("d.png").path
+        try drawing.write(to: file)
+        #expect(try ImageDecoder.decode(path: file).samples == drawing.rendered().pixels.map { Float($0) })
+    }
+
     /// A pixel-exact raster in the PNG: every map value a whole block of its colour, edges included.
     @Test func mapsStayPixelExactWhenEnlarged() throws {
         let maps = Tensor(shape: [1, 3, 3], storage: [0, 1, 2, 3, 4, 5, 6, 7, 8])

@@ -48,7 +48,7 @@ final class LayerPictures {
 
     /// Adds a layer's grid to the overview: its pixels when the overview is a PNG (drawn once), its drawing
     /// otherwise (so that an SVG or PDF overview stays vector).
-    func add(_ grid: Drawing, rendered: Image?, layer: LayerActivation) {
+    func add(_ grid: Drawing, rendered: Canvas?, layer: LayerActivation) {
         let shape = layer.featureMaps?.shape ?? layer.output.shape
         let lines = Overview.lines(name: layer.name, op: layer.op, shape: shape, field: analysis?.layer(atNode: layer.index)?.field)
         if let rendered { overview.add(rendered, lines: lines) } else { overview.add(grid, lines: lines) }

@@ -203,10 +203,10 @@ public struct LayerRun: Sendable {
             let drawing = try FeatureGrid.draw(maps, title: title, options: grid).drawing
             let file = base + "." + imageFormat.fileExtension
             // A PNG grid is rendered once, for its file and for the overview.
-            let image = imageFormat == .png ? try drawing.image() : nil
-            pictures.add(drawing, rendered: image, layer: layer)
-            if let image {
-                try ImageEncoder.write(image, as: .png(depth: 8), to: (dir as NSString).appendingPathComponent(file))
+            let canvas = imageFormat == .png ? try drawing.rendered() : nil
+            pictures.add(drawing, rendered: canvas, layer: layer)
+            if let canvas {
+                try canvas.writePNG(to: (dir as NSString).appendingPathComponent(file))
             } else {
                 try drawing.write(to: (dir as NSString).appendingPathComponent(file), as: imageFormat)
             }

@@ -47,6 +47,17 @@ public struct Canvas: Sendable, CustomStringConvertible {
         Image(width: width, height: height, channels: 3, bitDepth: 8, samples: pixels.map { Float($0) })
     }
 
+    /// Writes the canvas atomically to `path` ("-" = standard output) as an 8-bit RGB PNG: its bytes go
+    /// to the encoder as they are, not through an `Image`'s floats (which cost a third of `layers`' time).
+    public func writePNG(to path: String) throws {
+        try OutputFile.write(to: path) { file in
+            let writer = try ImageWriter(file: file, width: width, height: height, channels: 3, format: .png(depth: 8),
+                                         destination: CodecError.displayName(path))
+            try pixels.withUnsafeBufferPointer { try writer.writeRows(bytes: $0) }
+            try writer.finish()
+        }
+    }
+
     public subscript(x: Int, y: Int) -> RGB {
         get {
             guard x >= 0, y >= 0, x < width, y < height else { return .black }

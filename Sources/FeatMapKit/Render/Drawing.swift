@@ -148,7 +148,7 @@ public struct Drawing: Sendable {
     /// The drawing as an 8-bit RGB image, ready for the PNG encoder.
     public func image() throws -> Image { try rendered().image }
 
-    /// The file bytes of the drawing as SVG or PDF (PNG goes through `image()` and the image encoder).
+    /// The file bytes of the drawing as SVG or PDF (PNG goes through `rendered()` and the image encoder).
     public func vectorData(_ format: PictureFormat) throws -> [UInt8] {
         switch format {
         case .svg: return Array(try SVGWriter.document(self).utf8)
@@ -161,7 +161,7 @@ public struct Drawing: Sendable {
     public func write(to path: String, as format: PictureFormat) throws {
         switch format {
         case .png:
-            try ImageEncoder.write(try image(), as: .png(depth: 8), to: path)
+            try rendered().writePNG(to: path)
         case .svg, .pdf:
             try OutputFile.write(try vectorData(format), to: path)
         }

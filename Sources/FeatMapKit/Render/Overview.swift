@@ -54,6 +54,13 @@ public struct Overview: Sendable {
         add(Drawing(picture), lines: lines)
     }
 
+    /// Adds a picture already rendered (a grid drawn once for its own PNG), its bytes as they are.
+    public mutating func add(_ picture: Canvas, lines: [String]) {
+        var drawing = Drawing(width: picture.width, height: picture.height)
+        drawing.blit(Raster(picture), x: 0, y: 0)
+        add(drawing, lines: lines)
+    }
+
     /// Adds a row, unless the overview is already full (then only counts it in `omitted`; every later row
     /// is omitted too, so the overview is always a prefix of the layers).
     public mutating func add(_ picture: Drawing, lines: [String]) {
