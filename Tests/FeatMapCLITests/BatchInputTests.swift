@@ -84,9 +84,9 @@ import Testing
                 #expect(third.stdoutText.contains("top 5 of sample 2:"))
             }
             for picture in files where picture.hasSuffix(".png") && picture != "overview.png" {
-                let a = try Data(contentsOf: dir.appendingPathComponent("\(folder)/\(picture)"))
-                let b = try Data(contentsOf: dir.appendingPathComponent("one\(k)/\(picture)"))
-                #expect(a == b, "\(folder)/\(picture) differs from sample \(k) alone")
+                try CLI.expectSamePicture(dir.appendingPathComponent("\(folder)/\(picture)").path,
+                                          dir.appendingPathComponent("one\(k)/\(picture)").path,
+                                          "\(folder)/\(picture) against sample \(k) alone")
             }
         }
     }

@@ -1,3 +1,4 @@
+import FeatMapKit
 import Foundation
 import Testing
 
@@ -72,6 +73,42 @@ enum CLI {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("featmap-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// Two runs' PNG of one picture (a batch's against the file's own run): the pixels must be equal, and
+    /// the bytes should be.
+    ///
+    /// Known, not fixed: under heavy load (the full suite on two cores), PNG files of identical pixels
+    /// have now and then come out with different bytes. In the one caught, the second of an 805×956 `pool`
+    /// picture's five segments came out of ISA-L's level-1 deflate with a different, equally valid choice of
+    /// matches (19,754 bytes against 19,753), though the filtered bytes given to it were identical; a
+    /// harness feeding ISA-L the same segments from three threads in three processes never reproduced it.
+    /// A LeNet `layers` grid (18,917 bytes) did the same once. So equal bytes are checked as an
+    /// intermittent known issue, equal pixels as a hard expectation.
+    static func expectSamePicture(_ batch: String, _ alone: String, _ label: String) throws {
+        let (b, a) = (try Data(contentsOf: URL(fileURLWithPath: batch)), try Data(contentsOf: URL(fileURLWithPath: alone)))
+        if b == a { return }
+        let why = try pixelDifference(batch, alone)
+        #expect(why == equalPixels, "\(label): \(why)")
+        withKnownIssue("\(label): same pixels, different PNG bytes (ISA-L's choice of matches)", isIntermittent: true) {
+            #expect(b == a)
+        }
+    }
+
+    static let equalPixels = "the bytes differ but every pixel is equal"
+
+    /// When two PNG files differ, whether their pixels do too (and where): says whether a failure is in the
+    /// picture or only in its compressed stream.
+    static func pixelDifference(_ a: String, _ b: String) throws -> String {
+        let x = try ImageDecoder.decode(path: a), y = try ImageDecoder.decode(path: b)
+        guard x.width == y.width, x.height == y.height, x.channels == y.channels else {
+            return "sizes differ: \(x.width)×\(x.height)×\(x.channels) against \(y.width)×\(y.height)×\(y.channels)"
+        }
+        let differing = zip(x.samples, y.samples).enumerated().filter { $0.element.0 != $0.element.1 }
+        guard let first = differing.first else { return equalPixels }
+        let pixel = first.offset / x.channels
+        return "\(differing.count) samples differ, the first at x \(pixel % x.width), y \(pixel / x.width): "
+            + "\(first.element.0) against \(first.element.1)"
     }
 
     /// A committed fixture of this test target.

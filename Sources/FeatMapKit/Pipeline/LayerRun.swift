@@ -79,6 +79,9 @@ public struct LayerRun: Sendable {
             let warm = m.graph.forward(input.tensor, last: last, prepared: prepared) { layerTimes[$0.index, default: []].append($0.milliseconds) }
             totals.append(warm.totalMilliseconds)
         }
+        // Grids are compressed on their own thread while the pass draws the next one (about a third of
+        // the job's time is the PNG encoder's).
+        let encoder = BackgroundWriter<PendingPNG> { try $0.canvas.writePNG(to: $0.path) }
         var result = m.graph.forward(input.tensor, last: last, prepared: prepared) { layer in
             var file: String? = nil
             let base = fileBase(layer.index, name: layer.name)
@@ -86,7 +89,8 @@ public struct LayerRun: Sendable {
                 do {
                     try pictures.observe(layer, base: base)
                     if selected.contains(layer.index) {
-                        file = try write(layer, base: base, dir: dir, pictures: pictures, npyNow: count == 1, note: note)
+                        file = try write(layer, base: base, dir: dir, pictures: pictures, npyNow: count == 1, encoder: encoder,
+                                         note: note)
                         if count > 1 && npy { stacks[layer.index, default: Array(repeating: [], count: count)][drawn] = LayerRun.maps(layer).storage }
                     }
                 } catch {
@@ -102,6 +106,7 @@ public struct LayerRun: Sendable {
         }
         totals.append(result.totalMilliseconds)
         result.totalMilliseconds = LayerRun.median(totals)
+        do { try encoder.finish() } catch { writeError = writeError ?? error }
         if let writeError { throw writeError }
         if images { try pictures.finish(note: note) }
         var failure: String? = nil
@@ -193,7 +198,7 @@ public struct LayerRun: Sendable {
 
     /// Writes the grid (and .npy) of one layer; returns the file name written.
     func write(_ layer: LayerActivation, base: String, dir: String, pictures: LayerPictures, npyNow: Bool,
-               note: (String) -> Void) throws -> String? {
+               encoder: BackgroundWriter<PendingPNG>, note: (String) -> Void) throws -> String? {
         let maps = LayerRun.maps(layer)
         var name: String? = nil
         if images && !pictures.isMaps(layer) {
@@ -206,7 +211,7 @@ public struct LayerRun: Sendable {
             let canvas = imageFormat == .png ? try drawing.rendered() : nil
             pictures.add(drawing, rendered: canvas, layer: layer)
             if let canvas {
-                try canvas.writePNG(to: (dir as NSString).appendingPathComponent(file))
+                try encoder.submit(PendingPNG(canvas: canvas, path: (dir as NSString).appendingPathComponent(file)))
             } else {
                 try drawing.write(to: (dir as NSString).appendingPathComponent(file), as: imageFormat)
             }
@@ -241,6 +246,12 @@ public struct LayerRow: Sendable {
     public var milliseconds: Double
     /// The grid (else the .npy) written for the layer, when it was selected.
     public var file: String?
+}
+
+/// A rendered grid on its way to its PNG file.
+struct PendingPNG: Sendable {
+    var canvas: Canvas
+    var path: String
 }
 
 /// What `LayerRun.run` did for one input.
