@@ -157,20 +157,21 @@ public struct Convolution: Sendable {
         let (_, h, w) = input.planeShape!
         let cinG = inputChannelsPerGroup, coutG = outputChannels / groups
         let depthwise = cinG == 1 && coutG == 1
-        // The im2col path reads zero padding as zeros itself: no padded copy of the input.
-        let padsItself = !depthwise && border == .zero
+        // Both paths read zero padding as zeros themselves: no padded copy of the input.
+        let padsItself = border == .zero
         let source = padsItself ? input : input.padded(by: padding, border: border)
-        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
+        // The planes at `source` and the zero rows and columns (top, left) read before them.
+        let planeSize = padsItself ? Pair(h, w) : Pair(h + padding.top + padding.bottom, w + padding.left + padding.right)
+        let lead = padsItself ? Pair(padding.top, padding.left) : Pair(0, 0)
         source.storage.withUnsafeBufferPointer { src in
             weights.storage.withUnsafeBufferPointer { wts in
                 let srcP = SendableConstPointer(src.baseAddress!), wP = SendableConstPointer(wts.baseAddress!)
                 if depthwise {
-                    self.depthwise(src: srcP, planeSize: Pair(ph, pw), weights: wP, out: dstP, outSize: out, activation: activation,
-                                   addend: addend)
+                    self.depthwise(src: srcP, planeSize: planeSize, lead: lead, weights: wP, out: dstP, outSize: out,
+                                   activation: activation, addend: addend)
                 } else {
                     for g in 0..<groups {
-                        grouped(group: g, src: srcP, planeSize: padsItself ? Pair(h, w) : Pair(ph, pw),
-                                lead: padsItself ? Pair(padding.top, padding.left) : Pair(0, 0), weights: wP, out: dstP,
+                        grouped(group: g, src: srcP, planeSize: planeSize, lead: lead, weights: wP, out: dstP,
                                 outSize: out, activation: activation, addend: addend)
                     }
                 }
@@ -178,37 +179,105 @@ public struct Convolution: Sendable {
         }
     }
 
-    // One filter per channel: a direct sliding window, split over (channel, rows) chunks.
-    private func depthwise(src: SendableConstPointer<Float>, planeSize: Pair, weights: SendableConstPointer<Float>,
+    // One filter per channel: a direct sliding window over blocks of output rows of one channel, split
+    // over the workers. Each block first copies the input it reads into a small scratch buffer (zeros
+    // where the window reaches into zero padding, so the input is never padded as a whole), as stride
+    // phases: phase (q, p) holds the padded rows q, q + sy, … and in them the columns p, p + sx, …, so
+    // that every tap reads one phase at a fixed offset. Then each tap is one sweep over the whole block
+    // taken as a flat run of rows of the phase width (the few columns past the output's width are
+    // computed and dropped): 7- or 14-wide rows are too short for the vector loops one by one. The
+    // sums are `accumulateRow`'s in its order (at stride 1 it runs on the block), so the values are
+    // those of a sliding window row by row.
+    /// `planeSize` is the size of the planes at `src`; `lead` the zero rows and columns (top, left) before them.
+    private func depthwise(src: SendableConstPointer<Float>, planeSize: Pair, lead: Pair, weights: SendableConstPointer<Float>,
                            out: SendablePointer<Float>, outSize: Pair, activation: Activation?,
                            addend: SendableConstPointer<Float>?) {
         let channels = outputChannels
-        let (kh, kw) = (kernelSize.y, kernelSize.x)
-        let bias = self.bias, stride = self.stride, dilation = self.dilation
-        Parallel.forEachChunk(channels * outSize.y, minimumChunk: 8) { range in
-            // The activation runs over runs of finished rows (they are contiguous) of at least 2048
-            // values rather than row by row: a 7-wide row is too short for its vector loop.
-            var pending = range.lowerBound
+        let kernel = kernelSize, stride = self.stride, dilation = self.dilation, bias = self.bias
+        let (sy, sx) = (stride.y, stride.x)
+        // A phase's width and extra rows: enough for the last tap of the last output column and row.
+        let width = outSize.x + ((kernel.x - 1) * dilation.x) / sx
+        let extraRows = ((kernel.y - 1) * dilation.y) / sy + 1   // + 1: the flat sweep's last row runs past the width
+        // Blocks of output rows whose phases fit the scratch budget, and at least four blocks per worker.
+        let fitting = min(outSize.y, max(1, Self.depthwiseScratch / (sy * sx * width) - extraRows))
+        let perChannel = (4 * Parallel.workers + channels - 1) / channels
+        let rowsPerBlock = max(1, min(fitting, (outSize.y + perChannel - 1) / perChannel))
+        let blocks = (outSize.y + rowsPerBlock - 1) / rowsPerBlock
+        let phaseRows = rowsPerBlock + extraRows, phaseSize = phaseRows * width
+        Parallel.forEachChunk(channels * blocks) { range in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: sy * sx * phaseSize + rowsPerBlock * width)
+            defer { scratch.deallocate() }
+            let acc = scratch + sy * sx * phaseSize
             for item in range {
-                let ch = item / outSize.y, oy = item % outSize.y
+                let ch = item / blocks, oy0 = (item % blocks) * rowsPerBlock
+                let rows = min(outSize.y, oy0 + rowsPerBlock) - oy0
                 let plane = src.base + ch * planeSize.y * planeSize.x
-                let k = weights.base + ch * kh * kw
-                let orow = out.base + (ch * outSize.y + oy) * outSize.x
-                orow.update(repeating: bias?[ch] ?? 0, count: outSize.x)
-                if let addend {
-                    let arow = addend.base + (ch * outSize.y + oy) * outSize.x
-                    for ox in 0..<outSize.x { orow[ox] += arow[ox] }
+                for q in 0..<sy {
+                    for p in 0..<sx {
+                        Self.gatherPhase(into: scratch + (q * sx + p) * phaseSize, rows: phaseRows, width: width,
+                                         plane: plane, planeSize: planeSize, firstRow: oy0 * sy + q - lead.y, rowStep: sy,
+                                         firstColumn: p - lead.x, columnStep: sx)
+                    }
                 }
-                Convolution.accumulateRow(into: orow, count: outSize.x, plane: plane, planeWidth: planeSize.x,
-                                          row: oy * stride.y, kernel: k, kernelSize: Pair(kh, kw),
-                                          stride: stride.x, dilation: dilation)
-                if let activation, (item + 1 - pending) * outSize.x >= 2048 || item + 1 == range.upperBound {
-                    activation.apply(to: out.base + pending * outSize.x, count: (item + 1 - pending) * outSize.x)
-                    pending = item + 1
+                // Each output starts from its bias (+ addend); the columns past the output's width from 0.
+                let first = (ch * outSize.y + oy0) * outSize.x
+                for r in 0..<rows {
+                    let line = acc + r * width
+                    line.update(repeating: bias?[ch] ?? 0, count: outSize.x)
+                    if let addend {
+                        let a = addend.base + first + r * outSize.x
+                        for ox in 0..<outSize.x { line[ox] += a[ox] }
+                    }
+                    (line + outSize.x).update(repeating: 0, count: width - outSize.x)
                 }
+                let k = weights.base + ch * kernel.y * kernel.x
+                if sy == 1 && sx == 1 {
+                    Convolution.accumulateRow(into: acc, count: rows * width, plane: scratch, planeWidth: width,
+                                              row: 0, kernel: k, kernelSize: kernel, stride: 1, dilation: dilation)
+                } else {
+                    for ky in 0..<kernel.y {
+                        let cy = ky * dilation.y
+                        for kx in 0..<kernel.x {
+                            let wv = k[ky * kernel.x + kx]
+                            if wv == 0 { continue }
+                            let cx = kx * dilation.x
+                            let base = scratch + ((cy % sy) * sx + cx % sx) * phaseSize + (cy / sy) * width + cx / sx
+                            for i in 0..<(rows * width) { acc[i] += wv * base[i] }
+                        }
+                    }
+                }
+                for r in 0..<rows { (out.base + first + r * outSize.x).update(from: acc + r * width, count: outSize.x) }
+                if let activation { activation.apply(to: out.base + first, count: rows * outSize.x) }
             }
         }
     }
+
+    /// Scratch floats per depthwise block (about 256 KB, within a core's L2).
+    static let depthwiseScratch = 65536
+
+    /// One stride phase of `plane`: dst[i·width + j] = plane[firstRow + i·rowStep][firstColumn + j·columnStep]
+    /// for i < rows, j < width, and 0 where that lies outside the plane (zero padding).
+    static func gatherPhase(into dst: UnsafeMutablePointer<Float>, rows: Int, width: Int, plane: UnsafePointer<Float>,
+                            planeSize: Pair, firstRow: Int, rowStep: Int, firstColumn: Int, columnStep: Int) {
+        // Columns j with 0 ≤ firstColumn + j·columnStep < planeSize.x.
+        let lo = min(width, max(0, ceilDivide(-firstColumn, columnStep)))
+        let hi = max(lo, min(width, ceilDivide(planeSize.x - firstColumn, columnStep)))
+        for i in 0..<rows {
+            let line = dst + i * width, y = firstRow + i * rowStep
+            guard y >= 0, y < planeSize.y, lo < hi else { line.update(repeating: 0, count: width); continue }
+            let from = plane + y * planeSize.x + firstColumn
+            if lo > 0 { line.update(repeating: 0, count: lo) }
+            if columnStep == 1 {
+                (line + lo).update(from: from + lo, count: hi - lo)
+            } else {
+                for j in lo..<hi { line[j] = from[j * columnStep] }
+            }
+            if hi < width { (line + hi).update(repeating: 0, count: width - hi) }
+        }
+    }
+
+    /// ⌈a / b⌉ for b > 0 and any sign of a.
+    private static func ceilDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
 
     /// orow[ox] += Σ k[ky,kx] · plane[row + ky·dy][ox·sx + kx·dx]
     @inline(__always)
