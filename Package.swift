@@ -23,6 +23,9 @@ let package = Package(
         // oneDNN (Debian's libdnnl-dev), opened with dlopen on first use rather than linked, so that a
         // process that runs no convolution (`featmap --version`) does not load libdnnl and libgomp.
         .target(name: "CDNNL"),
+        // e^x, Sigmoid and SiLU over float arrays, compiled for AVX-512, AVX2 and the SSE2 baseline and
+        // chosen by the CPU at load (Swift's own loops are built for the baseline only).
+        .target(name: "CVectorMath"),
         // FFTW (single precision): large non-separable classic kernels by overlap-save FFT convolution.
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         // The only place where setjmp/longjmp live: small C shims over libpng and libjpeg, and the
@@ -34,7 +37,7 @@ let package = Package(
         .target(
             name: "FeatMapKit",
             dependencies: [
-                "CCodecs", "CDNNL", "CCairo", "CRender", "CZlib", "CFFTW",
+                "CCodecs", "CDNNL", "CVectorMath", "CCairo", "CRender", "CZlib", "CFFTW",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -45,7 +48,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "FeatMapKitTests", dependencies: ["FeatMapKit", "CZlib"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeatMapKitTests", dependencies: ["FeatMapKit", "CZlib", "CVectorMath"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatMapCLITests", dependencies: ["FeatMapKit", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     resources: [.copy("Fixtures")]),
     ],

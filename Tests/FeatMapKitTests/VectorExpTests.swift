@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CVectorMath
 @testable import FeatMapKit
 
 /// The vector exponential behind Sigmoid, against the double-precision exponential rounded to float
@@ -48,5 +49,32 @@ import Testing
             #expect(abs(y - reference) <= max(2 * reference.ulp, Float.leastNormalMagnitude), "sigmoid(\(x)) = \(y), reference \(reference)")
         }
         #expect(v[1003].isNaN && v[1004] == 1 && v[1005] == 0)
+    }
+
+    /// The versions the CPU dispatches to (AVX-512 or AVX2 where it has them) give the baseline's bits:
+    /// contraction into fused multiply-adds, or any reordering, would change the last bit somewhere here.
+    @Test func dispatchedVersionsGiveTheBaselineBits() {
+        var values: [Float] = (0..<100_003).map { Float($0 - 50_000) * 0.0019 }   // [−95, 95], tail of 3
+        values += [0, -0.0, .nan, .infinity, -.infinity, 88.72283, 88.72284, -87.33654, -87.33655, 1e-30, -1e-30]
+        typealias Kernel = (UnsafeMutablePointer<Float>?, Int) -> Void
+        let pairs: [(String, Kernel, Kernel)] = [("exp", fm_exp, fm_exp_baseline), ("sigmoid", fm_sigmoid, fm_sigmoid_baseline),
+                                                 ("silu", fm_silu, fm_silu_baseline)]
+        for (name, dispatched, baseline) in pairs {
+            var fast = values, plain = values
+            fast.withUnsafeMutableBufferPointer { dispatched($0.baseAddress!, $0.count) }
+            plain.withUnsafeMutableBufferPointer { baseline($0.baseAddress!, $0.count) }
+            let differing = zip(fast, plain).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(name) (\(VectorExp.instructionSet)): \(differing) values differ from the baseline's")
+        }
+    }
+
+    /// SiLU is Sigmoid then the product with the input, bit for bit (what the Conv's fused activation
+    /// must give for the graph's Sigmoid and Mul).
+    @Test func siluIsSigmoidTimesInput() {
+        let values: [Float] = (0..<5000).map { Float($0 - 2500) * 0.037 }
+        var silu = values, sigmoid = values
+        silu.withUnsafeMutableBufferPointer { VectorExp.silu($0.baseAddress!, count: $0.count) }
+        sigmoid.withUnsafeMutableBufferPointer { VectorExp.sigmoid($0.baseAddress!, count: $0.count) }
+        for i in values.indices { #expect(silu[i].bitPattern == (values[i] * sigmoid[i]).bitPattern) }
     }
 }

@@ -51,17 +51,7 @@ public enum Activation: Sendable, Equatable {
         case .clip(let lo, let hi):
             for i in 0..<count { v[i] = Swift.min(Swift.max(v[i], lo), hi) }
         case .silu:
-            // σ in blocks on the stack, then the product, as Sigmoid then Mul compute it.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { s in
-                var start = 0
-                while start < count {
-                    let n = Swift.min(1024, count - start)
-                    s.baseAddress!.update(from: v + start, count: n)
-                    VectorExp.sigmoid(s.baseAddress!, count: n)
-                    for i in 0..<n { v[start + i] = v[start + i] * s[i] }
-                    start += n
-                }
-            }
+            VectorExp.silu(v, count: count)
         }
     }
 }

@@ -1,0 +1,72 @@
+// Elementwise math compiled for each x86-64 vector width (see include/fm_vector_math.h).
+#include "fm_vector_math.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// a·b + c must stay two roundings in every version: with FMA (AVX2, AVX-512) the compiler could
+// otherwise fuse them and the versions would differ in the last bit.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+static inline float from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+static inline uint32_t to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+
+// Written with selects only, so that the loops vectorise.
+static inline float exp1(float x) {
+    const float hi = 88.72283f, lo = -87.33654f;
+    float c = x < lo ? lo : x;
+    c = c > hi ? hi : c;
+    // Round to nearest even by the 1.5·2^23 shifter: t's low mantissa bits then hold n as an integer.
+    float t = c * 1.442695041f + 12582912.0f;
+    float n = t - 12582912.0f;
+    float r = c - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float r2 = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float er = p * r2 + r + 1.0f;
+    // 2^n for n in [−126, 128], in two halves so that n = 128 does not overflow the exponent field
+    // before the product rounds to +∞ where it must.
+    int32_t ni = (int32_t)to_bits(t) - 0x4B400000;
+    int32_t half = ni >> 1;
+    float a = from_bits((uint32_t)(half + 127) << 23);
+    float b = from_bits((uint32_t)(ni - half + 127) << 23);
+    float result = er * a * b;
+    result = x < lo ? 0.0f : result;
+    result = x > hi ? __builtin_inff() : result;
+    result = x != x ? x : result;
+    return result;
+}
+
+static inline float sigmoid1(float x) { return 1.0f / (1.0f + exp1(-x)); }
+
+#define FM_BODIES(suffix, attributes)                                                           \
+    attributes void fm_exp##suffix(float *v, long n) { for (long i = 0; i < n; i++) v[i] = exp1(v[i]); } \
+    attributes void fm_sigmoid##suffix(float *v, long n) { for (long i = 0; i < n; i++) v[i] = sigmoid1(v[i]); } \
+    attributes void fm_silu##suffix(float *v, long n) {                                         \
+        for (long i = 0; i < n; i++) { float x = v[i]; v[i] = x * sigmoid1(x); }               \
+    }
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+FM_BODIES(, __attribute__((target_clones("avx512f", "avx2", "default"))))
+#else
+FM_BODIES(, )
+#endif
+FM_BODIES(_baseline, )
+
+const char *fm_vector_math_isa(void) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return "avx512f";
+    if (__builtin_cpu_supports("avx2")) return "avx2";
+#endif
+    return "baseline";
+}

@@ -1,0 +1,27 @@
+#ifndef FM_VECTOR_MATH_H
+#define FM_VECTOR_MATH_H
+
+/// Elementwise math on float arrays, in place, for the activations that need e^x on every element of a
+/// feature map (Sigmoid, SiLU). On x86-64 each function is compiled three times (AVX-512, AVX2 and the
+/// SSE2 baseline) and the loader picks the widest the CPU has (GCC/Clang `target_clones`, an ifunc);
+/// Swift's own loops are compiled for the baseline only. Floating-point contraction is off, so every
+/// version computes the same operations in the same order and gives the same bits.
+
+/// e^x: Cody–Waite range reduction, Cephes' degree-5 polynomial, 2^n in the exponent bits; within 2 ulp
+/// of the correctly rounded value on [−87.3, 88.7], 0 below −87.33654, +∞ above 88.72283, NaN stays NaN.
+void fm_exp(float *values, long count);
+/// 1 / (1 + e^−x).
+void fm_sigmoid(float *values, long count);
+/// x · (1 / (1 + e^−x)): Sigmoid then Mul by the input, as an ONNX graph writes SiLU.
+void fm_silu(float *values, long count);
+
+/// The same three, compiled for the baseline only: the tests check that the dispatched versions give
+/// these bits.
+void fm_exp_baseline(float *values, long count);
+void fm_sigmoid_baseline(float *values, long count);
+void fm_silu_baseline(float *values, long count);
+
+/// The instruction set the dispatched versions run with here: "avx512f", "avx2" or "baseline".
+const char *fm_vector_math_isa(void);
+
+#endif
