@@ -62,6 +62,28 @@ FM_BODIES(, )
 #endif
 FM_BODIES(_baseline, )
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define FM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FM_CLONES
+#endif
+
+FM_CLONES void fm_sweep1(float *acc, const float *b0, float w0, long n) {
+    for (long i = 0; i < n; i++) acc[i] = acc[i] + w0 * b0[i];
+}
+FM_CLONES void fm_sweep2(float *acc, const float *b0, const float *b1, float w0, float w1, long n) {
+    for (long i = 0; i < n; i++) acc[i] = acc[i] + (w0 * b0[i] + w1 * b1[i]);
+}
+FM_CLONES void fm_sweep3(float *acc, const float *b0, const float *b1, const float *b2, float w0, float w1, float w2, long n) {
+    for (long i = 0; i < n; i++) acc[i] = acc[i] + ((w0 * b0[i] + w1 * b1[i]) + w2 * b2[i]);
+}
+#define FM_SWEEP4_BODY \
+    for (long i = 0; i < n; i++) acc[i] = acc[i] + ((w0 * b0[i] + w1 * b1[i]) + (w2 * b2[i] + w3 * b3[i]));
+FM_CLONES void fm_sweep4(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
+                         float w0, float w1, float w2, float w3, long n) { FM_SWEEP4_BODY }
+void fm_sweep4_baseline(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
+                        float w0, float w1, float w2, float w3, long n) { FM_SWEEP4_BODY }
+
 const char *fm_vector_math_isa(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();

@@ -77,4 +77,20 @@ import CVectorMath
         sigmoid.withUnsafeMutableBufferPointer { VectorExp.sigmoid($0.baseAddress!, count: $0.count) }
         for i in values.indices { #expect(silu[i].bitPattern == (values[i] * sigmoid[i]).bitPattern) }
     }
+
+    /// The four-tap sweep of the sliding window in the dispatched version against the baseline's, on
+    /// random values and a length that is not a multiple of any vector width.
+    @Test func sweepGivesTheBaselineBits() {
+        var rng = SystemRandomNumberGenerator()
+        let n = 10_007
+        let b = (0..<4).map { _ in (0..<n).map { _ in Float.random(in: -100...100, using: &rng) } }
+        let start = (0..<n).map { _ in Float.random(in: -10...10, using: &rng) }
+        var fast = start, plain = start
+        fm_sweep4(&fast, b[0], b[1], b[2], b[3], 0.3, -1.7, 2.9, 0.011, n)
+        fm_sweep4_baseline(&plain, b[0], b[1], b[2], b[3], 0.3, -1.7, 2.9, 0.011, n)
+        #expect(zip(fast, plain).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(VectorExp.instructionSet)")
+        // And the order of the sums is the one written: acc + ((w0·b0 + w1·b1) + (w2·b2 + w3·b3)).
+        let i = 1234
+        #expect(fast[i] == start[i] + ((0.3 * b[0][i] + -1.7 * b[1][i]) + (2.9 * b[2][i] + 0.011 * b[3][i])))
+    }
 }

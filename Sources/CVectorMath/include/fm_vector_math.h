@@ -2,7 +2,7 @@
 #define FM_VECTOR_MATH_H
 
 /// Elementwise math on float arrays, in place, for the activations that need e^x on every element of a
-/// feature map (Sigmoid, SiLU). On x86-64 each function is compiled three times (AVX-512, AVX2 and the
+/// feature map (Sigmoid, SiLU), and the multiply-add sweeps of the direct sliding window. On x86-64 each function is compiled three times (AVX-512, AVX2 and the
 /// SSE2 baseline) and the loader picks the widest the CPU has (GCC/Clang `target_clones`, an ifunc);
 /// Swift's own loops are compiled for the baseline only. Floating-point contraction is off, so every
 /// version computes the same operations in the same order and gives the same bits.
@@ -14,6 +14,20 @@ void fm_exp(float *values, long count);
 void fm_sigmoid(float *values, long count);
 /// x · (1 / (1 + e^−x)): Sigmoid then Mul by the input, as an ONNX graph writes SiLU.
 void fm_silu(float *values, long count);
+
+/// The sweeps of a sliding window: one to four taps added to a run of outputs,
+///   acc[i] += w0·b0[i]                                  (fm_sweep1)
+///   acc[i] += w0·b0[i] + w1·b1[i]                       (fm_sweep2)
+///   acc[i] += (w0·b0[i] + w1·b1[i]) + w2·b2[i]          (fm_sweep3)
+///   acc[i] += (w0·b0[i] + w1·b1[i]) + (w2·b2[i] + w3·b3[i])   (fm_sweep4)
+/// in exactly this order, for i < count. acc may not overlap the b's.
+void fm_sweep1(float *acc, const float *b0, float w0, long count);
+void fm_sweep2(float *acc, const float *b0, const float *b1, float w0, float w1, long count);
+void fm_sweep3(float *acc, const float *b0, const float *b1, const float *b2, float w0, float w1, float w2, long count);
+void fm_sweep4(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
+               float w0, float w1, float w2, float w3, long count);
+void fm_sweep4_baseline(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
+                        float w0, float w1, float w2, float w3, long count);
 
 /// The same three, compiled for the baseline only: the tests check that the dispatched versions give
 /// these bits.

@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// A pair of per-axis integers (stride, dilation): y first, then x.
 public struct Pair: Equatable, Sendable, CustomStringConvertible {
     public var y: Int, x: Int
@@ -242,7 +244,7 @@ public struct Convolution: Sendable {
                             if wv == 0 { continue }
                             let cx = kx * dilation.x
                             let base = scratch + ((cy % sy) * sx + cx % sx) * phaseSize + (cy / sy) * width + cx / sx
-                            for i in 0..<(rows * width) { acc[i] += wv * base[i] }
+                            fm_sweep1(acc, base, wv, rows * width)
                         }
                     }
                 }
@@ -297,7 +299,7 @@ public struct Convolution: Sendable {
                     if w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0 { continue }
                     let b0 = plane + (row + ky * dy) * planeWidth + kx * dilation.x
                     let b1 = b0 + dy * planeWidth, b2 = b1 + dy * planeWidth, b3 = b2 + dy * planeWidth
-                    for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + (w2 * b2[ox] + w3 * b3[ox]) }
+                    fm_sweep4(orow, b0, b1, b2, b3, w0, w1, w2, w3, n)
                 }
                 firstSingle += 4
             }
@@ -311,9 +313,9 @@ public struct Convolution: Sendable {
                     let b0 = plane + (row + ky * dy) * planeWidth + kx * dilation.x, b1 = b0 + dy * planeWidth
                     if rest == 3 {
                         let b2 = b1 + dy * planeWidth
-                        for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + w2 * b2[ox] }
+                        fm_sweep3(orow, b0, b1, b2, w0, w1, w2, n)
                     } else {
-                        for ox in 0..<n { orow[ox] += w0 * b0[ox] + w1 * b1[ox] }
+                        fm_sweep2(orow, b0, b1, w0, w1, n)
                     }
                 }
                 firstSingle = kernelSize.y
@@ -332,7 +334,7 @@ public struct Convolution: Sendable {
                     firstTap += 4
                     if w0 == 0 && w1 == 0 && w2 == 0 && w3 == 0 { continue }
                     let b0 = irow + kx * dx, b1 = b0 + dx, b2 = b1 + dx, b3 = b2 + dx
-                    for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + (w2 * b2[ox] + w3 * b3[ox]) }
+                    fm_sweep4(orow, b0, b1, b2, b3, w0, w1, w2, w3, n)
                 }
                 let rest = kw - firstTap
                 if rest == 2 || rest == 3 {
@@ -343,9 +345,9 @@ public struct Convolution: Sendable {
                         let b0 = irow + kx * dx, b1 = b0 + dx
                         if rest == 3 {
                             let b2 = b1 + dx
-                            for ox in 0..<n { orow[ox] += (w0 * b0[ox] + w1 * b1[ox]) + w2 * b2[ox] }
+                            fm_sweep3(orow, b0, b1, b2, w0, w1, w2, n)
                         } else {
-                            for ox in 0..<n { orow[ox] += w0 * b0[ox] + w1 * b1[ox] }
+                            fm_sweep2(orow, b0, b1, w0, w1, n)
                         }
                     }
                 }
@@ -355,7 +357,7 @@ public struct Convolution: Sendable {
                 if wv == 0 { continue }
                 let base = irow + kx * dilation.x
                 if sx == 1 {
-                    for ox in 0..<n { orow[ox] += wv * base[ox] }
+                    fm_sweep1(orow, base, wv, n)
                 } else {
                     for ox in 0..<n { orow[ox] += wv * base[ox * sx] }
                 }
