@@ -77,6 +77,13 @@ FM_CLONES void fm_sweep2(float *acc, const float *b0, const float *b1, float w0,
 FM_CLONES void fm_sweep3(float *acc, const float *b0, const float *b1, const float *b2, float w0, float w1, float w2, long n) {
     for (long i = 0; i < n; i++) acc[i] = acc[i] + ((w0 * b0[i] + w1 * b1[i]) + w2 * b2[i]);
 }
+FM_CLONES void fm_copy_strided(float *dst, const float *src, long step, long n) {
+    if (step == 2) {
+        for (long j = 0; j < n; j++) dst[j] = src[2 * j];
+    } else {
+        for (long j = 0; j < n; j++) dst[j] = src[j * step];
+    }
+}
 #define FM_SWEEP4_BODY \
     for (long i = 0; i < n; i++) acc[i] = acc[i] + ((w0 * b0[i] + w1 * b1[i]) + (w2 * b2[i] + w3 * b3[i]));
 FM_CLONES void fm_sweep4(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,

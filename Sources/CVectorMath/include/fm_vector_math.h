@@ -29,6 +29,10 @@ void fm_sweep4(float *acc, const float *b0, const float *b1, const float *b2, co
 void fm_sweep4_baseline(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
                         float w0, float w1, float w2, float w3, long count);
 
+/// dst[j] = src[j · step] for j < count: the columns of one stride phase. A loop of its own, with step 2
+/// taken apart, so that the compiler turns it into shuffles of whole vectors.
+void fm_copy_strided(float *dst, const float *src, long step, long count);
+
 /// The same three, compiled for the baseline only: the tests check that the dispatched versions give
 /// these bits.
 void fm_exp_baseline(float *values, long count);

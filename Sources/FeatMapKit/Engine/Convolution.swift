@@ -272,7 +272,7 @@ public struct Convolution: Sendable {
             if columnStep == 1 {
                 (line + lo).update(from: from + lo, count: hi - lo)
             } else {
-                for j in lo..<hi { line[j] = from[j * columnStep] }
+                fm_copy_strided(line + lo, from + lo * columnStep, columnStep, hi - lo)
             }
             if hi < width { (line + hi).update(repeating: 0, count: width - hi) }
         }
