@@ -39,6 +39,13 @@ void fm_exp_baseline(float *values, long count);
 void fm_sigmoid_baseline(float *values, long count);
 void fm_silu_baseline(float *values, long count);
 
+/// A spin-wait hint (x86 `pause`): a thread polling for work lets its core's other hardware thread run.
+static inline void fm_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// The instruction set the dispatched versions run with here: "avx512f", "avx2" or "baseline".
 const char *fm_vector_math_isa(void);
 

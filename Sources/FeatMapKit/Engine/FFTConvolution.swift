@@ -149,11 +149,11 @@ final class FFTConvolution: @unchecked Sendable {
                             }
                             (line + inColumns).update(repeating: 0, count: tile.x - inColumns)
                         }
-                        fftwf_execute_dft_r2c(forward, real, complex)
+                        fftwf_execute_dft_r2c(self.forward, real, complex)
                         UnsafeMutableRawPointer(complex).withMemoryRebound(to: Float.self, capacity: 2 * spectrumCount) { z in
-                            multiplyBySpectrum(z)
+                            self.multiplyBySpectrum(z)
                         }
-                        fftwf_execute_dft_c2r(inverse, complex, real)
+                        fftwf_execute_dft_c2r(self.inverse, complex, real)
                         let target = dst.base + (ch * out.y + oy0) * out.x + ox0
                         for y in 0 ..< outRows { (target + y * out.x).update(from: real + y * tile.x, count: outColumns) }
                     }

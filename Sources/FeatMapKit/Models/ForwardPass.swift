@@ -100,6 +100,11 @@ extension Graph {
 
     private func run(_ input: Tensor, last: Int?, plan: FusionPlan, prepared: PreparedGraph?, observing: Bool,
                      observe: (LayerActivation) throws -> Void) -> ForwardResult {
+        Parallel.pooled { runNodes(input, last: last, plan: plan, prepared: prepared, observing: observing, observe: observe) }
+    }
+
+    private func runNodes(_ input: Tensor, last: Int?, plan: FusionPlan, prepared: PreparedGraph?, observing: Bool,
+                          observe: (LayerActivation) throws -> Void) -> ForwardResult {
         let x = laidOut(input)
         let preparation: PreparedGraph
         var end = min(last ?? nodes.count - 1, nodes.count - 1)
