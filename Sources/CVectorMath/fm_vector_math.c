@@ -84,6 +84,17 @@ FM_CLONES void fm_copy_strided(float *dst, const float *src, long step, long n) 
         for (long j = 0; j < n; j++) dst[j] = src[j * step];
     }
 }
+FM_CLONES void fm_max_rows2(float *line, const float *r0, const float *r1, long n) {
+    for (long i = 0; i < n; i++) { float u = r0[i], v = r1[i]; line[i] = (v > u || u != u) ? v : u; }
+}
+FM_CLONES void fm_max_into(float *line, const float *row, long n) {
+    for (long i = 0; i < n; i++) { float u = line[i], v = row[i]; line[i] = (v > u || u != u) ? v : u; }
+}
+FM_CLONES int fm_any_nan(const float *p, long n) {
+    int found = 0;
+    for (long i = 0; i < n; i++) found |= p[i] != p[i];
+    return found;
+}
 #define FM_SWEEP4_BODY \
     for (long i = 0; i < n; i++) acc[i] = acc[i] + ((w0 * b0[i] + w1 * b1[i]) + (w2 * b2[i] + w3 * b3[i]));
 FM_CLONES void fm_sweep4(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,

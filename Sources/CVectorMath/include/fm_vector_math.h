@@ -39,6 +39,14 @@ void fm_exp_baseline(float *values, long count);
 void fm_sigmoid_baseline(float *values, long count);
 void fm_silu_baseline(float *values, long count);
 
+/// Max pooling down a window's rows, with NaN kept only where every row so far is NaN (a NaN is replaced
+/// by any later value): line[x] = (r1[x] > r0[x] || r0[x] ≠ r0[x]) ? r1[x] : r0[x] (fm_max_rows2), and
+/// line[x] = (row[x] > line[x] || line[x] ≠ line[x]) ? row[x] : line[x] (fm_max_into).
+void fm_max_rows2(float *line, const float *r0, const float *r1, long count);
+void fm_max_into(float *line, const float *row, long count);
+/// Whether any of the `count` floats is NaN.
+int fm_any_nan(const float *values, long count);
+
 /// A spin-wait hint (x86 `pause`): a thread polling for work lets its core's other hardware thread run.
 static inline void fm_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)

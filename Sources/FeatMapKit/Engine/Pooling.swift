@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Max or average pooling over windows of each [H, W] plane, as ONNX MaxPool / AveragePool.
 ///
 /// NaN: a max window is NaN exactly when its first in-image cell (row-major) is NaN, and otherwise the
@@ -115,7 +117,7 @@ public struct Pooling: Sendable, Equatable {
                             if isMax && rowTaps >= 2 {
                                 // The first two rows in one pass instead of a copy and a pass.
                                 let r0 = plane + y0 * w, r1 = r0 + dilation.y * w
-                                for x in 0..<w { let u = r0[x], v = r1[x]; line[x] = v > u || u != u ? v : u }
+                                fm_max_rows2(line, r0, r1, w)
                                 firstRow = 2
                             } else {
                                 line.update(from: plane + y0 * w, count: w)
@@ -123,7 +125,7 @@ public struct Pooling: Sendable, Equatable {
                             for ty in firstRow..<max(rowTaps, firstRow) {
                                 let row = plane + (y0 + ty * dilation.y) * w
                                 if isMax {
-                                    for x in 0..<w { let v = row[x], u = line[x]; line[x] = v > u || u != u ? v : u }
+                                    fm_max_into(line, row, w)
                                 } else {
                                     for x in 0..<w { line[x] += row[x] }
                                 }
@@ -156,7 +158,9 @@ public struct Pooling: Sendable, Equatable {
                                 // whatever follows; a later NaN loses every comparison (as onnxruntime's
                                 // own MaxPool loop: Yh = first tap, then x > Yh).
                                 let first = plane + y0 * w
-                                for ox in 0..<out.x where cols.base[ox].1 > 0 && first[cols.base[ox].0].isNaN { orow[ox] = .nan }
+                                if fm_any_nan(first, w) != 0 {
+                                    for ox in 0..<out.x where cols.base[ox].1 > 0 && first[cols.base[ox].0].isNaN { orow[ox] = .nan }
+                                }
                             }
                         }
                     }
