@@ -23,7 +23,8 @@ let package = Package(
         // oneDNN (Debian's libdnnl-dev), opened with dlopen on first use rather than linked, so that a
         // process that runs no convolution (`featmap --version`) does not load libdnnl and libgomp.
         .target(name: "CDNNL"),
-        // e^x, Sigmoid and SiLU over float arrays, compiled for AVX-512, AVX2 and the SSE2 baseline and
+        // The element-by-element hot loops (e^x, Sigmoid, SiLU, the sliding window's sweeps, the depthwise
+        // stride phases, max pooling's rows) in C, compiled for AVX-512, AVX2 and the SSE2 baseline and
         // chosen by the CPU at load (Swift's own loops are built for the baseline only).
         .target(name: "CVectorMath"),
         // FFTW (single precision): large non-separable classic kernels by overlap-save FFT convolution.

@@ -12,6 +12,13 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+// Every exported loop is compiled once per instruction set; the loader picks the widest (an ifunc).
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define FM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FM_CLONES
+#endif
+
 static inline float from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
 static inline uint32_t to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
 
@@ -55,18 +62,8 @@ static inline float sigmoid1(float x) { return 1.0f / (1.0f + exp1(-x)); }
         for (long i = 0; i < n; i++) { float x = v[i]; v[i] = x * sigmoid1(x); }               \
     }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-FM_BODIES(, __attribute__((target_clones("avx512f", "avx2", "default"))))
-#else
-FM_BODIES(, )
-#endif
+FM_BODIES(, FM_CLONES)
 FM_BODIES(_baseline, )
-
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define FM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FM_CLONES
-#endif
 
 FM_CLONES void fm_sweep1(float *acc, const float *b0, float w0, long n) {
     for (long i = 0; i < n; i++) acc[i] = acc[i] + w0 * b0[i];

@@ -1,9 +1,10 @@
 #ifndef FM_VECTOR_MATH_H
 #define FM_VECTOR_MATH_H
 
-/// Elementwise math on float arrays, in place, for the activations that need e^x on every element of a
-/// feature map (Sigmoid, SiLU), and the multiply-add sweeps of the direct sliding window. On x86-64 each function is compiled three times (AVX-512, AVX2 and the
-/// SSE2 baseline) and the loader picks the widest the CPU has (GCC/Clang `target_clones`, an ifunc);
+/// The element-by-element loops of featmap's hot paths outside sgemm: e^x, Sigmoid and SiLU in place,
+/// the multiply-add sweeps of the direct sliding window, the depthwise stride-phase copy and max pooling's
+/// row reduction. On x86-64 each function is compiled three times (AVX-512, AVX2 and the SSE2 baseline)
+/// and the loader picks the widest the CPU has (GCC/Clang `target_clones`, an ifunc);
 /// Swift's own loops are compiled for the baseline only. Floating-point contraction is off, so every
 /// version computes the same operations in the same order and gives the same bits.
 
@@ -14,6 +15,11 @@ void fm_exp(float *values, long count);
 void fm_sigmoid(float *values, long count);
 /// x · (1 / (1 + e^−x)): Sigmoid then Mul by the input, as an ONNX graph writes SiLU.
 void fm_silu(float *values, long count);
+/// The same three, compiled for the baseline only: the tests check that the dispatched versions give
+/// these bits.
+void fm_exp_baseline(float *values, long count);
+void fm_sigmoid_baseline(float *values, long count);
+void fm_silu_baseline(float *values, long count);
 
 /// The sweeps of a sliding window: one to four taps added to a run of outputs,
 ///   acc[i] += w0·b0[i]                                  (fm_sweep1)
@@ -26,18 +32,13 @@ void fm_sweep2(float *acc, const float *b0, const float *b1, float w0, float w1,
 void fm_sweep3(float *acc, const float *b0, const float *b1, const float *b2, float w0, float w1, float w2, long count);
 void fm_sweep4(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
                float w0, float w1, float w2, float w3, long count);
+/// fm_sweep4 compiled for the baseline only (for the tests).
 void fm_sweep4_baseline(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
                         float w0, float w1, float w2, float w3, long count);
 
 /// dst[j] = src[j · step] for j < count: the columns of one stride phase. A loop of its own, with step 2
 /// taken apart, so that the compiler turns it into shuffles of whole vectors.
 void fm_copy_strided(float *dst, const float *src, long step, long count);
-
-/// The same three, compiled for the baseline only: the tests check that the dispatched versions give
-/// these bits.
-void fm_exp_baseline(float *values, long count);
-void fm_sigmoid_baseline(float *values, long count);
-void fm_silu_baseline(float *values, long count);
 
 /// Max pooling down a window's rows, with NaN kept only where every row so far is NaN (a NaN is replaced
 /// by any later value): line[x] = (r1[x] > r0[x] || r0[x] ≠ r0[x]) ? r1[x] : r0[x] (fm_max_rows2), and

@@ -24,9 +24,6 @@ enum VectorExp {
         return y
     }
 
-    /// e^x in place on `count` floats.
-    static func exp(_ v: UnsafeMutablePointer<Float>, count: Int) { fm_exp(v, count) }
-
     /// 1 / (1 + e^−x) in place on `count` floats: e^−x is +∞ for x below −88.7, so the result there is 0,
     /// as it should be, and 1 where e^−x underflows.
     static func sigmoid(_ v: UnsafeMutablePointer<Float>, count: Int) { fm_sigmoid(v, count) }
