@@ -230,7 +230,7 @@ import Glibc
         try #require(spawned == 0, "posix_spawn failed: \(spawned)")
         var status: Int32 = 0, highest = 0
         while true {
-            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            if let text = BatchTests.procStatus(pid),
                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
                let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) {
                 highest = max(highest, kib)

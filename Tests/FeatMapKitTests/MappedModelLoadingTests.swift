@@ -180,7 +180,13 @@ import Testing
     @Test func mappingIsReleasedWithItsLastReference() throws {
         let url = try Self.write(try Self.model(), name: "released-\(UUID().uuidString).onnx")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        func mapsFile() throws -> Bool { try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).contains(url.lastPathComponent) }
+        // Read to the end: Foundation's String(contentsOfFile:) and Data(contentsOf:) stop after the first
+        // 4 KiB of a /proc file (its size reads as 0), and the mapping was often past that.
+        func mapsFile() throws -> Bool {
+            let maps = try #require(FileHandle(forReadingAtPath: "/proc/self/maps"))
+            defer { try? maps.close() }
+            return String(decoding: try maps.readToEnd() ?? Data(), as: UTF8.self).contains(url.lastPathComponent)
+        }
         do {
             let file = try MappedFile(path: url.path)
             let data = file.data
