@@ -38,7 +38,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void open_library(void) {
     const char *chosen = getenv("FEATMAP_DNNL");
-    const char *const defaults[] = {"libdnnl.so.3", "libdnnl.so.2", "libdnnl.so"};
+    const char *const defaults[] = {"libdnnl.so.2", "libdnnl.so"};
     void *handle = NULL;
     char reason[512] = "";
     if (chosen && *chosen) {
@@ -56,7 +56,7 @@ static void open_library(void) {
         }
         if (!handle) {
             snprintf(failure, sizeof failure,
-                     "cannot load oneDNN (libdnnl.so.3 or .2), which featmap needs for convolutions (%s); install it (Debian: apt-get install libdnnl-dev) or set FEATMAP_DNNL=/path/to/libdnnl.so",
+                     "cannot load oneDNN 2 (libdnnl.so.2), which featmap needs for convolutions (%s); install it (Debian: apt-get install libdnnl-dev) or set FEATMAP_DNNL=/path/to/libdnnl.so",
                      reason);
             return;
         }
@@ -71,6 +71,14 @@ static void open_library(void) {
             dlclose(handle);
             return;
         }
+    }
+    const dnnl_version_t *version = ((const dnnl_version_t *(*)(void))functions[fm_index_dnnl_version])();
+    if (!version || version->major != DNNL_VERSION_MAJOR) {
+        snprintf(failure, sizeof failure,
+                 "the oneDNN library featmap loaded (%s) is version %d, featmap needs %d.x; install Debian's libdnnl-dev (oneDNN 2) or set FEATMAP_DNNL to a libdnnl.so.2",
+                 chosen && *chosen ? chosen : "libdnnl.so", version ? version->major : -1, DNNL_VERSION_MAJOR);
+        dlclose(handle);
+        return;
     }
     // The handle stays open for the life of the process.
     atomic_store_explicit(&loaded, 1, memory_order_release);

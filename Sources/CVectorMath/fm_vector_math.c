@@ -99,6 +99,95 @@ FM_CLONES void fm_sweep4(float *acc, const float *b0, const float *b1, const flo
 void fm_sweep4_baseline(float *acc, const float *b0, const float *b1, const float *b2, const float *b3,
                         float w0, float w1, float w2, float w3, long n) { FM_SWEEP4_BODY }
 
+FM_CLONES void fm_to_channels_last(float *dst, const float *src, long c, long h, long w, long y0, long y1) {
+    for (long y = y0; y < y1; y++)
+        for (long c0 = 0; c0 < c; c0 += 16) {
+            long cn = c - c0 < 16 ? c - c0 : 16;
+            for (long x0 = 0; x0 < w; x0 += 16) {
+                long xn = w - x0 < 16 ? w - x0 : 16;
+                for (long x = x0; x < x0 + xn; x++) {
+                    float *to = dst + (y * w + x) * c + c0;
+                    const float *from = src + (c0 * h + y) * w + x;
+                    for (long k = 0; k < cn; k++) to[k] = from[k * h * w];
+                }
+            }
+        }
+}
+FM_CLONES void fm_to_channels_first(float *dst, const float *src, long c, long h, long w, long y0, long y1) {
+    for (long y = y0; y < y1; y++)
+        for (long c0 = 0; c0 < c; c0 += 16) {
+            long cn = c - c0 < 16 ? c - c0 : 16;
+            for (long x0 = 0; x0 < w; x0 += 16) {
+                long xn = w - x0 < 16 ? w - x0 : 16;
+                for (long k = 0; k < cn; k++) {
+                    float *to = dst + ((c0 + k) * h + y) * w + x0;
+                    const float *from = src + (y * w + x0) * c + c0 + k;
+                    for (long x = 0; x < xn; x++) to[x] = from[x * c];
+                }
+            }
+        }
+}
+
+FM_CLONES void fm_pool_channels_last(float *dst, const float *src, long c, long w, long out_w, const fm_window_axis *rows,
+                                     const fm_window_axis *columns, long dy, long dx, int is_max, int include_pad,
+                                     long oy0, long oy1, float *scratch) {
+    float *best = scratch, *col = scratch + c;
+    for (long oy = oy0; oy < oy1; oy++) {
+        const fm_window_axis r = rows[oy];
+        for (long ox = 0; ox < out_w; ox++) {
+            const fm_window_axis q = columns[ox];
+            float *out = dst + (oy * out_w + ox) * c;
+            if (r.taps == 0 || q.taps == 0) {
+                for (long k = 0; k < c; k++) out[k] = 0;
+                continue;
+            }
+            for (long tx = 0; tx < q.taps; tx++) {
+                const float *top = src + (r.first * w + q.first + tx * dx) * c;
+                for (long k = 0; k < c; k++) col[k] = top[k];
+                for (long ty = 1; ty < r.taps; ty++) {
+                    const float *p = top + ty * dy * w * c;
+                    if (is_max) {
+                        for (long k = 0; k < c; k++) { float u = col[k], v = p[k]; col[k] = (v > u || u != u) ? v : u; }
+                    } else {
+                        for (long k = 0; k < c; k++) col[k] = col[k] + p[k];
+                    }
+                }
+                if (is_max) {
+                    if (tx == 0) for (long k = 0; k < c; k++) best[k] = col[k];
+                    else for (long k = 0; k < c; k++) { float u = best[k], v = col[k]; best[k] = v > u ? v : u; }
+                } else {
+                    if (tx == 0) for (long k = 0; k < c; k++) best[k] = 0.0f + col[k];
+                    else for (long k = 0; k < c; k++) best[k] = best[k] + col[k];
+                }
+            }
+            if (is_max) {
+                const float *first = src + (r.first * w + q.first) * c;
+                for (long k = 0; k < c; k++) out[k] = first[k] != first[k] ? first[k] : best[k];
+            } else {
+                float divisor = (float)(include_pad ? r.padded * q.padded : r.taps * q.taps);
+                for (long k = 0; k < c; k++) out[k] = best[k] / divisor;
+            }
+        }
+    }
+}
+FM_CLONES void fm_channel_means_channels_last(float *out, const float *src, long c, long pixels, long c0, long c1, double *sums) {
+    long n = c1 - c0;
+    for (long k = 0; k < n; k++) sums[k] = 0;
+    for (long p = 0; p < pixels; p++) {
+        const float *v = src + p * c + c0;
+        for (long k = 0; k < n; k++) sums[k] += (double)v[k];
+    }
+    for (long k = 0; k < n; k++) out[c0 + k] = (float)(sums[k] / (double)pixels);
+}
+FM_CLONES void fm_affine_channels_last(float *dst, const float *src, long c, const float *a, const float *o, long p0, long p1) {
+    for (long p = p0; p < p1; p++)
+        for (long k = 0; k < c; k++) dst[p * c + k] = src[p * c + k] * a[k] + o[k];
+}
+FM_CLONES void fm_scale_channels_last(float *dst, const float *src, long c, const float *s, long p0, long p1) {
+    for (long p = p0; p < p1; p++)
+        for (long k = 0; k < c; k++) dst[p * c + k] = src[p * c + k] * s[k];
+}
+
 const char *fm_vector_math_isa(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();

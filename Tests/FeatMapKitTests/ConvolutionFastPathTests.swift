@@ -45,7 +45,7 @@ import Testing
         var testDescription: String { "in \(input) w \(weights) g\(groups) s\(stride) d\(dilation)" }
     }
 
-    @Test(arguments: [
+    static let cases = [
         Case(input: [3, 301, 97], weights: [16, 3, 3, 3], stride: Pair(both: 2)),          // SqueezeNet conv1, many bands
         Case(input: [16, 150, 61], weights: [24, 16, 3, 3], padding: Padding(all: 1)),     // expand3x3
         Case(input: [32, 70, 90], weights: [8, 32, 1, 1]),                                 // 1×1: column slices
@@ -64,7 +64,9 @@ import Testing
         Case(input: [8, 9, 11], weights: [32, 8, 3, 3], stride: Pair(both: 2), padding: Padding(top: 0, bottom: 1, left: 1, right: 0)),
         Case(input: [4, 5, 4], weights: [32, 4, 3, 5], stride: Pair(1, 3), dilation: Pair(2, 1),
              padding: Padding(top: 4, bottom: 4, left: 5, right: 5)),
-    ])
+    ]
+
+    @Test(arguments: cases)
     func blasBandsMatchThePlainSum(c: Case) throws {
         let input = Tensor(shape: c.input, storage: Self.values(c.input.reduce(1, *), seed: 1))
         let weights = Tensor(shape: c.weights, storage: Self.values(c.weights.reduce(1, *), seed: 2))

@@ -48,6 +48,33 @@ void fm_max_into(float *line, const float *row, long count);
 /// Whether any of the `count` floats is NaN.
 int fm_any_nan(const float *values, long count);
 
+/// Rows y0 ≤ y < y1 of a [C, H, W] image into the [H, W, C] layout and back (the channels-last
+/// convolutions' layout): exact copies, in tiles of 16 channels by 16 columns.
+void fm_to_channels_last(float *dst, const float *src, long channels, long height, long width, long y0, long y1);
+void fm_to_channels_first(float *dst, const float *src, long channels, long height, long width, long y0, long y1);
+
+/// The operators between channels-last convolutions, on [H, W, C] images, each giving the bits of its
+/// [C, H, W] counterpart in featmap (the same operations in the same order, per channel):
+///
+/// Max or average pooling of output rows oy0 ≤ oy < oy1 (`Pooling`'s windows: each axis's window given
+/// by its first in-image tap, its in-image taps and, for count_include_pad, its taps inside the padded
+/// extent; a window with no in-image tap gives 0). Max: down each column of the window with NaN kept only
+/// where every tap so far is NaN, then across the columns, then NaN where the first in-image tap is.
+/// Average: each column's sum, then the columns' sum from 0, divided. `scratch` holds 2·channels floats.
+typedef struct {
+    long first, taps, padded;
+} fm_window_axis;
+void fm_pool_channels_last(float *dst, const float *src, long channels, long width, long out_w,
+                           const fm_window_axis *rows, const fm_window_axis *columns, long dilation_y, long dilation_x,
+                           int is_max, int include_pad, long oy0, long oy1, float *scratch);
+/// The mean of each channel over pixels p0 ≤ p < p1 of `count`, summed in double in pixel order (the
+/// [C, H, W] loop's order), for channels c0 ≤ c < c1: out[c] = Σ / count. `sums` holds c1 − c0 doubles.
+void fm_channel_means_channels_last(float *out, const float *src, long channels, long pixels, long c0, long c1, double *sums);
+/// y = x · a[c] + o[c] on pixels p0 ≤ p < p1 (BatchNormalization's folded form).
+void fm_affine_channels_last(float *dst, const float *src, long channels, const float *a, const float *o, long p0, long p1);
+/// y = x · s[c] on pixels p0 ≤ p < p1 (a Mul by a [1, C, 1, 1] tensor: squeeze-and-excitation).
+void fm_scale_channels_last(float *dst, const float *src, long channels, const float *s, long p0, long p1);
+
 /// A spin-wait hint (x86 `pause`): a thread polling for work lets its core's other hardware thread run.
 static inline void fm_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -14,6 +14,12 @@ public struct BatchNormalization: Sendable {
         self.scale = scale; self.bias = bias; self.mean = mean; self.variance = variance; self.epsilon = epsilon
     }
 
+    /// The per-channel a and b of y = x · a + b.
+    var folded: (factors: [Float], offsets: [Float]) {
+        let factors = (0..<scale.count).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        return (factors, (0..<scale.count).map { bias[$0] - mean[$0] * factors[$0] })
+    }
+
     /// Normalises an ONNX-layout tensor [N, C, …] (channels on axis 1).
     public func applied(to input: Tensor) throws -> Tensor {
         let c = scale.count
@@ -23,8 +29,7 @@ public struct BatchNormalization: Sendable {
         let n = input.shape[0], plane = input.shape.dropFirst(2).reduce(1, *)
         var out = input.storage
         guard !out.isEmpty else { return input }
-        let factors = (0..<c).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
-        let offsets = (0..<c).map { bias[$0] - mean[$0] * factors[$0] }
+        let (factors, offsets) = folded
         out.withUnsafeMutableBufferPointer { buf in
             let base = SendablePointer(buf.baseAddress!)
             // Planes split over the workers (DenseNet normalises every dense layer's input).

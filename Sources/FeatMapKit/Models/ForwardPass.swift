@@ -122,6 +122,14 @@ extension Graph {
         }
         var values: [String: Tensor] = preparation.constants
         values[inputName] = x
+        // The channels-last versions ([N, H, W, C]) of values that channels-last Convs made or read; a
+        // value another operator reads is turned back into `values` first.
+        var lastValues: [String: Tensor] = [:]
+        func restore(_ names: [String]) {
+            for name in names where !name.isEmpty && values[name] == nil {
+                if let t = lastValues[name] { values[name] = ChannelsLast.back(t) }
+            }
+        }
         // Last reader of each value, so intermediate tensors are freed early.
         var lastUse: [String: Int] = [:]
         for (i, node) in nodes.enumerated() where i <= end { for name in node.inputs { lastUse[name] = i } }
@@ -136,8 +144,21 @@ extension Graph {
             let started = DispatchTime.now().uptimeNanoseconds
             var results: [Tensor] = []
             do {
-                if folded.contains(i) {
-                    // Computed with its Conv.
+                var ranChannelsLast = false
+                if !folded.contains(i), plan.channelsLast, isConvolution(i),
+                   let result = try channelsLastConvolution(i, plan: plan, preparation: preparation, values: values,
+                                                            lastValues: &lastValues, lastUse: lastUse, kept: outputSet) {
+                    lastValues[result.name] = result.value
+                    ranChannelsLast = true
+                } else if !folded.contains(i), plan.channelsLast, !isConvolution(i), buffers[i] == nil,
+                          let result = try channelsLastNode(i, values: values, lastValues: &lastValues, lastUse: lastUse, kept: outputSet) {
+                    if result.channelsLast { lastValues[node.outputs[0]] = result.value } else { results = [result.value] }
+                    ranChannelsLast = true
+                } else if !folded.contains(i) && !lastValues.isEmpty {
+                    restore(node.inputs + (plan.residual[i].map { [$0.shortcut] } ?? []))
+                }
+                if folded.contains(i) || ranChannelsLast {
+                    // Computed with its Conv, or channels-last.
                 } else if plan.activation[i] != nil || plan.slot[i] != nil || plan.residual[i] != nil || plan.silu[i] != nil {
                     if let result = try fusedConvolution(i, plan: plan, values: values, buffers: &buffers) {
                         values[result.name] = result.value
@@ -176,7 +197,14 @@ extension Graph {
             }
             for name in node.inputs where lastUse[name] == i && name != inputName && !outputSet.contains(name) {
                 values[name] = nil
+                lastValues[name] = nil
             }
+        }
+        if stop == nil, !lastValues.isEmpty {
+            // The graph's outputs in ONNX layout, the last layout change timed as part of the pass.
+            let started = DispatchTime.now().uptimeNanoseconds
+            restore(outputs)
+            total += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
         }
         if stop == nil, let failure = preparation.failure, failure.node == end + 1, failure.node <= (last ?? nodes.count - 1) {
             stop = failure.error
@@ -199,19 +227,8 @@ extension Graph {
             return try evaluate(node, index: i, args).first.map { (node.outputs[0], $0) }
         }
         let bias = args.count > 2 ? args[2] : nil
-        var activation: Activation? = nil
-        var name = node.outputs[0]
-        if let j = plan.activation[i] {
-            activation = self.activation(nodes[j], [nil] + nodes[j].inputs.dropFirst().map(value))
-            name = nodes[j].outputs[0]
-        }
-        if let pair = plan.silu[i] {
-            activation = .silu
-            name = nodes[pair.mul].outputs[0]
-        }
+        let (activation, name) = epilogue(i, plan: plan, value: value)
         if let (j, shortcut) = plan.residual[i] {
-            let sum = nodes[j].outputs[0]
-            if plan.activation[i] == nil { name = sum }
             guard let addend = value(shortcut) else {
                 throw EngineError.invalidParameter("input '\(shortcut)' of \(layerNames[j]) is missing")
             }
@@ -241,6 +258,93 @@ extension Graph {
             }
         }
         return (name, try ConvOperator.convolved(node, input: x, weights: w, bias: bias, activation: activation))
+    }
+}
+
+extension Graph {
+    /// What Conv node `i` runs with under `plan`: the activation folded into it (SiLU included), and the
+    /// name its result is stored under (the last folded node's output).
+    fileprivate func epilogue(_ i: Int, plan: FusionPlan, value: (String) -> Tensor?) -> (activation: Activation?, name: String) {
+        var activation: Activation? = nil
+        var name = nodes[i].outputs[0]
+        if let j = plan.activation[i] {
+            activation = self.activation(nodes[j], [nil] + nodes[j].inputs.dropFirst().map(value))
+            name = nodes[j].outputs[0]
+        }
+        if let pair = plan.silu[i] {
+            activation = .silu
+            name = nodes[pair.mul].outputs[0]
+        }
+        if let (j, _) = plan.residual[i], plan.activation[i] == nil { name = nodes[j].outputs[0] }
+        return (activation, name)
+    }
+
+    /// Runs Conv node `i` on oneDNN's primitive on channels-last tensors (`ChannelsLastConvolution`), with
+    /// what `plan` folds into it, and returns the channels-last value to store under its name. Nil when the
+    /// node is not one the primitive runs (weights not constant, a broadcast shortcut, no primitive for its
+    /// shape): the plain path runs it then. The shortcut of a residual Add that nothing reads later is
+    /// summed into in place.
+    fileprivate func channelsLastConvolution(_ i: Int, plan: FusionPlan, preparation: PreparedGraph, values: [String: Tensor],
+                                             lastValues: inout [String: Tensor], lastUse: [String: Int],
+                                             kept: Set<String>) throws -> (name: String, value: Tensor)? {
+        let node = nodes[i]
+        guard node.inputs.count >= 2, let source = node.inputs.first, !source.isEmpty else { return nil }
+        func constant(_ name: String) -> Tensor? { name.isEmpty ? nil : (weights[name] ?? preparation.constants[name]) }
+        guard let w = constant(node.inputs[1]), w.rank == 4 else { return nil }
+        let bias = node.inputs.count > 2 ? constant(node.inputs[2]) : nil
+        if node.inputs.count > 2, !node.inputs[2].isEmpty, bias == nil { return nil }
+        // The input's images, channels and size, from whichever layout holds it.
+        let shape: (n: Int, c: Int, h: Int, w: Int)
+        if let t = lastValues[source] {
+            shape = (t.shape[0], t.shape[3], t.shape[1], t.shape[2])
+        } else if let t = values[source], t.rank == 4 {
+            shape = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
+        } else {
+            return nil
+        }
+        let (activation, name) = epilogue(i, plan: plan, value: { values[$0] ?? constant($0) })
+        if plan.activation[i] != nil && activation == nil { return nil }
+        let residual = plan.residual[i]
+        let conv = try ConvOperator.convolution(node, weights: w, bias: bias, size: Pair(shape.h, shape.w))
+        guard let primitive = preparation.channelsLastPlans.plan(for: i, {
+            ChannelsLastConvolution(conv, channels: shape.c, size: Pair(shape.h, shape.w), activation: activation, sum: residual != nil)
+        }), primitive.inputChannels == shape.c, primitive.inputSize == Pair(shape.h, shape.w) else { return nil }
+        let out = primitive.outputSize, k = primitive.outputChannels
+        let outShape = [shape.n, out.y, out.x, k]
+        var destination: [Float]
+        if let (j, shortcut) = residual {
+            // The shortcut, channels-last, as the output's first contents.
+            let addend: Tensor
+            if let t = lastValues[shortcut] {
+                addend = t
+            } else if let t = values[shortcut], t.shape == [shape.n, k, out.y, out.x] {
+                addend = ChannelsLast.from(t)
+                lastValues[shortcut] = addend
+            } else {
+                return nil
+            }
+            guard addend.shape == outShape else { return nil }
+            if lastUse[shortcut] == j, shortcut != inputName, !kept.contains(shortcut), values[shortcut] == nil {
+                destination = lastValues.removeValue(forKey: shortcut)!.storage
+            } else {
+                destination = addend.storage
+            }
+        } else {
+            destination = LargeBuffer.uninitialized(outShape.reduce(1, *))
+        }
+        let input: Tensor
+        if let t = lastValues[source] {
+            input = t
+        } else {
+            input = ChannelsLast.from(values[source]!)
+            lastValues[source] = input
+        }
+        try input.storage.withUnsafeBufferPointer { src in
+            try destination.withUnsafeMutableBufferPointer { dst in
+                try primitive.run(images: shape.n, source: src.baseAddress!, destination: dst.baseAddress!)
+            }
+        }
+        return (name, Tensor(shape: outShape, storage: destination))
     }
 }
 

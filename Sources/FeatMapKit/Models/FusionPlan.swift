@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a forward pass that keeps no intermediate layer may fold together, worked out once from the
 /// graph's wiring (what onnxruntime's graph optimiser does for the same graphs):
 /// - a Conv whose output only an activation reads runs with that activation applied to each block
@@ -26,6 +28,18 @@ public struct FusionPlan: Sendable {
     /// into it as one activation.
     var silu: [Int: (sigmoid: Int, mul: Int)] = [:]
 
+    /// Whether the Convs run on oneDNN's convolution primitives on channels-last tensors
+    /// (`ChannelsLastConvolution`), the layout kept from one Conv to the next and changed back only where
+    /// another operator reads the value. Values then differ from the plain pass by a few ulp of the
+    /// largest term (oneDNN sums in its own order). Off in `none`, and when FEATMAP_CHANNELS_LAST=0.
+    public var channelsLast = false
+
+    /// FEATMAP_CHANNELS_LAST=0 turns the channels-last Convs off (to compare the two paths).
+    static let channelsLastAllowed: Bool = {
+        guard let s = getenv("FEATMAP_CHANNELS_LAST") else { return true }
+        return String(cString: s) != "0"
+    }()
+
     /// Folds nothing: every node's output is its own tensor, for passes that show every layer.
     static let none = FusionPlan()
 
@@ -36,8 +50,9 @@ public struct FusionPlan: Sendable {
 
     init() {}
 
-    /// The plan for nodes 0...end of `graph`.
-    init(_ graph: Graph, end: Int) {
+    /// The plan for nodes 0...end of `graph`; `channelsLast` as above (and only when FEATMAP_CHANNELS_LAST allows it).
+    init(_ graph: Graph, end: Int, channelsLast: Bool = true) {
+        self.channelsLast = channelsLast && Self.channelsLastAllowed
         guard end >= 0 else { return }
         let nodes = graph.nodes
         var readers: [String: [Int]] = [:], producer: [String: Int] = [:]

@@ -15,6 +15,9 @@ public struct PreparedGraph: Sendable {
     /// The first node whose shape rule failed, and why: the pass runs the nodes before it and stops there,
     /// as it does at an operator featmap does not implement.
     public var failure: (node: Int, error: ModelError)?
+    /// The channels-last Convs' oneDNN primitives for this input shape, made on first use and kept for
+    /// every pass that reuses this preparation.
+    var channelsLastPlans = ChannelsLastPlans()
 }
 
 /// A constant over the memory limit: it stops the preparation rather than becoming the failing node.

@@ -53,12 +53,26 @@ struct ConvOperator: OperatorUnit {
         guard w.count > 0, x.count > 0 else {
             throw EngineError.shapeMismatch("convolution with empty weights \(w.shape) or input \(x.shape)")
         }
-        let stride = node.strides, dilation = node.dilations
         let kernel = Pair(w.shape[2], w.shape[3])
-        return Convolution(weights: w, bias: bias?.storage, groups: node.int("group", default: 1), stride: stride,
-                           dilation: dilation,
-                           padding: try node.windowPadding(kernel: kernel, stride: stride, dilation: dilation, input: x),
-                           border: .zero)
+        return convolution(node, weights: w, bias: bias,
+                           padding: try node.windowPadding(kernel: kernel, stride: node.strides, dilation: node.dilations, input: x))
+    }
+
+    /// The convolution a Conv node computes on [C, H, W] images of `size` (its padding depends on the size
+    /// only under auto_pad), for the channels-last pass, which has no [C, H, W] tensor to hand.
+    static func convolution(_ node: GraphNode, weights w: Tensor, bias: Tensor?, size: Pair) throws -> Convolution {
+        guard w.rank == 4, w.count > 0, size.y > 0, size.x > 0 else {
+            throw EngineError.shapeMismatch("convolution with weights \(w.shape) on a \(size.y)×\(size.x) input")
+        }
+        let kernel = Pair(w.shape[2], w.shape[3])
+        return convolution(node, weights: w, bias: bias,
+                           padding: try node.windowPadding(kernel: kernel, stride: node.strides, dilation: node.dilations,
+                                                           height: size.y, width: size.x))
+    }
+
+    private static func convolution(_ node: GraphNode, weights w: Tensor, bias: Tensor?, padding: Padding) -> Convolution {
+        Convolution(weights: w, bias: bias?.storage, groups: node.int("group", default: 1), stride: node.strides,
+                    dilation: node.dilations, padding: padding, border: .zero)
     }
 
     func summarise(_ s: inout LayerSummary, _ node: GraphNode, _ context: SummaryContext) throws {
