@@ -13,23 +13,43 @@ extension Graph {
     func channelsLastNode(_ i: Int, values: [String: Tensor], lastValues: inout [String: Tensor], lastUse: [String: Int],
                           kept: Set<String>) throws -> (value: Tensor, channelsLast: Bool)? {
         let node = nodes[i]
-        guard node.outputs.count == 1, let first = node.inputs.first, let x = lastValues[first] else { return nil }
+        // (The shape only: holding the tensor would make writing into its storage copy it.)
+        guard node.outputs.count == 1, let first = node.inputs.first, let shape = lastValues[first]?.shape else { return nil }
         func constant(_ name: String) -> Tensor? { name.isEmpty ? nil : weights[name] }
-        // The input's storage to write into when nothing reads it later, else a copy.
-        func writable(_ name: String) -> [Float] {
-            if lastUse[name] == i, name != inputName, !kept.contains(name), values[name] == nil, node.inputs.filter({ $0 == name }).count == 1 {
-                return lastValues.removeValue(forKey: name)!.storage
-            }
-            return lastValues[name]!.storage
+        // The input's storage to write into when nothing reads it later.
+        func writable(_ name: String) -> [Float]? {
+            guard lastUse[name] == i, name != inputName, !kept.contains(name), values[name] == nil,
+                  node.inputs.filter({ $0 == name }).count == 1 else { return nil }
+            return lastValues.removeValue(forKey: name)!.storage
         }
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let pixels = n * h * w
+        // dst = f(src) on the input's values, in place when nothing reads them later, else into a new buffer.
+        func mapped(_ body: @escaping @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Range<Int>) -> Void) -> Tensor {
+            let pixels = shape[0] * shape[1] * shape[2], c = shape[3]
+            var out: [Float]
+            if var own = writable(first) {
+                own.withUnsafeMutableBufferPointer { buf in
+                    let p = SendablePointer(buf.baseAddress!)
+                    Parallel.forEachChunk(pixels, minimumChunk: max(1, (1 << 15) / max(1, c))) { body(p.base, UnsafePointer(p.base), $0) }
+                }
+                out = own
+            } else {
+                out = LargeBuffer.uninitialized(pixels * c)
+                lastValues[first]!.storage.withUnsafeBufferPointer { src in
+                    out.withUnsafeMutableBufferPointer { buf in
+                        let p = SendablePointer(buf.baseAddress!), q = SendableConstPointer(src.baseAddress!)
+                        Parallel.forEachChunk(pixels, minimumChunk: max(1, (1 << 15) / max(1, c))) { body(p.base, q.base, $0) }
+                    }
+                }
+            }
+            return Tensor(shape: shape, storage: out)
+        }
+        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         switch node.op {
         case _ where isActivation(node):
             // Clip's bounds must be constants, as when a Conv takes the activation.
             guard node.inputs.dropFirst().allSatisfy({ $0.isEmpty || constant($0) != nil }),
                   let activation = activation(node, [nil] + node.inputs.dropFirst().map(constant)) else { return nil }
-            var t = Tensor(shape: x.shape, storage: writable(first))
+            var t = Tensor(shape: shape, storage: writable(first) ?? lastValues[first]!.storage)
             activation.apply(to: &t)
             return (t, true)
         case "BatchNormalization":
@@ -39,58 +59,47 @@ extension Graph {
                   scale.count == c, bias.count == c, mean.count == c, variance.count == c else { return nil }
             let (a, o) = try BatchNormalization(scale: scale.storage, bias: bias.storage, mean: mean.storage,
                                                 variance: variance.storage, epsilon: node.float("epsilon", default: 1e-5)).folded
-            var out = writable(first)
-            out.withUnsafeMutableBufferPointer { buf in
-                let p = SendablePointer(buf.baseAddress!)
-                Parallel.forEachChunk(pixels, minimumChunk: max(1, (1 << 15) / max(1, c))) { range in
-                    fm_affine_channels_last(p.base, p.base, c, a, o, range.lowerBound, range.upperBound)
-                }
-            }
-            return (Tensor(shape: x.shape, storage: out), true)
+            return (mapped { dst, src, range in fm_affine_channels_last(dst, src, c, a, o, range.lowerBound, range.upperBound) }, true)
         case "Add", "Mul":
             guard node.inputs.count == 2, operatorUnit(of: node) is ArithmeticOperator else { return nil }
             let other = node.inputs[1]
-            if let y = lastValues[other], y.shape == x.shape {
+            if let y = lastValues[other], y.shape == shape {
                 let add = node.op == "Add"
-                var out = other == first ? x.storage : writable(first)
-                y.storage.withUnsafeBufferPointer { b in
-                    out.withUnsafeMutableBufferPointer { a in
-                        let ap = SendablePointer(a.baseAddress!), bp = SendableConstPointer(b.baseAddress!)
-                        Parallel.forEachChunk(a.count, minimumChunk: 1 << 15) { r in
-                            if add { for j in r { ap.base[j] = ap.base[j] + bp.base[j] } } else { for j in r { ap.base[j] = ap.base[j] * bp.base[j] } }
-                        }
+                return (y.storage.withUnsafeBufferPointer { b in
+                    let bp = SendableConstPointer(b.baseAddress!)
+                    return mapped { dst, src, range in
+                        let (lo, hi) = (range.lowerBound * c, range.upperBound * c)
+                        if add { for j in lo..<hi { dst[j] = src[j] + bp.base[j] } } else { for j in lo..<hi { dst[j] = src[j] * bp.base[j] } }
                     }
-                }
-                return (Tensor(shape: x.shape, storage: out), true)
+                }, true)
             }
             // x · s with s [N, C, 1, 1] (or [1, C, 1, 1]): squeeze-and-excitation's rescaling.
             // (A channels-last [N, 1, 1, C] holds the same values in the same order.)
             let scaleValue = values[other] ?? constant(other) ?? lastValues[other].map { ChannelsLast.back($0) }
             guard node.op == "Mul", let s = scaleValue, s.rank == 4, s.shape[1] == c, s.shape[2] == 1,
                   s.shape[3] == 1, s.shape[0] == n || s.shape[0] == 1 else { return nil }
-            var out = writable(first)
-            out.withUnsafeMutableBufferPointer { buf in
-                s.storage.withUnsafeBufferPointer { sb in
-                    let p = SendablePointer(buf.baseAddress!), sp = SendableConstPointer(sb.baseAddress!)
-                    for image in 0..<n {
-                        let scale = SendableConstPointer(sp.base + (s.shape[0] == 1 ? 0 : image * c))
-                        let base = SendablePointer(p.base + image * h * w * c)
-                        Parallel.forEachChunk(h * w, minimumChunk: max(1, (1 << 15) / max(1, c))) { r in
-                            fm_scale_channels_last(base.base, base.base, c, scale.base, r.lowerBound, r.upperBound)
-                        }
+            let perImage = h * w, sharedScale = s.shape[0] == 1
+            return (s.storage.withUnsafeBufferPointer { sb in
+                let sp = SendableConstPointer(sb.baseAddress!)
+                return mapped { dst, src, range in
+                    // Pixels of several images: each run of one image's pixels with its scale.
+                    var p = range.lowerBound
+                    while p < range.upperBound {
+                        let image = p / perImage, end = min(range.upperBound, (image + 1) * perImage)
+                        fm_scale_channels_last(dst, src, c, sp.base + (sharedScale ? 0 : image * c), p, end)
+                        p = end
                     }
                 }
-            }
-            return (Tensor(shape: x.shape, storage: out), true)
+            }, true)
         case "MaxPool", "AveragePool":
             guard node.inputs.count == 1, let unit = operatorUnit(of: node) as? WindowPoolingOperator,
                   let pool = try? node.pooling(kind: unit.kind, height: h, width: w),
                   let out = try? pool.outputSize(height: h, width: w), c > 0 else { return nil }
-            return (pooled(x, pool, out), true)
+            return (pooled(lastValues[first]!, pool, out), true)
         case "GlobalAveragePool":
             guard node.inputs.count == 1, h * w > 0 else { return nil }
             var result = [Float](repeating: 0, count: n * c)
-            x.storage.withUnsafeBufferPointer { src in
+            lastValues[first]!.storage.withUnsafeBufferPointer { src in
                 result.withUnsafeMutableBufferPointer { dst in
                     let s = SendableConstPointer(src.baseAddress!), d = SendablePointer(dst.baseAddress!)
                     for image in 0..<n {

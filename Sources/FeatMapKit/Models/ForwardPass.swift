@@ -262,6 +262,14 @@ extension Graph {
 }
 
 extension Graph {
+    /// Multiply-adds per image below which a Conv stays on the plain path, where a tiny convolution costs
+    /// less than a primitive's call (memory descriptors, stream, one per band): LeNet's two (86 and 154
+    /// thousand) stay there. Measured: `predict` over the 10,000 MNIST digits took 0.74 s with every Conv
+    /// as a primitive, 0.44 s with this bound (0.40 s before the primitives). The smallest Conv of the
+    /// eight whole CNNs of the benchmark that is not a squeeze-and-excitation one (MobileNet v2's last
+    /// depthwise layers, 423 thousand) is above it.
+    static let smallestChannelsLastConvolution = 1 << 18
+
     /// What Conv node `i` runs with under `plan`: the activation folded into it (SiLU included), and the
     /// name its result is stored under (the last folded node's output).
     fileprivate func epilogue(_ i: Int, plan: FusionPlan, value: (String) -> Tensor?) -> (activation: Activation?, name: String) {
@@ -306,6 +314,9 @@ extension Graph {
         if plan.activation[i] != nil && activation == nil { return nil }
         let residual = plan.residual[i]
         let conv = try ConvOperator.convolution(node, weights: w, bias: bias, size: Pair(shape.h, shape.w))
+        // A small convolution (LeNet's) costs less on the plain path than a primitive's call.
+        guard let size = try? conv.outputSize(height: shape.h, width: shape.w),
+              size.y * size.x * w.shape[0] * w.shape[1] * w.shape[2] * w.shape[3] >= Self.smallestChannelsLastConvolution else { return nil }
         guard let primitive = preparation.channelsLastPlans.plan(for: i, {
             ChannelsLastConvolution(conv, channels: shape.c, size: Pair(shape.h, shape.w), activation: activation, sum: residual != nil)
         }), primitive.inputChannels == shape.c, primitive.inputSize == Pair(shape.h, shape.w) else { return nil }
@@ -314,20 +325,15 @@ extension Graph {
         var destination: [Float]
         if let (j, shortcut) = residual {
             // The shortcut, channels-last, as the output's first contents.
-            let addend: Tensor
-            if let t = lastValues[shortcut] {
-                addend = t
-            } else if let t = values[shortcut], t.shape == [shape.n, k, out.y, out.x] {
-                addend = ChannelsLast.from(t)
-                lastValues[shortcut] = addend
-            } else {
-                return nil
+            if lastValues[shortcut] == nil, let t = values[shortcut], t.shape == [shape.n, k, out.y, out.x] {
+                lastValues[shortcut] = ChannelsLast.from(t)
             }
-            guard addend.shape == outShape else { return nil }
-            if lastUse[shortcut] == j, shortcut != inputName, !kept.contains(shortcut), values[shortcut] == nil {
+            guard lastValues[shortcut]?.shape == outShape else { return nil }
+            // Summed into in place when nothing reads it later (no other reference, so no copy), else a copy.
+            if lastUse[shortcut] == j, shortcut != inputName, shortcut != source, !kept.contains(shortcut), values[shortcut] == nil {
                 destination = lastValues.removeValue(forKey: shortcut)!.storage
             } else {
-                destination = addend.storage
+                destination = lastValues[shortcut]!.storage
             }
         } else {
             destination = LargeBuffer.uninitialized(outShape.reduce(1, *))
