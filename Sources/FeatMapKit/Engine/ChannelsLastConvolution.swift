@@ -118,6 +118,53 @@ enum ChannelsLast {
         return Tensor(shape: [n, c, h, w], storage: convert(t.storage, images: n, c, h, w, toLast: false))
     }
 
+    /// Channels-last tensors of one size joined along their channels, in channels-last layout.
+    static func joined(_ parts: [Tensor]) -> Tensor {
+        let (n, h, w) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[2])
+        let total = parts.reduce(0) { $0 + $1.shape[3] }
+        var result = LargeBuffer.uninitialized(n * h * w * total)
+        result.withUnsafeMutableBufferPointer { dst in
+            let d = SendablePointer(dst.baseAddress!)
+            var offset = 0
+            for part in parts {
+                let c = part.shape[3], at = offset
+                part.storage.withUnsafeBufferPointer { src in
+                    let s = SendableConstPointer(src.baseAddress!)
+                    Parallel.forEachChunk(n * h * w, minimumChunk: max(1, (1 << 14) / max(1, c))) { range in
+                        for p in range { (d.base + p * total + at).update(from: s.base + p * c, count: c) }
+                    }
+                }
+                offset += c
+            }
+        }
+        return Tensor(shape: [n, h, w, total], storage: result)
+    }
+
+    /// The same join in ONNX layout, [N, C, H, W]: each part changes layout straight into its channels.
+    static func back(joining parts: [Tensor]) -> Tensor {
+        let (n, h, w) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[2])
+        let total = parts.reduce(0) { $0 + $1.shape[3] }
+        var result = LargeBuffer.uninitialized(n * total * h * w)
+        result.withUnsafeMutableBufferPointer { dst in
+            let d = SendablePointer(dst.baseAddress!)
+            var offset = 0
+            for part in parts {
+                let c = part.shape[3], at = offset
+                part.storage.withUnsafeBufferPointer { src in
+                    let s = SendableConstPointer(src.baseAddress!)
+                    for image in 0..<n {
+                        Parallel.forEachChunk(h, minimumChunk: max(1, 4096 / max(1, c * w))) { rows in
+                            fm_to_channels_first(d.base + (image * total + at) * h * w, s.base + image * h * w * c, c, h, w,
+                                                 rows.lowerBound, rows.upperBound)
+                        }
+                    }
+                }
+                offset += c
+            }
+        }
+        return Tensor(shape: [n, total, h, w], storage: result)
+    }
+
     private static func convert(_ values: [Float], images: Int, _ c: Int, _ h: Int, _ w: Int, toLast: Bool) -> [Float] {
         var out = LargeBuffer.uninitialized(values.count)
         let per = c * h * w

@@ -126,7 +126,7 @@ extension Graph {
                 }
             }
             guard parts.allSatisfy({ $0.shape[0] == n && $0.shape[1] == h && $0.shape[2] == w }) else { return nil }
-            return (concatenated(parts), true)
+            return (ChannelsLast.joined(parts), true)
         default:
             return nil
         }
@@ -171,27 +171,5 @@ extension Graph {
             }
         }
         return Tensor(shape: [n, out.y, out.x, c], storage: result)
-    }
-
-    /// Channels-last tensors of one size joined along their channels.
-    private func concatenated(_ parts: [Tensor]) -> Tensor {
-        let (n, h, w) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[2])
-        let total = parts.reduce(0) { $0 + $1.shape[3] }
-        var result = LargeBuffer.uninitialized(n * h * w * total)
-        result.withUnsafeMutableBufferPointer { dst in
-            let d = SendablePointer(dst.baseAddress!)
-            var offset = 0
-            for part in parts {
-                let c = part.shape[3], at = offset
-                part.storage.withUnsafeBufferPointer { src in
-                    let s = SendableConstPointer(src.baseAddress!)
-                    Parallel.forEachChunk(n * h * w, minimumChunk: max(1, (1 << 14) / max(1, c))) { range in
-                        for p in range { (d.base + p * total + at).update(from: s.base + p * c, count: c) }
-                    }
-                }
-                offset += c
-            }
-        }
-        return Tensor(shape: [n, h, w, total], storage: result)
     }
 }

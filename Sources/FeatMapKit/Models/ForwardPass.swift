@@ -125,9 +125,21 @@ extension Graph {
         // The channels-last versions ([N, H, W, C]) of values that channels-last Convs made or read; a
         // value another operator reads is turned back into `values` first.
         var lastValues: [String: Tensor] = [:]
+        // Channel Concats of channels-last values left as their parts: a Conv reads the parts one by one
+        // (`channelsLastConvolution`), ONNX layout is built from them in one pass; anything else joins them.
+        var joined: [String: [Tensor]] = [:]
         func restore(_ names: [String]) {
             for name in names where !name.isEmpty && values[name] == nil {
-                if let t = lastValues[name] { values[name] = ChannelsLast.back(t) }
+                if let parts = joined[name] {
+                    values[name] = ChannelsLast.back(joining: parts)
+                } else if let t = lastValues[name] {
+                    values[name] = ChannelsLast.back(t)
+                }
+            }
+        }
+        func join(_ names: [String]) {
+            for name in names where lastValues[name] == nil {
+                if let parts = joined[name] { lastValues[name] = ChannelsLast.joined(parts) }
             }
         }
         // Last reader of each value, so intermediate tensors are freed early.
@@ -145,10 +157,16 @@ extension Graph {
             var results: [Tensor] = []
             do {
                 var ranChannelsLast = false
+                // A joined Concat read by anything but a Conv or another Concat is joined now.
+                let joinedInputs = joined.isEmpty ? [] : node.inputs.filter { joined[$0] != nil }
+                if !joinedInputs.isEmpty && !isConvolution(i) && !isConcatenation(i) { join(joinedInputs) }
                 if !folded.contains(i), plan.channelsLast, isConvolution(i),
                    let result = try channelsLastConvolution(i, plan: plan, preparation: preparation, values: values,
-                                                            lastValues: &lastValues, lastUse: lastUse, kept: outputSet) {
+                                                            lastValues: &lastValues, joined: joined, lastUse: lastUse, kept: outputSet) {
                     lastValues[result.name] = result.value
+                    ranChannelsLast = true
+                } else if !folded.contains(i), plan.channelsLast, buffers[i] == nil, let parts = channelsLastParts(i, lastValues: lastValues, joined: joined) {
+                    joined[node.outputs[0]] = parts
                     ranChannelsLast = true
                 } else if !folded.contains(i), plan.channelsLast, !isConvolution(i), buffers[i] == nil,
                           let result = try channelsLastNode(i, values: values, lastValues: &lastValues, lastUse: lastUse, kept: outputSet) {
@@ -198,9 +216,10 @@ extension Graph {
             for name in node.inputs where lastUse[name] == i && name != inputName && !outputSet.contains(name) {
                 values[name] = nil
                 lastValues[name] = nil
+                joined[name] = nil
             }
         }
-        if stop == nil, !lastValues.isEmpty {
+        if stop == nil, !lastValues.isEmpty || !joined.isEmpty {
             // The graph's outputs in ONNX layout, the last layout change timed as part of the pass.
             let started = DispatchTime.now().uptimeNanoseconds
             restore(outputs)
@@ -292,11 +311,17 @@ extension Graph {
     /// node is not one the primitive runs (weights not constant, a broadcast shortcut, no primitive for its
     /// shape): the plain path runs it then. The shortcut of a residual Add that nothing reads later is
     /// summed into in place.
+    /// When the input is a joined Concat (`channelsLastParts`), the convolution is the sum of one
+    /// convolution per part over its slice of the weights' input channels (the bias with the first, the
+    /// activation after the last): the Concat is never built.
     fileprivate func channelsLastConvolution(_ i: Int, plan: FusionPlan, preparation: PreparedGraph, values: [String: Tensor],
-                                             lastValues: inout [String: Tensor], lastUse: [String: Int],
+                                             lastValues: inout [String: Tensor], joined: [String: [Tensor]], lastUse: [String: Int],
                                              kept: Set<String>) throws -> (name: String, value: Tensor)? {
         let node = nodes[i]
         guard node.inputs.count >= 2, let source = node.inputs.first, !source.isEmpty else { return nil }
+        if let parts = joined[source], lastValues[source] == nil {
+            return try partsConvolution(i, parts: parts, plan: plan, preparation: preparation, values: values)
+        }
         func constant(_ name: String) -> Tensor? { name.isEmpty ? nil : (weights[name] ?? preparation.constants[name]) }
         guard let w = constant(node.inputs[1]), w.rank == 4 else { return nil }
         let bias = node.inputs.count > 2 ? constant(node.inputs[2]) : nil
@@ -348,6 +373,76 @@ extension Graph {
         try input.storage.withUnsafeBufferPointer { src in
             try destination.withUnsafeMutableBufferPointer { dst in
                 try primitive.run(images: shape.n, source: src.baseAddress!, destination: dst.baseAddress!)
+            }
+        }
+        return (name, Tensor(shape: outShape, storage: destination))
+    }
+
+    /// Node `i` (a channel Concat) as its channels-last parts, left unjoined, when every input is
+    /// channels-last (a joined one gives its own parts) and of one size, and every reader of its output is
+    /// a Conv that can take the parts (`partsConvolution`) or needs ONNX layout anyway; nil otherwise.
+    fileprivate func channelsLastParts(_ i: Int, lastValues: [String: Tensor], joined: [String: [Tensor]]) -> [Tensor]? {
+        let node = nodes[i]
+        guard isConcatenation(i), node.outputs.count == 1, [1, -3].contains(node.int("axis", default: 1)), !node.inputs.isEmpty else { return nil }
+        var parts: [Tensor] = []
+        for name in node.inputs {
+            if let t = lastValues[name] { parts.append(t) } else if let p = joined[name] { parts += p } else { return nil }
+        }
+        let size = parts[0].shape.prefix(3)
+        guard parts.allSatisfy({ $0.shape.prefix(3) == size }) else { return nil }
+        let out = node.outputs[0]
+        let readers = nodes.indices.filter { nodes[$0].inputs.contains(out) }
+        guard !readers.isEmpty || outputs.contains(out) else { return nil }
+        for r in readers {
+            let reader = nodes[r]
+            guard isConvolution(r), reader.inputs.first == out, !reader.inputs.dropFirst().contains(out),
+                  reader.int("group", default: 1) == 1 else { return nil }
+        }
+        return parts
+    }
+
+    /// Conv node `i` on the parts of a joined Concat: one primitive per part, summed into one output.
+    private func partsConvolution(_ i: Int, parts: [Tensor], plan: FusionPlan, preparation: PreparedGraph,
+                                  values: [String: Tensor]) throws -> (name: String, value: Tensor)? {
+        let node = nodes[i]
+        func constant(_ name: String) -> Tensor? { name.isEmpty ? nil : (weights[name] ?? preparation.constants[name]) }
+        guard plan.residual[i] == nil, let w = constant(node.inputs[1]), w.rank == 4, node.int("group", default: 1) == 1 else { return nil }
+        let bias = node.inputs.count > 2 ? constant(node.inputs[2]) : nil
+        if node.inputs.count > 2, !node.inputs[2].isEmpty, bias == nil { return nil }
+        let (n, h, wd) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[2])
+        guard parts.reduce(0, { $0 + $1.shape[3] }) == w.shape[1] else { return nil }
+        let (activation, name) = epilogue(i, plan: plan, value: { values[$0] ?? constant($0) })
+        if plan.activation[i] != nil && activation == nil { return nil }
+        let (k, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
+        var primitives: [ChannelsLastConvolution] = []
+        var offset = 0
+        for (p, part) in parts.enumerated() {
+            let c = part.shape[3], from = offset
+            offset += c
+            let made = preparation.channelsLastPlans.plan(for: -(i * 256 + p + 1)) {
+                // The filters' input channels from..<from + c.
+                var slice = [Float](repeating: 0, count: k * c * kh * kw)
+                let taps = kh * kw, all = w.shape[1]
+                for o in 0..<k {
+                    for ch in 0..<c {
+                        for t in 0..<taps { slice[(o * c + ch) * taps + t] = w.storage[(o * all + from + ch) * taps + t] }
+                    }
+                }
+                let sliced = Tensor(shape: [k, c, kh, kw], storage: slice)
+                guard let conv = try? ConvOperator.convolution(node, weights: sliced, bias: p == 0 ? bias : nil, size: Pair(h, wd)) else { return nil }
+                return ChannelsLastConvolution(conv, channels: c, size: Pair(h, wd), activation: p == parts.count - 1 ? activation : nil, sum: p > 0)
+            }
+            guard let made, made.inputChannels == c, made.inputSize == Pair(h, wd) else { return nil }
+            primitives.append(made)
+        }
+        let out = primitives[0].outputSize
+        let outShape = [n, out.y, out.x, k]
+        var destination = LargeBuffer.uninitialized(outShape.reduce(1, *))
+        try destination.withUnsafeMutableBufferPointer { dst in
+            for (part, primitive) in zip(parts, primitives) {
+                try part.storage.withUnsafeBufferPointer { src in
+                    try primitive.run(images: n, source: src.baseAddress!, destination: dst.baseAddress!)
+                }
             }
         }
         return (name, Tensor(shape: outShape, storage: destination))
