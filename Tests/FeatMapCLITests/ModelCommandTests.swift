@@ -216,4 +216,21 @@ import Testing
         let index = obj?["index"] as? Int
         #expect(index == 285 || index == 281, "top class \(String(describing: index))")
     }
+
+    /// `predict` runs the Convs on oneDNN's channels-last primitives; FEATMAP_CHANNELS_LAST=0 runs them on
+    /// the im2col core instead: the same class, the same probability to 1e-5.
+    @Test func channelsLastAndIm2colPassesAgree() throws {
+        let args = ["predict", CLI.fixture("models/squeezenet1.1.weights").path, Self.sample("chelsea.png"), "--json"]
+        var plainEnvironment = ProcessInfo.processInfo.environment
+        plainEnvironment["FEATMAP_CHANNELS_LAST"] = "0"
+        var found: [(index: Int, probability: Double)] = []
+        for environment in [nil, plainEnvironment] {
+            let r = try CLI.run(args, environment: environment)
+            #expect(r.status == 0, "\(r.stderr)")
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdoutText.utf8)) as? [String: Any]
+            found.append((try #require(obj?["index"] as? Int), try #require(obj?["probability"] as? Double)))
+        }
+        #expect(found[0].index == found[1].index)
+        #expect(abs(found[0].probability - found[1].probability) <= 1e-5, "\(found)")
+    }
 }
