@@ -121,48 +121,44 @@ enum ChannelsLast {
     /// Channels-last tensors of one size joined along their channels, in channels-last layout.
     static func joined(_ parts: [Tensor]) -> Tensor {
         let (n, h, w) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[2])
-        let total = parts.reduce(0) { $0 + $1.shape[3] }
-        var result = LargeBuffer.uninitialized(n * h * w * total)
-        result.withUnsafeMutableBufferPointer { dst in
-            let d = SendablePointer(dst.baseAddress!)
-            var offset = 0
-            for part in parts {
-                let c = part.shape[3], at = offset
-                part.storage.withUnsafeBufferPointer { src in
-                    let s = SendableConstPointer(src.baseAddress!)
-                    Parallel.forEachChunk(n * h * w, minimumChunk: max(1, (1 << 14) / max(1, c))) { range in
-                        for p in range { (d.base + p * total + at).update(from: s.base + p * c, count: c) }
-                    }
-                }
-                offset += c
+        return join(parts, shape: { [n, h, w, $0] }) { d, s, c, total, at in
+            Parallel.forEachChunk(n * h * w, minimumChunk: max(1, (1 << 14) / max(1, c))) { range in
+                for p in range { (d.base + p * total + at).update(from: s.base + p * c, count: c) }
             }
         }
-        return Tensor(shape: [n, h, w, total], storage: result)
     }
 
     /// The same join in ONNX layout, [N, C, H, W]: each part changes layout straight into its channels.
     static func back(joining parts: [Tensor]) -> Tensor {
         let (n, h, w) = (parts[0].shape[0], parts[0].shape[1], parts[0].shape[2])
-        let total = parts.reduce(0) { $0 + $1.shape[3] }
-        var result = LargeBuffer.uninitialized(n * total * h * w)
-        result.withUnsafeMutableBufferPointer { dst in
-            let d = SendablePointer(dst.baseAddress!)
-            var offset = 0
-            for part in parts {
-                let c = part.shape[3], at = offset
-                part.storage.withUnsafeBufferPointer { src in
-                    let s = SendableConstPointer(src.baseAddress!)
-                    for image in 0..<n {
-                        Parallel.forEachChunk(h, minimumChunk: max(1, 4096 / max(1, c * w))) { rows in
-                            fm_to_channels_first(d.base + (image * total + at) * h * w, s.base + image * h * w * c, c, h, w,
-                                                 rows.lowerBound, rows.upperBound)
-                        }
-                    }
+        return join(parts, shape: { [n, $0, h, w] }) { d, s, c, total, at in
+            for image in 0..<n {
+                Parallel.forEachChunk(h, minimumChunk: max(1, 4096 / max(1, c * w))) { rows in
+                    fm_to_channels_first(d.base + (image * total + at) * h * w, s.base + image * h * w * c, c, h, w,
+                                         rows.lowerBound, rows.upperBound)
                 }
-                offset += c
             }
         }
-        return Tensor(shape: [n, total, h, w], storage: result)
+    }
+
+    /// A tensor of `shape(total channels)` that `copy(destination, part, part's channels, total, offset)`
+    /// fills with each part in turn.
+    private static func join(_ parts: [Tensor], shape: (Int) -> [Int],
+                             _ copy: (SendablePointer<Float>, SendableConstPointer<Float>, Int, Int, Int) -> Void) -> Tensor {
+        let total = parts.reduce(0) { $0 + $1.shape[3] }
+        let dims = shape(total)
+        var result = LargeBuffer.uninitialized(dims.reduce(1, *))
+        guard !result.isEmpty else { return Tensor(shape: dims, storage: result) }
+        result.withUnsafeMutableBufferPointer { dst in
+            var offset = 0
+            for part in parts {
+                part.storage.withUnsafeBufferPointer { src in
+                    copy(SendablePointer(dst.baseAddress!), SendableConstPointer(src.baseAddress!), part.shape[3], total, offset)
+                }
+                offset += part.shape[3]
+            }
+        }
+        return Tensor(shape: dims, storage: result)
     }
 
     private static func convert(_ values: [Float], images: Int, _ c: Int, _ h: Int, _ w: Int, toLast: Bool) -> [Float] {

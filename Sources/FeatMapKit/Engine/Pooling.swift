@@ -67,19 +67,7 @@ public struct Pooling: Sendable, Equatable {
         var result = LargeBuffer.uninitialized(c * out.y * out.x)
         let (kernel, stride, padding, dilation) = (self.kernel, self.stride, self.padding, self.dilation)
         let isMax = kind == .max, includePad = countIncludePad
-        // Per output column: the first and last+1 image column its window covers (with dilation
-        // the window still steps through them by `dilation.x`), and the padded cell count.
-        func window(_ o: Int, _ s: Int, _ before: Int, _ k: Int, _ d: Int, _ n: Int, _ after: Int) -> (Int, Int, Int) {
-            let start = o * s - before
-            var first = start, taps = 0, padded = 0
-            while first < 0 { first += d }
-            for t in 0..<k {
-                let p = start + t * d
-                if p < n + after { padded += 1 }
-                if p >= 0 && p < n { taps += 1 }
-            }
-            return (first, taps, padded)
-        }
+        let window = Pooling.window
         let columns = (0..<out.x).map { window($0, stride.x, padding.left, kernel.x, dilation.x, w, padding.right) }
         // Max pooling without dilation: the columns whose window lies wholly inside the image take a
         // branch-free loop over a fixed window (the per-column bookkeeping cost more than the maxima).
@@ -168,6 +156,21 @@ public struct Pooling: Sendable, Equatable {
             }
         }
         return Tensor(shape: [c, out.y, out.x], storage: result)
+    }
+
+    /// The window of output `o` along one axis (stride `s`, `before` cells of leading padding, `k` taps
+    /// `d` apart, `n` image cells, `after` of trailing padding): its first in-image tap (with dilation the
+    /// window still steps through the image by `d`), its in-image taps, and its taps within the padded extent.
+    static func window(_ o: Int, _ s: Int, _ before: Int, _ k: Int, _ d: Int, _ n: Int, _ after: Int) -> (Int, Int, Int) {
+        let start = o * s - before
+        var first = start, taps = 0, padded = 0
+        while first < 0 { first += d }
+        for t in 0..<k {
+            let p = start + t * d
+            if p < n + after { padded += 1 }
+            if p >= 0 && p < n { taps += 1 }
+        }
+        return (first, taps, padded)
     }
 
     /// out[i] = max(p[i·s], …, p[i·s + k − 1]) for i < n, with the common windows spelled out.

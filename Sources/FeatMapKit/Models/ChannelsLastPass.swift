@@ -135,16 +135,9 @@ extension Graph {
     /// `pool` on channels-last `x`, output rows split over the workers.
     private func pooled(_ x: Tensor, _ pool: Pooling, _ out: Pair) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        // Pooling's own windows.
         func axis(_ o: Int, _ s: Int, _ before: Int, _ k: Int, _ d: Int, _ size: Int, _ after: Int) -> fm_window_axis {
-            // Pooling's window: its first in-image tap, its in-image taps, its taps within the padded extent.
-            let start = o * s - before
-            var first = start, taps = 0, padded = 0
-            while first < 0 { first += d }
-            for t in 0..<k {
-                let p = start + t * d
-                if p < size + after { padded += 1 }
-                if p >= 0 && p < size { taps += 1 }
-            }
+            let (first, taps, padded) = Pooling.window(o, s, before, k, d, size, after)
             return fm_window_axis(first: first, taps: taps, padded: padded)
         }
         let rows = (0..<out.y).map { axis($0, pool.stride.y, pool.padding.top, pool.kernel.y, pool.dilation.y, h, pool.padding.bottom) }
