@@ -68,7 +68,7 @@ struct PredictCommand: ParsableCommand {
                         report.prediction = .init(className: name, index: index, probability: p)
                         report.text = "\(path)\t\(name)\t\(String(format: "%.4f", p))"
                     } else {
-                        try Self.predictEach(samples, of: path, model: m, plan: plan, into: &report)
+                        try Self.predictEach(samples, of: path, model: m, plan: plan, batches: batches, into: &report)
                     }
                 }
                 report.milliseconds += decodeMilliseconds[j] + (classOf[j] == nil ? 0 : passShare)
@@ -79,13 +79,13 @@ struct PredictCommand: ParsableCommand {
 
     /// An [N, C, H, W] .npy: one pass and one line per sample, PATH[K] (JSON: "sample": K).
     private static func predictEach(_ samples: InputSamples, of path: String, model m: Model, plan: FusionPlan,
-                                    into report: inout BatchReport) throws {
+                                    batches: SampleBatches, into report: inout BatchReport) throws {
         try m.graph.checkBatchMemory(sample: samples.sampleShape, count: samples.count)
         var lines: [String] = [], json: [String] = []
         for k in 0..<samples.count {
             let started = DispatchTime.now().uptimeNanoseconds
             let index: Int, p: Float
-            do { (index, p) = try m.topClass(of: samples.sample(k), source: "\(path)[\(k)]", plan: plan) } catch {
+            do { (index, p) = try m.topClass(of: samples.sample(k), source: "\(path)[\(k)]", plan: plan, batches: batches) } catch {
                 // The samples before it keep their lines.
                 report.text = lines.isEmpty ? nil : lines.joined(separator: "\n")
                 report.json = json.isEmpty ? nil : json.joined(separator: "\n")

@@ -31,8 +31,10 @@ public struct ClassScores: Sendable {
 extension Model {
     /// The most probable class of one input ([C, H, W]) and its probability, from a fused pass
     /// (`plan` from `graph.fusionPlan()`, made once for many inputs). `source` names the input in errors.
-    public func topClass(of input: Tensor, source: String, plan: FusionPlan) throws -> (Int, Float) {
-        let result = graph.forwardFused(input, plan: plan)
+    /// `batches`, when given, keeps the preparation of each input shape (and with it the channels-last
+    /// primitives, made once) for the next input of that shape.
+    public func topClass(of input: Tensor, source: String, plan: FusionPlan, batches: SampleBatches? = nil) throws -> (Int, Float) {
+        let result = graph.forwardFused(input, plan: plan, prepared: batches?.alone(graph, input: input))
         if let stop = result.stoppedBy { throw stop }
         guard let output = result.output, let scores = ClassScores(output) else {
             throw ModelError.badInput("\(source): the model's output is not a vector of class scores, so there is nothing to predict; use `featmap layers` to see its layers")

@@ -53,7 +53,7 @@ extension Model {
                            batchMemory: Int = 32 << 20, batches: SampleBatches = SampleBatches()) -> [Result<(Int, Float), any Error>] {
         precondition(inputs.count == sources.count, "one source per input")
         func alone(_ i: Int) -> Result<(Int, Float), any Error> {
-            Result { try topClass(of: inputs[i], source: sources[i], plan: plan) }
+            Result { try topClass(of: inputs[i], source: sources[i], plan: plan, batches: batches) }
         }
         var results = [Result<(Int, Float), any Error>?](repeating: nil, count: inputs.count)
         var start = 0
@@ -97,8 +97,28 @@ extension Model {
 public final class SampleBatches: @unchecked Sendable {
     private let lock = NSLock()
     private var preparations: [[Int]: PreparedGraph?] = [:]
+    private var single: [[Int]: PreparedGraph] = [:], singleOrder: [[Int]] = []
 
     public init() {}
+
+    /// The preparation of a pass on `input` alone, made once per input shape and kept for the last
+    /// four shapes (images of many sizes through a model that takes any size must not keep a set of
+    /// primitives each); a shape that fails its preparation gets none (the pass then reports why).
+    func alone(_ graph: Graph, input: Tensor) -> PreparedGraph? {
+        let key = graph.laidOut(input).shape
+        lock.lock()
+        if let known = single[key] { lock.unlock(); return known }
+        lock.unlock()
+        guard let prepared = try? graph.prepared(inputShape: key) else { return nil }
+        lock.lock()
+        if single[key] == nil {
+            if singleOrder.count == 4 { single[singleOrder.removeFirst()] = nil }
+            singleOrder.append(key)
+        }
+        single[key] = prepared
+        lock.unlock()
+        return prepared
+    }
 
     /// The preparation of a pass on `batch` samples of shape `sample`, or nil when the graph does not keep
     /// samples apart or the pass needs more than `memory` bytes of activations (or `--max-memory`).
