@@ -65,6 +65,15 @@ import Testing
         #expect(Array(both.storage[expected.count...]) == alone.storage)
     }
 
+    /// A stride beyond 32 bits (legal in a model file) is no primitive: the plain path takes it.
+    @Test func sizesBeyondThirtyTwoBitsStayOnThePlainPath() throws {
+        let weights = Tensor(shape: [4, 3, 3, 3], storage: Self.values(108, seed: 7))
+        let conv = Convolution(weights: weights, stride: Pair(1, 5_000_000_000))
+        #expect(ChannelsLastConvolution(conv, channels: 3, size: Pair(20, 20), activation: nil, sum: false) == nil)
+        let usual = Convolution(weights: weights, stride: Pair(1, 2))
+        #expect(ChannelsLastConvolution(usual, channels: 3, size: Pair(20, 20), activation: nil, sum: false) != nil)
+    }
+
     /// Inputs with NaN, infinities and both zeros among ordinary values.
     static func awkward(_ shape: [Int], seed: UInt64) -> Tensor {
         var v = values(shape.reduce(1, *), seed: seed)

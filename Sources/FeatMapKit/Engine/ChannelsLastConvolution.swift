@@ -26,8 +26,13 @@ final class ChannelsLastConvolution: @unchecked Sendable {
     init?(_ convolution: Convolution, channels: Int, size: Pair, activation: Activation?, sum: Bool) {
         guard convolution.border == .zero, let out = try? convolution.outputSize(height: size.y, width: size.x),
               channels == convolution.inputChannelsPerGroup * convolution.groups else { return nil }
-        let (code, alpha, beta) = Self.postOp(activation)
         let w = convolution.weights, p = convolution.padding
+        // oneDNN's sizes are 32-bit here: a stride or dilation of billions (legal in a file) stays on the plain path.
+        let sizes = [channels, size.y, size.x, w.shape[0], w.shape[2], w.shape[3], convolution.groups, convolution.stride.y,
+                     convolution.stride.x, convolution.dilation.y, convolution.dilation.x, p.top, p.left, p.bottom, p.right,
+                     out.y, out.x, out.y * out.x * w.shape[0]]
+        guard sizes.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else { return nil }
+        let (code, alpha, beta) = Self.postOp(activation)
         var shape = fm_conv_shape(channels: Int32(channels), height: Int32(size.y), width: Int32(size.x),
                                   filters: Int32(convolution.outputChannels), groups: Int32(convolution.groups),
                                   kernel_h: Int32(w.shape[2]), kernel_w: Int32(w.shape[3]),
